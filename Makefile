@@ -1,0 +1,43 @@
+# Every target installs what it needs into .venv first (once, and again when pyproject.toml
+# changes), so a fresh clone needs no separate setup step.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Selections, passed through to the harness when set:
+#   make interop LIBS="pyjwt joserfc" SUITES="JWS ES*,JWE RSA-OAEP*" SCENARIOS=jwe MODES=enabled
+LIBS      ?=
+SUITES    ?=
+SCENARIOS ?=
+MODES     ?=
+JOBS      ?=
+ARGS      ?=
+
+SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
+         $(if $(SCENARIOS),--scenario "$(SCENARIOS)") $(if $(MODES),--mode "$(MODES)") \
+         $(if $(JOBS),--jobs $(JOBS))
+
+.PHONY: setup interop test lint clean-venv
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jose-harness needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+interop: $(STAMP)
+	$(BIN)/harness interop $(SELECT) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean-venv:
+	rm -rf $(VENV)

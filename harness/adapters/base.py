@@ -1,0 +1,145 @@
+"""What every adapter offers: its capabilities and four operations on plain data.
+
+Adapters take and return plain data only (JWK dicts, `str` tokens, `bytes` payloads, header
+dicts) so that an adapter could run in another process or language. The base class does the
+shared part: it refuses what the adapter declares it cannot do with `Unsupported`, turns the
+library's own error types into `Rejected` with the library's text, and caches imported keys so
+that no operation pays for a key import.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any, ClassVar, Literal, TypeVar
+
+from harness.errors import Rejected, Unsupported
+from harness.keys import JWK
+from harness.suites import Suite
+
+Mode = Literal["default", "enabled"]
+MODES: tuple[Mode, ...] = ("default", "enabled")
+Serialization = Literal["compact", "flattened", "general"]
+SERIALIZATIONS: tuple[Serialization, ...] = ("compact", "flattened", "general")
+Operation = Literal["sign", "verify", "encrypt", "decrypt"]
+OPERATIONS: tuple[Operation, ...] = ("sign", "verify", "encrypt", "decrypt")
+PRODUCING: frozenset[str] = frozenset({"sign", "encrypt"})
+
+T = TypeVar("T")
+
+
+def is_jwks(key: JWK) -> bool:
+    return "keys" in key and "kty" not in key
+
+
+def error_text(error: BaseException) -> str:
+    text = str(error).strip() or repr(error)
+    return f"{type(error).__name__}: {text}"
+
+
+class Adapter(ABC):
+    """One library. Subclasses set the class attributes and implement the `_` operations."""
+
+    name: ClassVar[str]
+    distribution: ClassVar[str]
+    # The library's own error types: raising one of these means "the library refused".
+    rejection_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    # Serializations the library offers, per family and direction.
+    produces: ClassVar[dict[str, frozenset[Serialization]]] = {}
+    consumes: ClassVar[dict[str, frozenset[Serialization]]] = {}
+
+    def __init__(self) -> None:
+        # Keyed by id() of the JWK dict, which is kept alive beside its import so the id is
+        # never reused; a lookup by identity costs far less than any operation.
+        self._imported: dict[tuple[int, str], tuple[JWK, Any]] = {}
+
+    # -- capabilities -------------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        return metadata.version(self.distribution)
+
+    @abstractmethod
+    def supports(self, suite: Suite) -> bool:
+        """The library implements the suite, at least once the algorithm is enabled."""
+
+    @abstractmethod
+    def allows_by_default(self, suite: Suite) -> bool:
+        """The library accepts the suite as a new user calls it, with its own allow-lists."""
+
+    def check(self, suite: Suite, mode: Mode, operation: Operation,
+              serialization: Serialization = "compact") -> None:
+        """Raise `Unsupported` for what the adapter declares the library cannot do."""
+        if not self.supports(suite):
+            raise Unsupported(f"{self.name} does not implement {suite.name}")
+        if mode == "default" and not self.allows_by_default(suite):
+            raise Unsupported(f"{self.name} does not allow {suite.name} by default")
+        offered = (self.produces if operation in PRODUCING else self.consumes).get(suite.family)
+        if not offered or serialization not in offered:
+            direction = "produce" if operation in PRODUCING else "consume"
+            raise Unsupported(f"{self.name} cannot {direction} {suite.family} in "
+                              f"{serialization} serialization")
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def sign(self, suite: Suite, payload: bytes, key: JWK, *, mode: Mode,
+             header: dict[str, Any] | None = None,
+             serialization: Serialization = "compact") -> str:
+        self.check(suite, mode, "sign", serialization)
+        return self._call(self._sign, suite, payload, key, dict(header or {}), mode, serialization)
+
+    def verify(self, suite: Suite, token: str, key: JWK, *, mode: Mode,
+               serialization: Serialization = "compact") -> bytes:
+        """Return the payload. `key` is a JWK or a JWKS (`{"keys": [...]}`) to pick from."""
+        self.check(suite, mode, "verify", serialization)
+        return self._call(self._verify, suite, token, key, mode, serialization)
+
+    def encrypt(self, suite: Suite, plaintext: bytes, key: JWK, *, mode: Mode,
+                header: dict[str, Any] | None = None,
+                serialization: Serialization = "compact") -> str:
+        self.check(suite, mode, "encrypt", serialization)
+        return self._call(self._encrypt, suite, plaintext, key, dict(header or {}), mode,
+                          serialization)
+
+    def decrypt(self, suite: Suite, token: str, key: JWK, *, mode: Mode,
+                serialization: Serialization = "compact") -> bytes:
+        """Return the plaintext. `key` is a JWK or a JWKS (`{"keys": [...]}`) to pick from."""
+        self.check(suite, mode, "decrypt", serialization)
+        return self._call(self._decrypt, suite, token, key, mode, serialization)
+
+    def _call(self, operation: Callable[..., T], *args: Any) -> T:
+        try:
+            return operation(*args)
+        except (Rejected, Unsupported):
+            raise
+        except self.rejection_errors as error:
+            raise Rejected(error_text(error)) from error
+
+    @abstractmethod
+    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
+              mode: Mode, serialization: Serialization) -> str: ...
+
+    @abstractmethod
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes: ...
+
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
+                 mode: Mode, serialization: Serialization) -> str:
+        raise Unsupported(f"{self.name} does not implement JWE")
+
+    def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                 serialization: Serialization) -> bytes:
+        raise Unsupported(f"{self.name} does not implement JWE")
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def imported(self, jwk: JWK, purpose: str, importer: Callable[[JWK], Any]) -> Any:
+        """The library's key object for `jwk`, imported once per process and purpose."""
+        slot = (id(jwk), purpose)
+        hit = self._imported.get(slot)
+        if hit is not None and hit[0] is jwk:
+            return hit[1]
+        key = importer(jwk)
+        self._imported[slot] = (jwk, key)
+        return key

@@ -1,0 +1,81 @@
+"""jwcrypto: JWS and JWE; compact and JSON serialization.
+
+Its JWS and JWE objects carry an allow-list (`default_allowed_algs` unless the caller sets
+`allowed_algs`), which is the difference between `default` and `enabled` mode. A JWS with a
+single signature always serializes as flattened JSON, so it cannot produce general JWS JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jwcrypto import jwe, jwk, jws
+from jwcrypto.common import JWException, json_encode
+from jwcrypto.jwa import JWA
+
+from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.keys import JWK
+from harness.suites import Suite
+
+ALL_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
+
+
+class JwcryptoAdapter(Adapter):
+    name = "jwcrypto"
+    distribution = "jwcrypto"
+    rejection_errors = (JWException,)
+    produces = {"JWS": frozenset({"compact", "flattened"}), "JWE": ALL_FORMS}
+    consumes = {"JWS": ALL_FORMS, "JWE": ALL_FORMS}
+
+    def supports(self, suite: Suite) -> bool:
+        return all(name in JWA.algorithms_registry for name in self._names(suite))
+
+    def allows_by_default(self, suite: Suite) -> bool:
+        allowed = jws.default_allowed_algs if suite.family == "JWS" else jwe.default_allowed_algs
+        return all(name in allowed for name in self._names(suite))
+
+    @staticmethod
+    def _names(suite: Suite) -> list[str]:
+        return [suite.alg] + ([suite.enc] if suite.enc else [])
+
+    def _allowed(self, suite: Suite, mode: Mode) -> list[str] | None:
+        return None if mode == "default" else self._names(suite)
+
+    def _key(self, key: JWK) -> jwk.JWK | jwk.JWKSet:
+        if is_jwks(key):
+            return self.imported(key, "jwks", lambda data: jwk.JWKSet.from_json(json.dumps(data)))
+        return self.imported(key, "key", lambda data: jwk.JWK(**data))
+
+    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
+              mode: Mode, serialization: Serialization) -> str:
+        token = jws.JWS(payload)
+        allowed = self._allowed(suite, mode)
+        if allowed:
+            token.allowed_algs = allowed
+        token.add_signature(self._key(key), alg=None,
+                            protected=json_encode({"alg": suite.alg, **header}))
+        return token.serialize(compact=serialization == "compact")
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes:
+        message = jws.JWS()
+        allowed = self._allowed(suite, mode)
+        if allowed:
+            message.allowed_algs = allowed
+        message.deserialize(token, key=self._key(key))
+        return message.payload
+
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
+                 mode: Mode, serialization: Serialization) -> str:
+        protected = {"alg": suite.alg, "enc": suite.enc, **header}
+        message = jwe.JWE(plaintext, protected=json_encode(protected),
+                          algs=self._allowed(suite, mode), flattened=serialization != "general")
+        message.add_recipient(self._key(key))
+        return message.serialize(compact=serialization == "compact")
+
+    def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                 serialization: Serialization) -> bytes:
+        message = jwe.JWE(algs=self._allowed(suite, mode))
+        message.deserialize(token, key=self._key(key))
+        return message.payload

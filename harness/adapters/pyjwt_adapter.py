@@ -1,0 +1,56 @@
+"""PyJWT: JWS only, compact serialization only (it implements neither JWE nor JSON serialization).
+
+PyJWT's `decode` refuses to run without an `algorithms` list, so its documented default usage
+already names the algorithm: `default` and `enabled` modes call it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from jwt.api_jws import PyJWS
+from jwt.exceptions import PyJWTError
+
+from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.errors import Rejected
+from harness.keys import JWK
+from harness.suites import Suite
+
+
+class PyJWTAdapter(Adapter):
+    name = "pyjwt"
+    distribution = "PyJWT"
+    rejection_errors = (PyJWTError,)
+    produces = {"JWS": frozenset({"compact"})}
+    consumes = {"JWS": frozenset({"compact"})}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._jws = PyJWS()
+        self._algorithms = set(jwt.algorithms.get_default_algorithms())
+
+    def supports(self, suite: Suite) -> bool:
+        return suite.family == "JWS" and suite.alg in self._algorithms
+
+    def allows_by_default(self, suite: Suite) -> bool:
+        return self.supports(suite)
+
+    def _key(self, jwk: JWK, suite: Suite) -> jwt.PyJWK:
+        return self.imported(jwk, suite.alg, lambda data: jwt.PyJWK(data, algorithm=suite.alg))
+
+    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
+              mode: Mode, serialization: Serialization) -> str:
+        return self._jws.encode(payload, self._key(key, suite), algorithm=suite.alg,
+                                headers=header or None)
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes:
+        if is_jwks(key):
+            # PyJWT's documented way: read the kid from the unverified header, pick the key.
+            kid = jwt.get_unverified_header(token).get("kid")
+            matches = [k for k in key["keys"] if k.get("kid") == kid]
+            if not matches:
+                raise Rejected(f"no key in the JWKS has kid {kid!r}")
+            key = matches[0]
+        return self._jws.decode(token, self._key(key, suite), algorithms=[suite.alg])

@@ -1,0 +1,90 @@
+"""The `harness` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.interop import InteropOptions, default_jobs, run_interop
+from harness.results import DEFAULT_RESULTS
+from harness.scenario import discover
+from harness.suites import ALL_SUITES
+
+
+def _names(values: list[str] | None) -> list[str]:
+    """Accept `--library a,b`, `--library a --library b` and `--library "a b"` alike."""
+    return [part for value in values or [] for part in value.replace(",", " ").split() if part]
+
+
+def _suite_patterns(values: list[str] | None) -> list[str]:
+    """Suite globs hold spaces (`JWE RSA-OAEP*`), so only commas and repetition separate them."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _interop(args: argparse.Namespace) -> int:
+    return run_interop(InteropOptions(
+        libraries=_names(args.library), suites=_suite_patterns(args.suite),
+        scenarios=_names(args.scenario), modes=_names(args.mode), jobs=args.jobs,
+        results=args.results, dry_run=args.dry_run, fail_on_findings=args.fail_on_findings,
+        charts=not args.no_charts))
+
+
+def _list_suites(args: argparse.Namespace) -> int:
+    for suite in ALL_SUITES:
+        print(f"{suite.name:50} {suite.tag:45} {suite.key.id:16} {suite.rfc}")
+    return 0
+
+
+def _list_scenarios(args: argparse.Namespace) -> int:
+    for case in discover():
+        print(f"{case.id:45} {case.expected:7} {case.requirement:28} {case.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    interop = commands.add_parser("interop", help="run the interop matrix")
+    interop.add_argument("--library", "-l", action="append",
+                         help="library names (repeat or comma-separate); default: all installed")
+    interop.add_argument("--suite", "-s", action="append",
+                         help="suite name or tag glob, e.g. 'JWS ES*' or 'RSA-OAEP*' "
+                              "(repeat or comma-separate)")
+    interop.add_argument("--scenario", "-c", action="append",
+                         help="scenario or case id, prefix or glob, e.g. jwe or jws.roundtrip")
+    interop.add_argument("--mode", "-m", action="append", help="default and/or enabled")
+    interop.add_argument("--jobs", "-j", type=int, default=default_jobs(),
+                         help="worker processes (default: the usable cores)")
+    interop.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
+                         help="results root (default: results)")
+    interop.add_argument("--dry-run", action="store_true", help="list the cases, run nothing")
+    interop.add_argument("--fail-on-findings", action="store_true",
+                         help="exit 4 when any cell failed (a gate for CI)")
+    interop.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    interop.set_defaults(handler=_interop)
+
+    commands.add_parser("suites", help="list the suite registry").set_defaults(
+        handler=_list_suites)
+    commands.add_parser("scenarios", help="list the declared cases").set_defaults(
+        handler=_list_scenarios)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except HarnessError as error:
+        print(f"harness: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("harness: interrupted; rows written so far are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""`harness interop`: plan the matrix, run it, write the run folder, print the summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.adapters import adapter_names, installed_adapters
+from harness.adapters.base import MODES, Mode
+from harness.charts import interop_charts, support_table
+from harness.errors import HarnessError
+from harness.keys import load_key_set
+from harness.progress import Progress
+from harness.results import Run, environment, utc_now
+from harness.runner import World, check_declares_unsupported, execute, plan
+from harness.scenario import discover, select_cases
+from harness.suites import select_suites
+from harness.summary import render
+
+EXIT_OK, EXIT_HARNESS, EXIT_ERROR_ROWS, EXIT_FINDINGS = 0, 1, 3, 4
+
+
+@dataclass
+class InteropOptions:
+    libraries: list[str]
+    suites: list[str]
+    scenarios: list[str]
+    modes: list[str]
+    jobs: int
+    results: Path
+    dry_run: bool = False
+    fail_on_findings: bool = False
+    charts: bool = True
+
+
+def _modes(names: list[str]) -> list[Mode]:
+    unknown = [name for name in names if name not in MODES]
+    if unknown:
+        raise HarnessError(f"unknown mode {', '.join(map(repr, unknown))}; known: "
+                           f"{', '.join(MODES)}")
+    return [mode for mode in MODES if mode in names] if names else list(MODES)
+
+
+def run_interop(options: InteropOptions) -> int:
+    """Validate everything before the run folder exists, so bad input never leaves one behind."""
+    for name in options.libraries:
+        if name not in adapter_names():
+            raise HarnessError(f"unknown library {name!r}; known: {', '.join(adapter_names())}")
+    try:
+        suites = select_suites(options.suites)
+    except KeyError as error:
+        raise HarnessError(f"no suite matches {error.args[0]}; `harness suites` lists them") \
+            from None
+    cases = select_cases(discover(), options.scenarios)
+    modes = _modes(options.modes)
+    adapters, missing = installed_adapters(options.libraries or None)
+    if options.libraries and missing:
+        raise HarnessError("; ".join(missing.values()))
+    for name, why in missing.items():
+        print(f"warning: skipping {name}: {why}", file=sys.stderr)
+    if not adapters:
+        raise HarnessError("no library is installed to test")
+    units = plan(cases, suites, modes)
+    cells = len(units) * len(adapters) ** 2
+    if options.dry_run:
+        for unit in units:
+            print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}")
+        print(f"{len(units)} units × {len(adapters)}² library pairs = {cells} cells",
+              file=sys.stderr)
+        return EXIT_OK
+    if not units:
+        raise HarnessError("the selection holds no case: no selected suite fits the scenarios")
+    for adapter in adapters:
+        check_declares_unsupported(adapter)
+
+    world = World({a.name: a for a in adapters}, load_key_set(),
+                  {case.id: case for case in cases})
+    libraries = {a.name: a.version for a in adapters}
+    run = Run.create(options.results, {**environment(libraries, missing), "kind": "interop",
+                                       "selection": {"libraries": list(libraries),
+                                                     "suites": options.suites or ["*"],
+                                                     "scenarios": options.scenarios or ["*"],
+                                                     "modes": modes}})
+    print(f"interop: {cells} cells ({len(cases)} cases, {len(suites)} suites, "
+          f"{len(modes)} modes, {len(adapters)} libraries) on {options.jobs} processes "
+          f"-> {run.path}", file=sys.stderr)
+    progress = Progress(cells)
+    started = time.monotonic()
+    status = "interrupted"
+
+    def record(rows: list[dict]) -> None:
+        run.append_rows(rows)
+        progress.update(rows)
+
+    try:
+        execute(units, world, options.jobs, record)
+        status = "complete"
+    finally:
+        progress.close()
+        run.update_meta(finished=utc_now(), status=status,
+                        interop_seconds=round(time.monotonic() - started, 2))
+    rows = run.interop_rows()
+    run.write_csv()
+    names = list(libraries)
+    support_table(rows, names).to_csv(run.path / "support.csv")
+    if options.charts:
+        interop_charts(rows, names, run.path)
+    print(render(rows))
+    print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts)")
+    if (rows["actual"] == "error").any():
+        print("error rows: harness bugs or undocumented exception types; see their detail",
+              file=sys.stderr)
+        return EXIT_ERROR_ROWS
+    if options.fail_on_findings and (rows["passed"] == False).any():  # noqa: E712
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)))

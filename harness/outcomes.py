@@ -1,0 +1,26 @@
+"""Outcomes: what a correct consumer must do (expected), what it did (actual), and the verdict."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Actual = Literal["accepted", "rejected", "unsupported", "error", "hang"]
+ACTUALS: tuple[Actual, ...] = ("accepted", "rejected", "unsupported", "error", "hang")
+
+LEGEND = {
+    "accepted": "the consumer returned a payload (for `accept` cases, it must be the exact one)",
+    "rejected": "the consumer refused the token with one of the library's own error types",
+    "unsupported": "the adapter declared the library cannot do this (in this mode); no verdict",
+    "error": "a harness bug, a producer failure, or an exception type the library does not "
+             "document; always a failure",
+    "hang": "the case hit its time or memory limit in an isolated child process; a failure",
+}
+
+
+def verdict(expected: str, actual: Actual, payload_matches: bool = True) -> bool | None:
+    """`True` pass, `False` fail, `None` when the case could not be judged (unsupported)."""
+    if actual == "unsupported":
+        return None
+    if expected == "accept":
+        return actual == "accepted" and payload_matches
+    return actual == "rejected"

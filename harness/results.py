@@ -1,0 +1,158 @@
+"""Run folders: `results/<UTC timestamp>-<short id>/`, never overwritten, `results/latest` newest.
+
+`interop.jsonl` is appended row by row (flushed as rows arrive, so a crash or Ctrl-C keeps
+what finished); `interop.csv` is derived from it; `run.json` records what was run, on what.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness import __version__
+from harness.errors import HarnessError
+
+DEFAULT_RESULTS = Path("results")
+INTEROP_JSONL = "interop.jsonl"
+INTEROP_CSV = "interop.csv"
+RUN_JSON = "run.json"
+LATEST = "latest"
+ROW_FIELDS = ("scenario", "case", "producer", "consumer", "suite", "mode", "expected", "actual",
+              "passed", "detail", "duration_ms", "requirement")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, timeout=5, cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def environment(libraries: dict[str, str], missing: dict[str, str]) -> dict[str, Any]:
+    return {
+        "harness_version": __version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "libraries": libraries,
+        "missing_libraries": missing,
+        "command": sys.argv,
+    }
+
+
+class Run:
+    """One run folder and its files."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, root: Path, meta: dict[str, Any]) -> Run:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = root / f"{stamp}-{secrets.token_hex(3)}"
+        path.mkdir(parents=True, exist_ok=False)
+        run = cls(path)
+        run.write_meta({**meta, "started": utc_now(), "finished": None, "status": "running"})
+        point_latest(root, path)
+        return run
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / RUN_JSON
+
+    def read_meta(self) -> dict[str, Any]:
+        try:
+            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise HarnessError(f"{self.path} is not a run folder: it has no {RUN_JSON}") from None
+        except (OSError, ValueError) as error:
+            raise HarnessError(f"{self.meta_path} is corrupt: {error}") from None
+        if not isinstance(meta, dict):
+            raise HarnessError(f"{self.meta_path} is corrupt: not a JSON object")
+        return meta
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        tmp = self.meta_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, self.meta_path)
+
+    def update_meta(self, **changes: Any) -> None:
+        self.write_meta({**self.read_meta(), **changes})
+
+    def append_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+        with (self.path / INTEROP_JSONL).open("a", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+
+    def interop_rows(self) -> pd.DataFrame:
+        return read_rows(self.path / INTEROP_JSONL)
+
+    def write_csv(self) -> Path:
+        target = self.path / INTEROP_CSV
+        self.interop_rows().to_csv(target, index=False)
+        return target
+
+
+def read_rows(path: Path) -> pd.DataFrame:
+    """Load `interop.jsonl`; a clear `HarnessError` names the first bad line when it is corrupt.
+
+    A last line cut short by a crash is dropped, since every earlier line is whole.
+    """
+    if not path.exists():
+        raise HarnessError(f"{path} does not exist")
+    records = []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines):
+                break
+            raise HarnessError(f"{path}:{number} is not a JSON row; the file is corrupt") from None
+        if not isinstance(record, dict) or "actual" not in record:
+            raise HarnessError(f"{path}:{number} is not an interop row; the file is corrupt")
+        records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=list(ROW_FIELDS))
+    return frame
+
+
+def point_latest(root: Path, target: Path) -> None:
+    link = root / LATEST
+    tmp = root / f".{LATEST}.{secrets.token_hex(3)}"
+    os.symlink(target.name, tmp)
+    os.replace(tmp, link)
+
+
+def resolve_run(root: Path, name: str | None) -> Run:
+    """The run folder `name` (a path, or a folder name under `root`), or the newest."""
+    if name:
+        path = Path(name)
+        if not path.exists():
+            path = root / name
+    else:
+        path = root / LATEST
+    if not path.exists():
+        raise HarnessError(f"no run at {path}; run `make interop` first")
+    return Run(path.resolve())

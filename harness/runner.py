@@ -1,0 +1,192 @@
+"""The runner: every case × suite × mode × producer × consumer, across the cores.
+
+Work is shipped to forked worker processes as (case, suites, mode) units; each worker runs the
+unit for every producer × consumer pair with adapters and keys it inherited at fork, so no key
+is imported more than once per process. Rows come back to the parent, which appends them to
+the run's `interop.jsonl` as they arrive.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from harness.adapters.base import Adapter, Mode
+from harness.errors import HarnessError, ProducerFailed, Rejected, Unsupported
+from harness.keys import KeySet
+from harness.outcomes import Actual, verdict
+from harness.scenario import Case, Consumer, Context, Producer
+from harness.suites import MADE_UP_SUITE, Suite
+
+Row = dict[str, Any]
+UNITS_PER_CHUNK = 6
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One case on one suite choice in one mode; run for every producer × consumer pair."""
+
+    case_id: str
+    suites: tuple[Suite, ...]
+    mode: Mode
+
+    @property
+    def suite_label(self) -> str:
+        return " then ".join(s.name for s in self.suites)
+
+
+@dataclass
+class World:
+    """What workers inherit at fork: the adapters, the keys and the cases, by name."""
+
+    adapters: dict[str, Adapter]
+    keys: KeySet
+    cases: dict[str, Case]
+
+
+_WORLD: World | None = None
+
+
+def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) -> list[Unit]:
+    return [Unit(case.id, choice, mode)
+            for case in cases for choice in case.suites(suites) for mode in modes]
+
+
+def check_declares_unsupported(adapter: Adapter) -> None:
+    """Offer a made-up suite: an adapter must answer `Unsupported`, not fail another way."""
+    for operation in ("sign", "verify"):
+        try:
+            getattr(adapter, operation)(MADE_UP_SUITE, b"probe" if operation == "sign" else "x.y.z",
+                                        {"kty": "oct", "k": "cHJvYmU"}, mode="enabled")
+        except Unsupported:
+            continue
+        except Exception as error:
+            raise HarnessError(
+                f"adapter {adapter.name!r} answered a made-up suite with "
+                f"{type(error).__name__}: {error}, not Unsupported") from error
+        raise HarnessError(f"adapter {adapter.name!r} claimed to {operation} a made-up suite")
+
+
+def _describe(error: BaseException) -> str:
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" (at {os.path.basename(frame.filename)}:{frame.lineno})" if frame else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def run_cell(case: Case, unit: Unit, producer: Adapter, consumer: Adapter, keys: KeySet) -> Row:
+    ctx = Context(Producer(producer, unit.mode), Consumer(consumer, unit.mode), unit.suites,
+                  unit.mode, keys)
+    actual: Actual
+    matches = True
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            # Libraries warn about deprecated algorithms on every call; the rows say it once.
+            warnings.simplefilter("ignore")
+            sent, received = case.run(ctx)
+        actual, matches = "accepted", sent == received
+        detail = "" if matches else f"returned payload differs: {received[:80]!r}"
+    except Unsupported as error:
+        actual, detail = "unsupported", str(error)
+    except Rejected as error:
+        actual, detail = "rejected", str(error)
+    except ProducerFailed as error:
+        actual, detail = "error", str(error)
+    except Exception as error:
+        actual, detail = "error", _describe(error)
+    duration_ms = (time.perf_counter() - started) * 1000
+    return {
+        "scenario": case.scenario, "case": case.id, "producer": producer.name,
+        "consumer": consumer.name, "suite": unit.suite_label, "mode": unit.mode,
+        "expected": case.expected, "actual": actual,
+        "passed": verdict(case.expected, actual, matches), "detail": detail[:2000],
+        "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
+    }
+
+
+def run_units(units: Sequence[Unit], world: World) -> list[Row]:
+    rows = []
+    for unit in units:
+        case = world.cases[unit.case_id]
+        for producer in world.adapters.values():
+            for consumer in world.adapters.values():
+                rows.append(run_cell(case, unit, producer, consumer, world.keys))
+    return rows
+
+
+def _run_inherited(units: Sequence[Unit]) -> list[Row]:
+    assert _WORLD is not None, "worker started without the world"
+    return run_units(units, _WORLD)
+
+
+def _crash_rows(units: Sequence[Unit], world: World, why: str) -> list[Row]:
+    rows = []
+    for unit in units:
+        case = world.cases[unit.case_id]
+        for producer in world.adapters:
+            for consumer in world.adapters:
+                rows.append({
+                    "scenario": case.scenario, "case": case.id, "producer": producer,
+                    "consumer": consumer, "suite": unit.suite_label, "mode": unit.mode,
+                    "expected": case.expected, "actual": "error", "passed": False,
+                    "detail": why, "duration_ms": None, "requirement": case.requirement})
+    return rows
+
+
+def _chunks(units: Sequence[Unit], size: int) -> list[list[Unit]]:
+    return [list(units[i:i + size]) for i in range(0, len(units), size)]
+
+
+def execute(units: Sequence[Unit], world: World, jobs: int,
+            on_rows: Callable[[list[Row]], None]) -> None:
+    """Run every unit, handing rows to `on_rows` as chunks finish.
+
+    With more than one job the work is spread over forked processes. A worker that dies (a
+    library crashing the interpreter) breaks the pool and loses every chunk still pending: those
+    are retried unit by unit in a fresh pool, and what is lost again runs alone, one pool per
+    unit, so only the unit that kills its process becomes `error` rows.
+    """
+    if jobs <= 1:
+        for chunk in _chunks(units, UNITS_PER_CHUNK):
+            on_rows(run_units(chunk, world))
+        return
+    global _WORLD
+    _WORLD = world
+    try:
+        lost = _execute_pool(_chunks(units, UNITS_PER_CHUNK), jobs, on_rows)
+        if lost:
+            lost = _execute_pool(_chunks([u for chunk in lost for u in chunk], 1), jobs, on_rows)
+        for chunk in lost:
+            if _execute_pool([chunk], 1, on_rows):
+                on_rows(_crash_rows(chunk, world, "worker process died running this unit"))
+    finally:
+        _WORLD = None
+
+
+def _execute_pool(chunks: list[list[Unit]], jobs: int,
+                  on_rows: Callable[[list[Row]], None]) -> list[list[Unit]]:
+    """Run chunks in one pool; return the chunks lost to a broken pool."""
+    context = multiprocessing.get_context("fork")
+    lost: list[list[Unit]] = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures: dict[Future[list[Row]], list[Unit]] = {}
+        for chunk in chunks:
+            try:
+                futures[pool.submit(_run_inherited, chunk)] = chunk
+            except BrokenProcessPool:
+                lost.append(chunk)
+        for future in as_completed(futures):
+            try:
+                on_rows(future.result())
+            except BrokenProcessPool:
+                lost.append(futures[future])
+    return lost
+

@@ -1,0 +1,168 @@
+"""Declared cases: the `@case` decorator, the context a case runs in, and case discovery.
+
+A case is a function in a module under `scenarios/`. Its id comes from where it lives
+(`scenarios/jwe/roundtrip.py::compact` is `jwe.roundtrip.compact`), its docstring is its
+description, and the decorator declares the requirement it checks and what a correct consumer
+must do. The function makes a token with `ctx.producer` and hands it to `ctx.consumer`; it
+returns `(sent, received)`, the payload produced and the payload the consumer gave back.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.adapters.base import Adapter, Mode, Serialization
+from harness.errors import HarnessError, ProducerFailed, Rejected
+from harness.keys import KeySet
+from harness.suites import Suite
+
+Expected = Literal["accept", "reject"]
+SuiteChoice = tuple[Suite, ...]
+SCENARIO_PACKAGE = "scenarios"
+
+
+class Producer:
+    """The producing adapter, as a case sees it: a library failure becomes `ProducerFailed`."""
+
+    def __init__(self, adapter: Adapter, mode: Mode) -> None:
+        self.adapter, self.mode, self.name = adapter, mode, adapter.name
+
+    def sign(self, suite: Suite, payload: bytes, key: dict[str, Any],
+             header: dict[str, Any] | None = None,
+             serialization: Serialization = "compact") -> str:
+        try:
+            return self.adapter.sign(suite, payload, key, mode=self.mode, header=header,
+                                     serialization=serialization)
+        except Rejected as error:
+            raise ProducerFailed(f"{self.name} could not sign: {error}") from error
+
+    def encrypt(self, suite: Suite, plaintext: bytes, key: dict[str, Any],
+                header: dict[str, Any] | None = None,
+                serialization: Serialization = "compact") -> str:
+        try:
+            return self.adapter.encrypt(suite, plaintext, key, mode=self.mode, header=header,
+                                        serialization=serialization)
+        except Rejected as error:
+            raise ProducerFailed(f"{self.name} could not encrypt: {error}") from error
+
+
+class Consumer:
+    """The consuming adapter, as a case sees it: a refusal surfaces as `Rejected`."""
+
+    def __init__(self, adapter: Adapter, mode: Mode) -> None:
+        self.adapter, self.mode, self.name = adapter, mode, adapter.name
+
+    def verify(self, suite: Suite, token: str, key: dict[str, Any],
+               serialization: Serialization = "compact") -> bytes:
+        return self.adapter.verify(suite, token, key, mode=self.mode,
+                                   serialization=serialization)
+
+    def decrypt(self, suite: Suite, token: str, key: dict[str, Any],
+                serialization: Serialization = "compact") -> bytes:
+        return self.adapter.decrypt(suite, token, key, mode=self.mode,
+                                    serialization=serialization)
+
+
+@dataclass
+class Context:
+    producer: Producer
+    consumer: Consumer
+    suites: SuiteChoice
+    mode: Mode
+    keys: KeySet
+
+    @property
+    def suite(self) -> Suite:
+        return self.suites[0]
+
+
+SuiteSelector = Callable[[Sequence[Suite]], list[SuiteChoice]]
+
+
+def family_suites(family: str) -> SuiteSelector:
+    def select(selected: Sequence[Suite]) -> list[SuiteChoice]:
+        return [(suite,) for suite in selected if suite.family == family]
+    return select
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    scenario: str
+    description: str
+    requirement: str
+    expected: Expected
+    run: Callable[[Context], tuple[bytes, bytes]] = field(compare=False)
+    suites: SuiteSelector = field(compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.id.rsplit(".", 1)[-1]
+
+
+def case(*, requirement: str, expected: Expected = "accept", family: str | None = None,
+         suites: SuiteSelector | None = None) -> Callable[[Callable[[Context], Any]],
+                                                          Callable[[Context], Any]]:
+    """Declare a case. `family` runs it once per selected suite of that family; `suites`
+    chooses the suite tuples itself (a nested token names a JWS and a JWE suite)."""
+    if (family is None) == (suites is None):
+        raise TypeError("declare exactly one of family= or suites=")
+    selector = suites or family_suites(family or "")
+
+    def mark(function: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        function.__case__ = {  # type: ignore[attr-defined]
+            "requirement": requirement, "expected": expected, "suites": selector}
+        return function
+    return mark
+
+
+def _cases_in(module: Any, scenario: str) -> list[Case]:
+    found = []
+    for name, function in inspect.getmembers(module, inspect.isfunction):
+        declared = getattr(function, "__case__", None)
+        if declared is None or function.__module__ != module.__name__:
+            continue
+        found.append(Case(
+            id=f"{scenario}.{name}", scenario=scenario,
+            description=inspect.cleandoc(function.__doc__ or "").split("\n\n")[0],
+            requirement=declared["requirement"], expected=declared["expected"],
+            run=function, suites=declared["suites"]))
+    # Declaration order, so the run follows the module as it reads.
+    found.sort(key=lambda c: inspect.getsourcelines(c.run)[1])
+    return found
+
+
+def discover(package: str = SCENARIO_PACKAGE) -> list[Case]:
+    root = importlib.import_module(package)
+    cases: list[Case] = []
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        if info.ispkg:
+            continue
+        module = importlib.import_module(info.name)
+        cases += _cases_in(module, info.name.removeprefix(f"{package}."))
+    return cases
+
+
+def select_cases(cases: list[Case], patterns: list[str] | None) -> list[Case]:
+    """Cases whose scenario or case id matches a glob or a dotted prefix; all when none given."""
+    if not patterns:
+        return cases
+    chosen, unmatched = [], []
+    for pattern in patterns:
+        hits = [c for c in cases if any(
+            fnmatch.fnmatchcase(name, pattern) or name.startswith(pattern + ".")
+            for name in (c.scenario, c.id))]
+        if not hits:
+            unmatched.append(pattern)
+        chosen += [c for c in hits if c not in chosen]
+    if unmatched:
+        known = sorted({c.scenario for c in cases})
+        raise HarnessError(f"unknown scenario {', '.join(map(repr, unmatched))}; "
+                           f"known: {', '.join(known)}")
+    return [c for c in cases if c in chosen]

@@ -1,0 +1,59 @@
+"""The short summary printed at the end of a run: counts per outcome and the failing cells
+grouped by library pair and cause, with the library's own error text."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from harness.outcomes import ACTUALS
+
+MAX_GROUPS = 25
+_VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
+
+
+def cause_of(detail: str) -> str:
+    """The detail with addresses and numbers masked, so one cause groups across suites."""
+    first_line = (detail or "").strip().splitlines()[0] if detail else ""
+    return _VOLATILE.sub("#", first_line)[:160]
+
+
+def verdict_counts(rows: pd.DataFrame) -> dict[str, int]:
+    passed = rows["passed"]
+    return {"passed": int((passed == True).sum()),  # noqa: E712 - a nullable column
+            "failed": int((passed == False).sum()),  # noqa: E712
+            "not judged": int(passed.isna().sum())}
+
+
+def failing_groups(rows: pd.DataFrame) -> pd.DataFrame:
+    failed = rows[rows["passed"] == False].copy()  # noqa: E712 - a nullable column
+    if failed.empty:
+        return pd.DataFrame(columns=["producer", "consumer", "actual", "cause", "cells",
+                                     "example"])
+    failed["cause"] = failed["detail"].map(cause_of)
+    grouped = failed.groupby(["producer", "consumer", "actual", "cause"], sort=False)
+    table = grouped.agg(cells=("case", "size"),
+                        example=("suite", lambda s: f"{s.iloc[0]}"),
+                        case=("case", "first"), mode=("mode", "first")).reset_index()
+    table["example"] = table["case"] + " / " + table["example"] + " / " + table["mode"]
+    return table.sort_values("cells", ascending=False).drop(columns=["case", "mode"])
+
+
+def render(rows: pd.DataFrame) -> str:
+    lines = [f"{len(rows)} rows"]
+    counts = rows["actual"].value_counts()
+    lines.append("  actual:  " + "  ".join(f"{name} {int(counts.get(name, 0))}"
+                                             for name in ACTUALS))
+    lines.append("  verdict: " + "  ".join(f"{k} {v}" for k, v in verdict_counts(rows).items()))
+    groups = failing_groups(rows)
+    if groups.empty:
+        lines.append("No failing cells.")
+        return "\n".join(lines)
+    lines.append(f"Failing cells by library pair and cause ({len(groups)} groups):")
+    for row in groups.head(MAX_GROUPS).itertuples():
+        lines.append(f"  {row.producer} -> {row.consumer}  {row.actual} ×{row.cells}: {row.cause}")
+        lines.append(f"      e.g. {row.example}")
+    if len(groups) > MAX_GROUPS:
+        lines.append(f"  ... {len(groups) - MAX_GROUPS} more groups in interop.csv")
+    return "\n".join(lines)

@@ -1,0 +1,24 @@
+"""Key rotation: the recipient holds a private JWKS with a retired and a current key."""
+
+from harness.keys import kid_for
+from harness.scenario import Context, case
+from scenarios.payloads import PAYLOAD
+
+
+def _exchange(ctx: Context, role: str) -> tuple[bytes, bytes]:
+    spec = ctx.suite.key
+    token = ctx.producer.encrypt(ctx.suite, PAYLOAD, ctx.keys.public(spec, role),
+                                 header={"kid": kid_for(spec, role)})
+    return PAYLOAD, ctx.consumer.decrypt(ctx.suite, token, ctx.keys.jwks(spec, private=True))
+
+
+@case(requirement="RFC 7516 §4.1.6", family="JWE")
+def current_key(ctx: Context) -> tuple[bytes, bytes]:
+    """A JWE encrypted to the current key decrypts with the JWKS, the key found by kid."""
+    return _exchange(ctx, "current")
+
+
+@case(requirement="RFC 7516 §4.1.6", family="JWE")
+def retired_key(ctx: Context) -> tuple[bytes, bytes]:
+    """A JWE encrypted to the retired key, still in the JWKS, decrypts: the kid picks it."""
+    return _exchange(ctx, "retired")

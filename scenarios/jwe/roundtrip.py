@@ -1,0 +1,20 @@
+"""A JWE made by the producer decrypts in the consumer, which returns the exact plaintext."""
+
+from harness.scenario import Context, case
+from scenarios.payloads import PAYLOAD
+
+
+@case(requirement="RFC 7516 §7.1", family="JWE")
+def compact(ctx: Context) -> tuple[bytes, bytes]:
+    """A compact JWE decrypts with the recipient's private key."""
+    token = ctx.producer.encrypt(ctx.suite, PAYLOAD, ctx.keys.public(ctx.suite.key))
+    return PAYLOAD, ctx.consumer.decrypt(ctx.suite, token, ctx.keys.private(ctx.suite.key))
+
+
+@case(requirement="RFC 7516 §4.1.3", family="JWE")
+def compact_deflate(ctx: Context) -> tuple[bytes, bytes]:
+    """A compact JWE compressed with `zip: DEF` decrypts and inflates to the exact plaintext."""
+    plaintext = PAYLOAD * 8
+    token = ctx.producer.encrypt(ctx.suite, plaintext, ctx.keys.public(ctx.suite.key),
+                                 header={"zip": "DEF"})
+    return plaintext, ctx.consumer.decrypt(ctx.suite, token, ctx.keys.private(ctx.suite.key))

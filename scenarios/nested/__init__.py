@@ -1,0 +1,1 @@
+"""Nested tokens: signed, then encrypted (RFC 7519 §5.2, RFC 9068)."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.keys import KeySet, load_key_set
+
+
+@pytest.fixture(scope="session")
+def key_set_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys") / "keyset.json"
+
+
+@pytest.fixture(scope="session")
+def keys(key_set_path: Path) -> KeySet:
+    return load_key_set(key_set_path)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_keys(key_set_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests never touch the developer's own key cache.
+    monkeypatch.setenv("HARNESS_KEYS", str(key_set_path))

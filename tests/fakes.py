@@ -1,0 +1,126 @@
+"""Fake adapters that test the harness itself: they accept everything, reject everything,
+support nothing, raise an undocumented exception, or kill their process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from typing import Any
+
+from harness.adapters.base import SERIALIZATIONS, Adapter, Mode, Serialization
+from harness.errors import Rejected, Unsupported
+from harness.keys import JWK
+from harness.suites import MADE_UP_SUITE, Suite
+
+EVERY_FORM = {"JWS": frozenset(SERIALIZATIONS), "JWE": frozenset(SERIALIZATIONS)}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class FakeAdapter(Adapter):
+    """Makes tokens whose payload is readable by any fake; never checks a signature."""
+
+    distribution = "pytest"
+    produces = EVERY_FORM
+    consumes = EVERY_FORM
+
+    def supports(self, suite: Suite) -> bool:
+        return suite != MADE_UP_SUITE
+
+    def allows_by_default(self, suite: Suite) -> bool:
+        return True
+
+    def _make(self, suite: Suite, payload: bytes, header: dict[str, Any]) -> str:
+        head = _b64(json.dumps({"alg": suite.alg, **header}).encode())
+        return f"{head}.{_b64(payload)}.c2ln"
+
+    def _read(self, token: str) -> bytes:
+        if token.startswith("{"):
+            token = json.loads(token)["token"]
+        return _unb64(token.split(".")[1])
+
+    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
+              mode: Mode, serialization: Serialization) -> str:
+        token = self._make(suite, payload, header)
+        return token if serialization == "compact" else json.dumps({"token": token})
+
+    _encrypt = _sign
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes:
+        return self._read(token)
+
+    _decrypt = _verify
+
+
+class AcceptAll(FakeAdapter):
+    name = "accept-all"
+
+
+class RejectAll(FakeAdapter):
+    name = "reject-all"
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes:
+        raise Rejected("RejectAll: refused")
+
+    _decrypt = _verify
+
+
+class SupportsNothing(FakeAdapter):
+    name = "supports-nothing"
+
+    def supports(self, suite: Suite) -> bool:
+        return False
+
+
+class RaisesUndocumented(FakeAdapter):
+    name = "raises-undocumented"
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes:
+        raise KeyError("an exception type the library does not document")
+
+    _decrypt = _verify
+
+
+class KillsProcess(FakeAdapter):
+    name = "kills-process"
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes:
+        os._exit(17)
+
+    _decrypt = _verify
+
+
+class ClaimsMadeUpSuite(FakeAdapter):
+    """Wrong: it says yes to a suite no library implements."""
+
+    name = "claims-made-up"
+
+    def supports(self, suite: Suite) -> bool:
+        return True
+
+
+class FailsOnMadeUpSuite(FakeAdapter):
+    """Wrong: it fails with its own error instead of declaring `Unsupported`."""
+
+    name = "fails-made-up"
+
+    def check(self, suite: Suite, mode: Mode, operation: Any,
+              serialization: Serialization = "compact") -> None:
+        if suite == MADE_UP_SUITE:
+            raise ValueError("no such algorithm")
+        super().check(suite, mode, operation, serialization)
+
+
+__all__ = ["AcceptAll", "ClaimsMadeUpSuite", "FailsOnMadeUpSuite", "KillsProcess",
+           "RaisesUndocumented", "RejectAll", "SupportsNothing", "Unsupported"]

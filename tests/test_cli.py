@@ -1,0 +1,98 @@
+"""The command line, end to end: a small real matrix, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness import adapters
+from harness.cli import main
+from harness.results import read_rows
+
+SMALL = ["--suite", "JWS ES256,JWS EdDSA (Ed25519),JWE ECDH-ES+A256KW (X25519) + A256GCM,"
+         "JWE RSA-OAEP-256 + A256GCM"]
+
+
+def test_a_small_real_matrix_passes_end_to_end(tmp_path: Path, capsys) -> None:
+    code = main(["interop", "--results", str(tmp_path), "--jobs", "2", *SMALL])
+    assert code == 0
+    run = (tmp_path / "latest").resolve()
+    rows = pd.read_json(run / "interop.jsonl", lines=True)
+    assert set(rows.producer) == set(rows.consumer) == {"pyjwt", "joserfc", "jwcrypto"}
+    assert set(rows["mode"]) == {"default", "enabled"}
+    assert not (rows.actual == "error").any()
+    # Every library that can consume what another produced returns the exact payload.
+    judged = rows[rows.passed.notna()]
+    assert len(judged) > 100 and judged.passed.all()
+    # PyJWT has no JWE: declared, not failed.
+    assert (rows[(rows.consumer == "pyjwt") & rows.suite.str.startswith("JWE")].actual
+            == "unsupported").all()
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["status"] == "complete" and set(meta["libraries"]) == {"pyjwt", "joserfc",
+                                                                        "jwcrypto"}
+    assert len(pd.read_csv(run / "interop.csv")) == len(rows)
+    assert (run / "support-grid.png").stat().st_size > 0
+    assert (run / "heatmap-nested.access_token.png").exists()
+    support = pd.read_csv(run / "support.csv", index_col=0)
+    assert support.loc["JWS ES256", "pyjwt"] == "by default"
+    assert support.loc["JWE RSA-OAEP-256 + A256GCM", "pyjwt"] == "unsupported"
+    assert "No failing cells." in capsys.readouterr().out
+    no_private = (run / "interop.jsonl").read_text() + (run / "run.json").read_text()
+    assert '"d":' not in no_private and '"k":' not in no_private
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--library", "nosuchlib"], "unknown library 'nosuchlib'"),
+    (["--suite", "JWS XX512"], "no suite matches JWS XX512"),
+    (["--scenario", "nosuch.scenario"], "unknown scenario 'nosuch.scenario'"),
+    (["--mode", "sometimes"], "unknown mode 'sometimes'"),
+])
+def test_bad_arguments_exit_non_zero_and_write_no_run(argv: list[str], message: str,
+                                                       tmp_path: Path, capsys) -> None:
+    assert main(["interop", "--results", str(tmp_path), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_library_that_is_not_installed(tmp_path: Path, capsys,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(adapters.REGISTRY, "ghostlib",
+                        ("harness.adapters.ghostlib_adapter", "Ghost", "ghostlib"))
+    assert main(["interop", "--results", str(tmp_path), "--library", "ghostlib"]) == 2
+    err = capsys.readouterr().err
+    assert "'ghostlib' is not installed" in err and "pip install 'ghostlib'" in err
+    assert list(tmp_path.iterdir()) == []
+    # Without naming it, the run goes on without it and says so.
+    assert main(["interop", "--results", str(tmp_path), "--dry-run", *SMALL]) == 0
+    assert "skipping ghostlib" in capsys.readouterr().err
+
+
+def test_dry_run_lists_cases_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    assert main(["interop", "--results", str(tmp_path), "--dry-run", "--scenario",
+                 "jws.roundtrip", *SMALL]) == 0
+    out = capsys.readouterr()
+    assert "jws.roundtrip.compact\tJWS ES256\tdefault" in out.out
+    assert "4 units" in out.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fail_on_findings_turns_failures_into_an_exit_code(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(adapters.REGISTRY, "reject-all", ("tests.fakes", "RejectAll", "-"))
+    argv = ["interop", "--results", str(tmp_path), "--library", "reject-all", "--jobs", "1",
+            "--scenario", "jws.roundtrip", "--suite", "JWS HS256", "--no-charts"]
+    assert main(argv) == 0  # failures are findings
+    assert main([*argv, "--fail-on-findings"]) == 4
+
+
+def test_a_corrupt_results_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "interop.jsonl"
+    path.write_text('{"actual": "accepted"}\nnot json\n{"actual": "rejected"}\n')
+    with pytest.raises(Exception, match=r"interop.jsonl:2 is not a JSON row"):
+        read_rows(path)
+    # A last line cut short by a crash is dropped; the rows before it are kept.
+    path.write_text('{"actual": "accepted"}\n{"actual": "rej')
+    assert len(read_rows(path)) == 1

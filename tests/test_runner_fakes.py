@@ -1,0 +1,99 @@
+"""The runner gives the outcomes the design predicts for adapters whose behaviour is known."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from harness.adapters.base import Adapter
+from harness.errors import HarnessError
+from harness.runner import World, check_declares_unsupported, execute, plan
+from harness.scenario import Case, Context, discover, family_suites
+from harness.suites import select_suites
+from tests import fakes
+
+SUITES = select_suites(["JWS HS256", "JWS ES256", "JWE A128KW + A128GCM",
+                        "JWE RSA-OAEP-256 + A256GCM"])
+
+
+def _forged_case(ctx: Context) -> tuple[bytes, bytes]:
+    """A token that no correct consumer accepts; the fake adapters cannot tell."""
+    token = ctx.producer.sign(ctx.suite, b"forged", ctx.keys.private(ctx.suite.key))
+    return b"forged", ctx.consumer.verify(ctx.suite, token, ctx.keys.public(ctx.suite.key))
+
+
+REJECT_CASE = Case(id="tests.forged.any", scenario="tests.forged", description="forged",
+                   requirement="test", expected="reject", run=_forged_case,
+                   suites=family_suites("JWS"))
+
+
+def run_matrix(adapters: list[Adapter], keys, jobs: int = 1,
+               extra_cases: tuple[Case, ...] = ()) -> pd.DataFrame:
+    cases = [*discover(), *extra_cases]
+    world = World({a.name: a for a in adapters}, keys, {c.id: c for c in cases})
+    rows: list[dict] = []
+    execute(plan(cases, SUITES, ["default", "enabled"]), world, jobs, rows.extend)
+    return pd.DataFrame(rows)
+
+
+def test_accept_all_passes_every_accept_case_and_fails_every_reject_case(keys) -> None:
+    rows = run_matrix([fakes.AcceptAll()], keys, extra_cases=(REJECT_CASE,))
+    accept, reject = rows[rows.expected == "accept"], rows[rows.expected == "reject"]
+    assert len(accept) > 0 and len(reject) > 0
+    assert (accept.actual == "accepted").all() and (accept.passed == True).all()  # noqa: E712
+    assert (reject.actual == "accepted").all() and (reject.passed == False).all()  # noqa: E712
+
+
+def test_reject_all_fails_every_accept_case_with_its_error_text(keys) -> None:
+    rows = run_matrix([fakes.RejectAll()], keys, extra_cases=(REJECT_CASE,))
+    accept, reject = rows[rows.expected == "accept"], rows[rows.expected == "reject"]
+    assert (accept.actual == "rejected").all() and (accept.passed == False).all()  # noqa: E712
+    assert (accept.detail == "RejectAll: refused").all()
+    assert (reject.passed == True).all()  # noqa: E712
+
+
+def test_supports_nothing_is_never_judged(keys) -> None:
+    rows = run_matrix([fakes.SupportsNothing()], keys, extra_cases=(REJECT_CASE,))
+    assert (rows.actual == "unsupported").all()
+    assert rows.passed.isna().all()
+
+
+def test_pairs_cover_producer_by_consumer(keys) -> None:
+    rows = run_matrix([fakes.AcceptAll(), fakes.RejectAll(), fakes.SupportsNothing()], keys)
+    pairs = rows.groupby(["producer", "consumer"]).size()
+    assert len(pairs) == 9 and pairs.nunique() == 1
+    # Whatever produced it, the consumer decides: accept-all accepts what reject-all made.
+    cell = rows[(rows.producer == "reject-all") & (rows.consumer == "accept-all")]
+    assert (cell.actual == "accepted").all()
+    # A producer that supports nothing makes every pair with it unsupported.
+    assert (rows[rows.producer == "supports-nothing"].actual == "unsupported").all()
+
+
+def test_an_undocumented_exception_is_an_error_row_not_a_crash(keys) -> None:
+    rows = run_matrix([fakes.RaisesUndocumented()], keys)
+    assert (rows.actual == "error").all()
+    assert rows.detail.str.startswith("KeyError").all()
+    assert (rows.passed == False).all()  # noqa: E712
+
+
+def test_parallel_run_gives_the_same_rows(keys) -> None:
+    serial = run_matrix([fakes.AcceptAll(), fakes.RejectAll()], keys, jobs=1)
+    parallel = run_matrix([fakes.AcceptAll(), fakes.RejectAll()], keys, jobs=2)
+    columns = ["case", "producer", "consumer", "suite", "mode", "actual", "passed"]
+    assert (serial[columns].sort_values(columns).reset_index(drop=True)
+            .equals(parallel[columns].sort_values(columns).reset_index(drop=True)))
+
+
+def test_a_dying_worker_becomes_error_rows_and_the_run_finishes(keys) -> None:
+    rows = run_matrix([fakes.KillsProcess()], keys, jobs=2)
+    assert len(rows) == len(plan(discover(), SUITES, ["default", "enabled"]))
+    assert (rows.actual == "error").all()
+    assert rows.detail.str.contains("worker process died").all()
+
+
+def test_the_made_up_suite_probe(keys) -> None:
+    check_declares_unsupported(fakes.AcceptAll())
+    with pytest.raises(HarnessError, match="claimed to sign"):
+        check_declares_unsupported(fakes.ClaimsMadeUpSuite())
+    with pytest.raises(HarnessError, match="ValueError"):
+        check_declares_unsupported(fakes.FailsOnMadeUpSuite())
