@@ -8,9 +8,8 @@ import json
 import os
 from typing import Any
 
-from harness.adapters.base import SERIALIZATIONS, Adapter, Mode, Serialization
+from harness.adapters.base import SERIALIZATIONS, Adapter, Allowed, KeyData, Mode, Serialization
 from harness.errors import Rejected, Unsupported
-from harness.keys import JWK
 from harness.suites import MADE_UP_SUITE, Suite
 
 EVERY_FORM = {"JWS": frozenset(SERIALIZATIONS), "JWE": frozenset(SERIALIZATIONS)}
@@ -46,14 +45,14 @@ class FakeAdapter(Adapter):
             token = json.loads(token)["token"]
         return _unb64(token.split(".")[1])
 
-    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
-              mode: Mode, serialization: Serialization) -> str:
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
         token = self._make(suite, payload, header)
         return token if serialization == "compact" else json.dumps({"token": token})
 
     _encrypt = _sign
 
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
                 serialization: Serialization) -> bytes:
         return self._read(token)
 
@@ -67,7 +66,7 @@ class AcceptAll(FakeAdapter):
 class RejectAll(FakeAdapter):
     name = "reject-all"
 
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
                 serialization: Serialization) -> bytes:
         raise Rejected("RejectAll: refused")
 
@@ -84,7 +83,7 @@ class SupportsNothing(FakeAdapter):
 class RaisesUndocumented(FakeAdapter):
     name = "raises-undocumented"
 
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
                 serialization: Serialization) -> bytes:
         raise KeyError("an exception type the library does not document")
 
@@ -94,7 +93,7 @@ class RaisesUndocumented(FakeAdapter):
 class KillsProcess(FakeAdapter):
     name = "kills-process"
 
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
                 serialization: Serialization) -> bytes:
         os._exit(17)
 
@@ -116,10 +115,10 @@ class FailsOnMadeUpSuite(FakeAdapter):
     name = "fails-made-up"
 
     def check(self, suite: Suite, mode: Mode, operation: Any,
-              serialization: Serialization = "compact") -> None:
+              serialization: Serialization = "compact", explicit: bool = False) -> None:
         if suite == MADE_UP_SUITE:
             raise ValueError("no such algorithm")
-        super().check(suite, mode, operation, serialization)
+        super().check(suite, mode, operation, serialization, explicit)
 
 
 __all__ = ["AcceptAll", "ClaimsMadeUpSuite", "FailsOnMadeUpSuite", "KillsProcess",

@@ -10,7 +10,7 @@ that no operation pays for a key import.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -27,10 +27,16 @@ OPERATIONS: tuple[Operation, ...] = ("sign", "verify", "encrypt", "decrypt")
 PRODUCING: frozenset[str] = frozenset({"sign", "encrypt"})
 
 T = TypeVar("T")
+# What a key argument may be: a JWK, a JWKS (`{"keys": [...]}`), or the key as an application
+# might hold it instead, PEM text or raw bytes. Adapters hand each form to the library the
+# way its documentation shows.
+KeyData = JWK | str | bytes
+# None: call the library with its own default allow-list; a list: allow exactly these names.
+Allowed = list[str] | None
 
 
-def is_jwks(key: JWK) -> bool:
-    return "keys" in key and "kty" not in key
+def is_jwks(key: KeyData) -> bool:
+    return isinstance(key, dict) and "keys" in key and "kty" not in key
 
 
 def error_text(error: BaseException) -> str:
@@ -52,7 +58,7 @@ class Adapter(ABC):
     def __init__(self) -> None:
         # Keyed by id() of the JWK dict, which is kept alive beside its import so the id is
         # never reused; a lookup by identity costs far less than any operation.
-        self._imported: dict[tuple[int, str], tuple[JWK, Any]] = {}
+        self._imported: dict[tuple[int, str], tuple[KeyData, Any]] = {}
 
     # -- capabilities -------------------------------------------------------------------------
 
@@ -69,11 +75,14 @@ class Adapter(ABC):
         """The library accepts the suite as a new user calls it, with its own allow-lists."""
 
     def check(self, suite: Suite, mode: Mode, operation: Operation,
-              serialization: Serialization = "compact") -> None:
-        """Raise `Unsupported` for what the adapter declares the library cannot do."""
+              serialization: Serialization = "compact", explicit: bool = False) -> None:
+        """Raise `Unsupported` for what the adapter declares the library cannot do.
+
+        `explicit`: the caller passes its own allow-list, so the library's default one is moot.
+        """
         if not self.supports(suite):
             raise Unsupported(f"{self.name} does not implement {suite.name}")
-        if mode == "default" and not self.allows_by_default(suite):
+        if mode == "default" and not explicit and not self.allows_by_default(suite):
             raise Unsupported(f"{self.name} does not allow {suite.name} by default")
         offered = (self.produces if operation in PRODUCING else self.consumes).get(suite.family)
         if not offered or serialization not in offered:
@@ -81,32 +90,52 @@ class Adapter(ABC):
             raise Unsupported(f"{self.name} cannot {direction} {suite.family} in "
                               f"{serialization} serialization")
 
+    @staticmethod
+    def allow_list(suite: Suite, mode: Mode, algorithms: Sequence[str] | None = None) -> Allowed:
+        """The allow-list an operation passes to the library.
+
+        An explicit list (a consumer configured narrowly or broadly) wins; `enabled` mode allows
+        exactly the suite's names (and `DEF`, since a JWE consumer cannot know in advance whether
+        a token is compressed); `default` mode leaves the library to its own defaults.
+        """
+        if algorithms is not None:
+            return list(algorithms)
+        if mode == "default":
+            return None
+        names = [suite.alg] + ([suite.enc] if suite.enc else [])
+        return [*names, "DEF"] if suite.family == "JWE" else names
+
     # -- operations ---------------------------------------------------------------------------
 
-    def sign(self, suite: Suite, payload: bytes, key: JWK, *, mode: Mode,
-             header: dict[str, Any] | None = None,
-             serialization: Serialization = "compact") -> str:
-        self.check(suite, mode, "sign", serialization)
-        return self._call(self._sign, suite, payload, key, dict(header or {}), mode, serialization)
+    def sign(self, suite: Suite, payload: bytes, key: KeyData, *, mode: Mode,
+             header: dict[str, Any] | None = None, serialization: Serialization = "compact",
+             algorithms: Sequence[str] | None = None) -> str:
+        self.check(suite, mode, "sign", serialization, explicit=algorithms is not None)
+        return self._call(self._sign, suite, payload, key, dict(header or {}),
+                          self.allow_list(suite, mode, algorithms), serialization)
 
-    def verify(self, suite: Suite, token: str, key: JWK, *, mode: Mode,
-               serialization: Serialization = "compact") -> bytes:
-        """Return the payload. `key` is a JWK or a JWKS (`{"keys": [...]}`) to pick from."""
-        self.check(suite, mode, "verify", serialization)
-        return self._call(self._verify, suite, token, key, mode, serialization)
+    def verify(self, suite: Suite, token: str, key: KeyData, *, mode: Mode,
+               serialization: Serialization = "compact",
+               algorithms: Sequence[str] | None = None) -> bytes:
+        """Return the payload. `key` may be a JWKS (`{"keys": [...]}`) to pick from by kid."""
+        self.check(suite, mode, "verify", serialization, explicit=algorithms is not None)
+        return self._call(self._verify, suite, token, key,
+                          self.allow_list(suite, mode, algorithms), serialization)
 
-    def encrypt(self, suite: Suite, plaintext: bytes, key: JWK, *, mode: Mode,
-                header: dict[str, Any] | None = None,
-                serialization: Serialization = "compact") -> str:
-        self.check(suite, mode, "encrypt", serialization)
-        return self._call(self._encrypt, suite, plaintext, key, dict(header or {}), mode,
-                          serialization)
+    def encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, *, mode: Mode,
+                header: dict[str, Any] | None = None, serialization: Serialization = "compact",
+                algorithms: Sequence[str] | None = None) -> str:
+        self.check(suite, mode, "encrypt", serialization, explicit=algorithms is not None)
+        return self._call(self._encrypt, suite, plaintext, key, dict(header or {}),
+                          self.allow_list(suite, mode, algorithms), serialization)
 
-    def decrypt(self, suite: Suite, token: str, key: JWK, *, mode: Mode,
-                serialization: Serialization = "compact") -> bytes:
-        """Return the plaintext. `key` is a JWK or a JWKS (`{"keys": [...]}`) to pick from."""
-        self.check(suite, mode, "decrypt", serialization)
-        return self._call(self._decrypt, suite, token, key, mode, serialization)
+    def decrypt(self, suite: Suite, token: str, key: KeyData, *, mode: Mode,
+                serialization: Serialization = "compact",
+                algorithms: Sequence[str] | None = None) -> bytes:
+        """Return the plaintext. `key` may be a JWKS (`{"keys": [...]}`) to pick from by kid."""
+        self.check(suite, mode, "decrypt", serialization, explicit=algorithms is not None)
+        return self._call(self._decrypt, suite, token, key,
+                          self.allow_list(suite, mode, algorithms), serialization)
 
     def _call(self, operation: Callable[..., T], *args: Any) -> T:
         try:
@@ -117,24 +146,24 @@ class Adapter(ABC):
             raise Rejected(error_text(error)) from error
 
     @abstractmethod
-    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
-              mode: Mode, serialization: Serialization) -> str: ...
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str: ...
 
     @abstractmethod
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes: ...
 
-    def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
-                 mode: Mode, serialization: Serialization) -> str:
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
+                 allowed: Allowed, serialization: Serialization) -> str:
         raise Unsupported(f"{self.name} does not implement JWE")
 
-    def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
         raise Unsupported(f"{self.name} does not implement JWE")
 
     # -- keys ---------------------------------------------------------------------------------
 
-    def imported(self, jwk: JWK, purpose: str, importer: Callable[[JWK], Any]) -> Any:
+    def imported(self, jwk: KeyData, purpose: str, importer: Callable[[Any], Any]) -> Any:
         """The library's key object for `jwk`, imported once per process and purpose."""
         slot = (id(jwk), purpose)
         hit = self._imported.get(slot)

@@ -12,8 +12,7 @@ from typing import Any
 from joserfc import jwe, jwk, jws
 from joserfc.errors import JoseError
 
-from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
-from harness.keys import JWK
+from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
 from harness.suites import Suite
 
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
@@ -38,26 +37,15 @@ class JoserfcAdapter(Adapter):
         recommended = jwe.JWERegistry.recommended
         return suite.alg in recommended and suite.enc in recommended
 
-    @staticmethod
-    def _allowed(suite: Suite, mode: Mode,
-                 header: dict[str, Any] | None = None) -> list[str] | None:
-        if mode == "default":
-            return None
-        names = [suite.alg] + ([suite.enc] if suite.enc else [])
-        # A consumer cannot know in advance whether a token is compressed, so it allows DEF.
-        if suite.family == "JWE" and (header is None or "zip" in header):
-            names.append("DEF")
-        return names
-
-    def _key(self, key: JWK) -> Any:
+    def _key(self, key: KeyData) -> Any:
         if is_jwks(key):
             return self.imported(key, "jwks", jwk.KeySet.import_key_set)
+        # import_key takes a JWK dict, PEM text or raw secret bytes alike.
         return self.imported(key, "key", jwk.import_key)
 
-    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
-              mode: Mode, serialization: Serialization) -> str:
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, **header}
-        allowed = self._allowed(suite, mode)
         if serialization == "compact":
             return jws.serialize_compact(protected, payload, self._key(key), algorithms=allowed)
         members: Any = {"protected": protected}
@@ -66,19 +54,17 @@ class JoserfcAdapter(Adapter):
         return json.dumps(jws.serialize_json(members, payload, self._key(key),
                                              algorithms=allowed))
 
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
-        allowed = self._allowed(suite, mode)
         if serialization == "compact":
             result = jws.deserialize_compact(token, self._key(key), algorithms=allowed)
         else:
             result = jws.deserialize_json(json.loads(token), self._key(key), algorithms=allowed)
         return result.payload
 
-    def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
-                 mode: Mode, serialization: Serialization) -> str:
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
+                 allowed: Allowed, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, "enc": suite.enc, **header}
-        allowed = self._allowed(suite, mode, header)
         if serialization == "compact":
             return jwe.encrypt_compact(protected, plaintext, self._key(key), algorithms=allowed)
         form = jwe.GeneralJSONEncryption if serialization == "general" else \
@@ -87,9 +73,8 @@ class JoserfcAdapter(Adapter):
         message.add_recipient(None, self._key(key))
         return json.dumps(jwe.encrypt_json(message, None, algorithms=allowed))
 
-    def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
-        allowed = self._allowed(suite, mode)
         if serialization == "compact":
             result = jwe.decrypt_compact(token, self._key(key), algorithms=allowed)
         else:

@@ -14,8 +14,8 @@ from jwcrypto import jwe, jwk, jws
 from jwcrypto.common import JWException, json_encode
 from jwcrypto.jwa import JWA
 
-from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
-from harness.keys import JWK
+from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.keys import b64url
 from harness.suites import Suite
 
 ALL_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
@@ -39,43 +39,48 @@ class JwcryptoAdapter(Adapter):
     def _names(suite: Suite) -> list[str]:
         return [suite.alg] + ([suite.enc] if suite.enc else [])
 
-    def _allowed(self, suite: Suite, mode: Mode) -> list[str] | None:
-        return None if mode == "default" else self._names(suite)
-
-    def _key(self, key: JWK) -> jwk.JWK | jwk.JWKSet:
+    def _key(self, key: KeyData) -> jwk.JWK | jwk.JWKSet:
         if is_jwks(key):
             return self.imported(key, "jwks", lambda data: jwk.JWKSet.from_json(json.dumps(data)))
+        if isinstance(key, str | bytes):
+            return self.imported(key, "key", _import_text)
         return self.imported(key, "key", lambda data: jwk.JWK(**data))
 
-    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
-              mode: Mode, serialization: Serialization) -> str:
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
         token = jws.JWS(payload)
-        allowed = self._allowed(suite, mode)
         if allowed:
             token.allowed_algs = allowed
         token.add_signature(self._key(key), alg=None,
                             protected=json_encode({"alg": suite.alg, **header}))
         return token.serialize(compact=serialization == "compact")
 
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
         message = jws.JWS()
-        allowed = self._allowed(suite, mode)
         if allowed:
             message.allowed_algs = allowed
         message.deserialize(token, key=self._key(key))
         return message.payload
 
-    def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
-                 mode: Mode, serialization: Serialization) -> str:
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
+                 allowed: Allowed, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, "enc": suite.enc, **header}
         message = jwe.JWE(plaintext, protected=json_encode(protected),
-                          algs=self._allowed(suite, mode), flattened=serialization != "general")
+                          algs=allowed, flattened=serialization != "general")
         message.add_recipient(self._key(key))
         return message.serialize(compact=serialization == "compact")
 
-    def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
-        message = jwe.JWE(algs=self._allowed(suite, mode))
+        message = jwe.JWE(algs=allowed)
         message.deserialize(token, key=self._key(key))
         return message.payload
+
+
+def _import_text(data: str | bytes) -> jwk.JWK:
+    """PEM through `JWK.from_pem`; anything else is taken as a raw symmetric secret."""
+    raw = data.encode() if isinstance(data, str) else data
+    if raw.lstrip().startswith(b"-----BEGIN"):
+        return jwk.JWK.from_pem(raw)
+    return jwk.JWK(kty="oct", k=b64url(raw))

@@ -12,9 +12,8 @@ import jwt
 from jwt.api_jws import PyJWS
 from jwt.exceptions import PyJWTError
 
-from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
 from harness.errors import Rejected
-from harness.keys import JWK
 from harness.suites import Suite
 
 
@@ -36,21 +35,24 @@ class PyJWTAdapter(Adapter):
     def allows_by_default(self, suite: Suite) -> bool:
         return self.supports(suite)
 
-    def _key(self, jwk: JWK, suite: Suite) -> jwt.PyJWK:
-        return self.imported(jwk, suite.alg, lambda data: jwt.PyJWK(data, algorithm=suite.alg))
+    def _key(self, key: KeyData, suite: Suite) -> jwt.PyJWK | str | bytes:
+        if isinstance(key, str | bytes):
+            return key  # PyJWT takes PEM text or an HMAC secret as it is
+        return self.imported(key, suite.alg, lambda data: jwt.PyJWK(data, algorithm=suite.alg))
 
-    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
-              mode: Mode, serialization: Serialization) -> str:
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
         return self._jws.encode(payload, self._key(key, suite), algorithm=suite.alg,
                                 headers=header or None)
 
-    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
         if is_jwks(key):
             # PyJWT's documented way: read the kid from the unverified header, pick the key.
             kid = jwt.get_unverified_header(token).get("kid")
-            matches = [k for k in key["keys"] if k.get("kid") == kid]
+            matches = [k for k in key["keys"] if k.get("kid") == kid]  # type: ignore[index]
             if not matches:
                 raise Rejected(f"no key in the JWKS has kid {kid!r}")
             key = matches[0]
-        return self._jws.decode(token, self._key(key, suite), algorithms=[suite.alg])
+        # PyJWT has no default allow-list: its documented call always names the algorithms.
+        return self._jws.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg])
