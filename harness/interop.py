@@ -15,7 +15,7 @@ from harness.errors import HarnessError
 from harness.keys import load_key_set
 from harness.progress import Progress
 from harness.results import Run, environment, utc_now
-from harness.runner import World, check_declares_unsupported, execute, plan
+from harness.runner import World, cell_count, check_declares_unsupported, execute, plan
 from harness.scenario import discover, select_cases
 from harness.suites import select_suites
 from harness.summary import render
@@ -64,10 +64,10 @@ def run_interop(options: InteropOptions) -> int:
     if not adapters:
         raise HarnessError("no library is installed to test")
     units = plan(cases, suites, modes)
-    cells = len(units) * len(adapters) ** 2
+    cells = cell_count(units, {case.id: case for case in cases}, len(adapters))
     if options.dry_run:
         for unit in units:
-            print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}")
+            print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}\t{unit.config.name}")
         print(f"{len(units)} units × {len(adapters)}² library pairs = {cells} cells",
               file=sys.stderr)
         return EXIT_OK

@@ -28,7 +28,8 @@ INTEROP_CSV = "interop.csv"
 RUN_JSON = "run.json"
 LATEST = "latest"
 ROW_FIELDS = ("scenario", "case", "producer", "consumer", "suite", "mode", "expected", "actual",
-              "passed", "detail", "duration_ms", "requirement")
+              "passed", "detail", "duration_ms", "requirement", "config", "attack_class",
+              "policy", "wall_ms", "peak_rss_kb")
 
 
 def utc_now() -> str:
@@ -134,8 +135,10 @@ def read_rows(path: Path) -> pd.DataFrame:
         if not isinstance(record, dict) or "actual" not in record:
             raise HarnessError(f"{path}:{number} is not an interop row; the file is corrupt")
         records.append(record)
-    frame = pd.DataFrame.from_records(records, columns=list(ROW_FIELDS))
-    return frame
+    frame = pd.DataFrame.from_records(records)
+    # Older or smaller runs lack the optional fields; give every frame the full schema.
+    return frame.reindex(columns=[*ROW_FIELDS, *(c for c in frame.columns
+                                                 if c not in ROW_FIELDS)])
 
 
 def point_latest(root: Path, target: Path) -> None:

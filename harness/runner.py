@@ -21,22 +21,28 @@ from typing import Any
 
 from harness.adapters.base import Adapter, Mode
 from harness.errors import HarnessError, ProducerFailed, Rejected, Unsupported
+from harness.isolation import run_isolated
 from harness.keys import KeySet
 from harness.outcomes import Actual, verdict
-from harness.scenario import Case, Consumer, Context, Producer
+from harness.scenario import DEFAULT_CONFIG, Case, Consumer, ConsumerConfig, Context, Producer
 from harness.suites import MADE_UP_SUITE, Suite
 
 Row = dict[str, Any]
 UNITS_PER_CHUNK = 6
 
 
+FORGE = "forge"
+
+
 @dataclass(frozen=True)
 class Unit:
-    """One case on one suite choice in one mode; run for every producer × consumer pair."""
+    """One case on one suite choice, mode and consumer configuration; run for every producer ×
+    consumer pair (every consumer, for a case whose token the harness forges)."""
 
     case_id: str
     suites: tuple[Suite, ...]
     mode: Mode
+    config: ConsumerConfig = DEFAULT_CONFIG
 
     @property
     def suite_label(self) -> str:
@@ -56,8 +62,13 @@ _WORLD: World | None = None
 
 
 def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) -> list[Unit]:
-    return [Unit(case.id, choice, mode)
-            for case in cases for choice in case.suites(suites) for mode in modes]
+    return [Unit(case.id, choice, mode, config)
+            for case in cases for choice in case.suites(suites)
+            for mode in modes if mode in case.modes for config in case.configs]
+
+
+def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int) -> int:
+    return sum(libraries if cases[u.case_id].forged else libraries ** 2 for u in units)
 
 
 def check_declares_unsupported(adapter: Adapter) -> None:
@@ -68,7 +79,7 @@ def check_declares_unsupported(adapter: Adapter) -> None:
                                         {"kty": "oct", "k": "cHJvYmU"}, mode="enabled")
         except Unsupported:
             continue
-        except Exception as error:
+        except Exception as error:  # any other answer is the finding
             raise HarnessError(
                 f"adapter {adapter.name!r} answered a made-up suite with "
                 f"{type(error).__name__}: {error}, not Unsupported") from error
@@ -81,34 +92,64 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
-def run_cell(case: Case, unit: Unit, producer: Adapter, consumer: Adapter, keys: KeySet) -> Row:
-    ctx = Context(Producer(producer, unit.mode), Consumer(consumer, unit.mode), unit.suites,
-                  unit.mode, keys)
-    actual: Actual
-    matches = True
-    started = time.perf_counter()
+def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any]]:
+    """Run the case (in a child process when it is isolated): actual, detail, payload match,
+    and the measurements of an isolated run."""
+    if case.isolation is None:
+        return _classify(lambda: case.run(ctx))
+    limits = case.isolation
+    result = run_isolated(lambda: _classify(lambda: case.run(ctx)), limits.timeout_s,
+                          limits.memory_mb)
+    measured = {"wall_ms": round(result.wall_ms, 3), "peak_rss_kb": result.peak_rss_kb}
+    if result.timed_out:
+        return "hang", f"no answer within {limits.timeout_s:g} s (killed)", True, measured
+    if result.out_of_memory:
+        return "hang", f"hit the {limits.memory_mb} MiB memory cap", True, measured
+    if result.died or result.error is not None:
+        return "error", result.died or _describe(result.error), True, measured
+    actual, detail, matches, _ = result.value
+    return actual, detail, matches, measured
+
+
+def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, bool,
+                                                                    dict[str, Any]]:
     try:
         with warnings.catch_warnings():
             # Libraries warn about deprecated algorithms on every call; the rows say it once.
             warnings.simplefilter("ignore")
-            sent, received = case.run(ctx)
-        actual, matches = "accepted", sent == received
-        detail = "" if matches else f"returned payload differs: {received[:80]!r}"
+            sent, received = attempt()
     except Unsupported as error:
-        actual, detail = "unsupported", str(error)
+        return "unsupported", str(error), True, {}
     except Rejected as error:
-        actual, detail = "rejected", str(error)
+        return "rejected", str(error), True, {}
     except ProducerFailed as error:
-        actual, detail = "error", str(error)
-    except Exception as error:
-        actual, detail = "error", _describe(error)
+        return "error", str(error), True, {}
+    except MemoryError:
+        return "hang", "MemoryError: the library ran out of memory", True, {}
+    except Exception as error:  # an undocumented exception type is recorded, not fatal
+        return "error", _describe(error), True, {}
+    if sent == received:
+        return "accepted", "", True, {}
+    return "accepted", f"returned payload differs: {received[:80]!r}", False, {}
+
+
+def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter,
+             keys: KeySet) -> Row:
+    ctx = Context(Producer(producer, unit.mode) if producer else None,
+                  Consumer(consumer, unit.mode, unit.config), unit.suites, unit.mode, keys,
+                  unit.config)
+    started = time.perf_counter()
+    actual, detail, matches, measured = _attempt(case, ctx)
     duration_ms = (time.perf_counter() - started) * 1000
+    passed = None if case.policy else verdict(case.expected, actual, matches)
     return {
-        "scenario": case.scenario, "case": case.id, "producer": producer.name,
-        "consumer": consumer.name, "suite": unit.suite_label, "mode": unit.mode,
-        "expected": case.expected, "actual": actual,
-        "passed": verdict(case.expected, actual, matches), "detail": detail[:2000],
+        "scenario": case.scenario, "case": case.id,
+        "producer": producer.name if producer else FORGE, "consumer": consumer.name,
+        "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
+        "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
+        "config": unit.config.name, "attack_class": case.attack_class, "policy": case.policy,
+        **measured,
     }
 
 
@@ -116,7 +157,8 @@ def run_units(units: Sequence[Unit], world: World) -> list[Row]:
     rows = []
     for unit in units:
         case = world.cases[unit.case_id]
-        for producer in world.adapters.values():
+        producers: list[Adapter | None] = [None] if case.forged else list(world.adapters.values())
+        for producer in producers:
             for consumer in world.adapters.values():
                 rows.append(run_cell(case, unit, producer, consumer, world.keys))
     return rows
@@ -131,13 +173,15 @@ def _crash_rows(units: Sequence[Unit], world: World, why: str) -> list[Row]:
     rows = []
     for unit in units:
         case = world.cases[unit.case_id]
-        for producer in world.adapters:
+        for producer in [FORGE] if case.forged else list(world.adapters):
             for consumer in world.adapters:
                 rows.append({
                     "scenario": case.scenario, "case": case.id, "producer": producer,
                     "consumer": consumer, "suite": unit.suite_label, "mode": unit.mode,
                     "expected": case.expected, "actual": "error", "passed": False,
-                    "detail": why, "duration_ms": None, "requirement": case.requirement})
+                    "detail": why, "duration_ms": None, "requirement": case.requirement,
+                    "config": unit.config.name, "attack_class": case.attack_class,
+                    "policy": case.policy})
     return rows
 
 

@@ -60,11 +60,13 @@ def test_supports_nothing_is_never_judged(keys) -> None:
 
 def test_pairs_cover_producer_by_consumer(keys) -> None:
     rows = run_matrix([fakes.AcceptAll(), fakes.RejectAll(), fakes.SupportsNothing()], keys)
-    pairs = rows.groupby(["producer", "consumer"]).size()
+    pairs = rows[rows.producer != "forge"].groupby(["producer", "consumer"]).size()
     assert len(pairs) == 9 and pairs.nunique() == 1
     # Whatever produced it, the consumer decides: accept-all accepts what reject-all made.
     cell = rows[(rows.producer == "reject-all") & (rows.consumer == "accept-all")]
     assert (cell.actual == "accepted").all()
+    # Forged tokens are made once and offered to every consumer.
+    assert rows[rows.producer == "forge"].groupby("case").consumer.nunique().eq(3).all()
     # A producer that supports nothing makes every pair with it unsupported.
     assert (rows[rows.producer == "supports-nothing"].actual == "unsupported").all()
 
@@ -97,3 +99,20 @@ def test_the_made_up_suite_probe(keys) -> None:
         check_declares_unsupported(fakes.ClaimsMadeUpSuite())
     with pytest.raises(HarnessError, match="ValueError"):
         check_declares_unsupported(fakes.FailsOnMadeUpSuite())
+
+
+def test_forged_cases_run_once_per_consumer_and_flag_accept_all(keys) -> None:
+    cases = [c for c in discover() if c.forged]
+    assert cases, "the attack scenarios declare forged cases"
+    world = World({a.name: a for a in (fakes.AcceptAll(), fakes.RejectAll())}, keys,
+                  {c.id: c for c in cases})
+    rows: list[dict] = []
+    suites = select_suites(["JWS HS256", "JWS RS256"])
+    execute(plan(cases, suites, ["enabled"]), world, 1, rows.extend)
+    frame = pd.DataFrame(rows)
+    assert set(frame.producer) == {"forge"}
+    assert set(frame.config) >= {"default", "broad"}
+    accept_all = frame[frame.consumer == "accept-all"]
+    reject_all = frame[frame.consumer == "reject-all"]
+    assert (accept_all.passed == False).all()  # noqa: E712 - flagged on every case
+    assert (reject_all.passed == True).all()  # noqa: E712 - flagged on none

@@ -1,0 +1,113 @@
+"""Run one callable in a forked child with a wall-clock timeout and an address-space limit.
+
+Hostile cases (decompression bombs, huge PBES2 iteration counts, enormous segments) run here so
+that a library that hangs or exhausts memory yields a `hang` row, not a dead harness. The child
+sends back its result or its exception through a pipe; the parent measures wall time and the
+child's peak resident memory (`wait4` rusage).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import pickle
+import resource
+import select
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_MEMORY_MB = 1024
+
+
+@dataclass
+class Isolated:
+    """What came back from the child: a value, an exception, or why there was neither."""
+
+    value: Any = None
+    error: BaseException | None = None
+    timed_out: bool = False
+    out_of_memory: bool = False
+    died: str | None = None
+    wall_ms: float = 0.0
+    peak_rss_kb: int = 0
+
+
+class ChildError(Exception):
+    """An exception from the child that could not be sent back as itself."""
+
+
+def _child(write_fd: int, function: Any, memory_mb: int) -> None:
+    # A crash is reported as a row; a C-level traceback dump would only clutter the output.
+    faulthandler.disable()
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        payload: tuple[str, Any] = ("value", function())
+    except MemoryError:
+        payload = ("oom", None)
+    except BaseException as error:  # everything goes back to the parent
+        payload = ("error", error)
+    try:
+        data = pickle.dumps(payload)
+    except Exception:  # an unpicklable exception is sent as text
+        kind, error = payload
+        text = "".join(traceback.format_exception_only(type(error), error)).strip()
+        data = pickle.dumps((kind, ChildError(text)))
+    with os.fdopen(write_fd, "wb") as pipe:
+        pipe.write(data)
+
+
+def run_isolated(function: Any, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 memory_mb: int = DEFAULT_MEMORY_MB) -> Isolated:
+    read_fd, write_fd = os.pipe()
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # the child never returns into the caller's code
+        os.close(read_fd)
+        code = 0
+        try:
+            _child(write_fd, function, memory_mb)
+        except BaseException:
+            code = 70
+        os._exit(code)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = started + timeout_s
+    timed_out = False
+    with os.fdopen(read_fd, "rb") as pipe:
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                timed_out = True
+                os.kill(pid, signal.SIGKILL)
+                break
+            ready, _, _ = select.select([pipe], [], [], remaining)
+            if ready:
+                chunk = os.read(pipe.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    _, status, usage = os.wait4(pid, 0)
+    result = Isolated(wall_ms=(time.perf_counter() - started) * 1000,
+                      peak_rss_kb=int(usage.ru_maxrss), timed_out=timed_out)
+    if timed_out:
+        return result
+    if os.WIFSIGNALED(status):
+        result.died = f"child killed by signal {signal.Signals(os.WTERMSIG(status)).name}"
+        return result
+    try:
+        kind, value = pickle.loads(b"".join(chunks))
+    except Exception:  # a child that wrote nothing (or garbage) died
+        result.died = f"child exited with status {os.WEXITSTATUS(status)} and no result"
+        return result
+    if kind == "oom":
+        result.out_of_memory = True
+    elif kind == "error":
+        result.error = value
+    else:
+        result.value = value
+    return result
