@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
+from harness.suites import ALL_SUITES, CONTENT_KEY_BITS, SUITES_BY_NAME
+
 SUPPORT_LEVELS = ("by default", "once enabled", "unsupported", "fails")
 SUPPORT_COLOURS = ("#2e7d32", "#f9a825", "#bdbdbd", "#c62828")
 ROUNDTRIP_CASES = ("jws.roundtrip.compact", "jwe.roundtrip.compact")
@@ -27,18 +29,21 @@ def pass_rates(rows: pd.DataFrame) -> pd.DataFrame:
 
 def heatmap(rows: pd.DataFrame, scenario: str, libraries: list[str], target: Path) -> Path:
     subset = rows[rows["scenario"] == scenario]
+    # Forged tokens have one producer, the harness's forge, rather than every library.
+    producers = [p for p in libraries if p in set(subset["producer"])] or \
+        sorted(set(subset["producer"]))
     rates = pass_rates(subset).pivot(index="producer", columns="consumer", values="pass_rate")
     judged = pass_rates(subset).pivot(index="producer", columns="consumer", values="judged")
-    rates = rates.reindex(index=libraries, columns=libraries)
-    judged = judged.reindex(index=libraries, columns=libraries)
+    rates = rates.reindex(index=producers, columns=libraries)
+    judged = judged.reindex(index=producers, columns=libraries)
     size = 1.2 + 1.1 * len(libraries)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    fig, ax = plt.subplots(figsize=(size + 1.5, 1.2 + 1.1 * len(producers)))
     image = ax.imshow(rates.to_numpy(dtype=float), cmap="RdYlGn", vmin=0, vmax=1)
     ax.set_xticks(range(len(libraries)), libraries, rotation=30, ha="right")
-    ax.set_yticks(range(len(libraries)), libraries)
+    ax.set_yticks(range(len(producers)), producers)
     ax.set_xlabel("consumer")
     ax.set_ylabel("producer")
-    for i, producer in enumerate(libraries):
+    for i, producer in enumerate(producers):
         for j, consumer in enumerate(libraries):
             rate, count = rates.loc[producer, consumer], judged.loc[producer, consumer]
             text = "n/a" if pd.isna(rate) else f"{rate:.0%}\n({int(count)})"
@@ -52,15 +57,15 @@ def heatmap(rows: pd.DataFrame, scenario: str, libraries: list[str], target: Pat
 
 
 def support_table(rows: pd.DataFrame, libraries: list[str]) -> pd.DataFrame:
-    """Per suite and library, the support level shown by the library's own round trip.
+    """Per suite (registry order) and library, the support level shown by its own round trip.
 
     A library counts as supporting a suite in a mode when it consumed its own token in that
     mode; the compact round-trip cases are used where the run has them, any self-pair otherwise.
     """
-    own = rows[rows["producer"] == rows["consumer"]]
+    own = rows[(rows["producer"] == rows["consumer"])]
     roundtrip = own[own["case"].isin(ROUNDTRIP_CASES)]
     own = roundtrip if not roundtrip.empty else own
-    own = own[~own["suite"].str.contains(" then ", regex=False)]
+    own = own[own["suite"].isin(SUITES_BY_NAME)]
 
     def level(group: pd.DataFrame) -> str:
         works = {mode: bool(((group["mode"] == mode) & (group["passed"] == True)).any())  # noqa: E712
@@ -75,26 +80,61 @@ def support_table(rows: pd.DataFrame, libraries: list[str]) -> pd.DataFrame:
 
     table = own.groupby(["suite", "producer"]).apply(level, include_groups=False)
     grid = table.unstack("producer").reindex(columns=libraries)
-    return grid.fillna("unsupported")
+    order = [s.name for s in ALL_SUITES if s.name in grid.index]
+    return grid.reindex(order).fillna("unsupported")
+
+
+def _draw_levels(ax: plt.Axes, grid: pd.DataFrame, title: str) -> None:
+    codes = grid.map(SUPPORT_LEVELS.index).to_numpy(dtype=float)
+    ax.imshow(codes, cmap=ListedColormap(SUPPORT_COLOURS), vmin=-0.5,
+              vmax=len(SUPPORT_LEVELS) - 0.5, aspect="auto", interpolation="nearest")
+    ax.set_yticks(range(len(grid)), grid.index, fontsize=7)
+    ax.set_title(title, fontsize=9)
 
 
 def support_grid(rows: pd.DataFrame, libraries: list[str], target: Path) -> Path:
+    """JWS suites × library beside JWE key management × (library, content encryption)."""
     grid = support_table(rows, libraries)
-    codes = grid.map(SUPPORT_LEVELS.index).to_numpy(dtype=float)
-    height = max(3.0, 0.16 * len(grid) + 1.5)
-    fig, ax = plt.subplots(figsize=(2.2 + 1.3 * len(libraries) + 2.5, height))
-    ax.imshow(codes, cmap=ListedColormap(SUPPORT_COLOURS), vmin=-0.5,
-              vmax=len(SUPPORT_LEVELS) - 0.5, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(len(libraries)), libraries)
-    ax.xaxis.tick_top()
-    ax.set_yticks(range(len(grid)), grid.index, fontsize=6)
+    suites = [SUITES_BY_NAME[name] for name in grid.index]
+    jws = grid[[s.family == "JWS" for s in suites]]
+    jwe = grid[[s.family == "JWE" for s in suites]].copy()
+    panels = [p for p in (jws, jwe) if not p.empty]
+    widths = [len(libraries) if p is jws else len(libraries) * len(CONTENT_KEY_BITS) for p in
+              panels]
+    height = 1.5 + 0.17 * max(len(jws), len(jwe.index.map(_key_management).unique()), 4)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 + 0.32 * sum(widths) + 2, height),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        if panel is jws:
+            _draw_levels(ax, panel, "JWS")
+            ax.set_xticks(range(len(libraries)), libraries, rotation=90, fontsize=7)
+            continue
+        panel.index = pd.MultiIndex.from_tuples(
+            [(_key_management(n), SUITES_BY_NAME[n].enc) for n in panel.index])
+        wide = panel.stack().unstack(level=1).unstack(level=1)  # columns (enc, library)
+        wide = wide.swaplevel(axis=1)
+        columns = [(lib, enc) for lib in libraries for enc in CONTENT_KEY_BITS
+                   if (lib, enc) in wide.columns]
+        order = list(dict.fromkeys(_key_management(s.name) for s in ALL_SUITES
+                                   if s.family == "JWE"))
+        wide = wide.reindex(index=[k for k in order if k in wide.index], columns=columns)
+        _draw_levels(ax, wide.fillna("unsupported"), "JWE: key management × content encryption")
+        ax.set_xticks(range(len(columns)), [f"{lib}: {enc}" for lib, enc in columns],
+                      rotation=90, fontsize=6)
+        for boundary in range(len(CONTENT_KEY_BITS), len(columns), len(CONTENT_KEY_BITS)):
+            ax.axvline(boundary - 0.5, color="black", linewidth=1.2)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in SUPPORT_COLOURS]
-    ax.legend(handles, SUPPORT_LEVELS, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
-    ax.set_title("Support per suite: a library's own round trip", pad=24)
-    fig.tight_layout()
+    fig.legend(handles, SUPPORT_LEVELS, loc="upper right", fontsize=8, ncols=4)
+    fig.suptitle("Support per suite: each library's own round trip", x=0.3, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(target, dpi=110)
     plt.close(fig)
     return target
+
+
+def _key_management(name: str) -> str:
+    """`JWE ECDH-ES (X25519) + A128GCM` -> `ECDH-ES (X25519)`."""
+    return name.removeprefix("JWE ").rsplit(" + ", 1)[0]
 
 
 def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:
