@@ -102,8 +102,9 @@ def run_interop(options: InteropOptions) -> int:
         progress.close()
         run.update_meta(finished=utc_now(), status=status,
                         interop_seconds=round(time.monotonic() - started, 2))
+        if (run.path / "interop.jsonl").exists():
+            run.write_csv()  # an interrupted run keeps its CSV too
     rows = run.interop_rows()
-    run.write_csv()
     names = list(libraries)
     support_table(rows, names).to_csv(run.path / "support.csv")
     if options.charts:

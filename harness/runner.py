@@ -220,7 +220,8 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
     """Run chunks in one pool; return the chunks lost to a broken pool."""
     context = multiprocessing.get_context("fork")
     lost: list[list[Unit]] = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
         futures: dict[Future[list[Row]], list[Unit]] = {}
         for chunk in chunks:
             try:
@@ -232,5 +233,8 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
                 on_rows(future.result())
             except BrokenProcessPool:
                 lost.append(futures[future])
+    finally:
+        # On Ctrl-C or an error, drop the queued chunks instead of running them all first.
+        pool.shutdown(wait=True, cancel_futures=True)
     return lost
 
