@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +112,15 @@ def kid_for(spec: KeySpec, role: str) -> str:
 
 @dataclass(frozen=True)
 class KeySet:
-    """Keys by spec id and role (`current`, `retired`)."""
+    """Keys by spec id and role (`current`, `retired`).
+
+    Derived dicts (public halves, JWKS) are made once and handed out as the same objects, since
+    adapters cache imported keys by the identity of the dict they were given.
+    """
 
     keys: dict[str, dict[str, JWK]]
+    _derived: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False,
+                                                 repr=False)
 
     def private(self, spec: KeySpec, role: str = "current") -> JWK:
         try:
@@ -123,12 +129,18 @@ class KeySet:
             raise KeyError(f"the key set has no {role} key for {spec.id}") from None
 
     def public(self, spec: KeySpec, role: str = "current") -> JWK:
-        return public_jwk(self.private(spec, role))
+        slot = ("public", spec.id, role)
+        if slot not in self._derived:
+            self._derived[slot] = public_jwk(self.private(spec, role))
+        return self._derived[slot]
 
     def jwks(self, spec: KeySpec, private: bool) -> dict[str, list[JWK]]:
         """A JWKS holding the retired and the current key, retired first."""
-        pick = self.private if private else self.public
-        return {"keys": [pick(spec, role) for role in ROLES]}
+        slot = ("jwks", spec.id, "private" if private else "public")
+        if slot not in self._derived:
+            pick = self.private if private else self.public
+            self._derived[slot] = {"keys": [pick(spec, role) for role in ROLES]}
+        return self._derived[slot]
 
 
 def generate_key_set(specs: Iterable[KeySpec]) -> KeySet:
