@@ -1,0 +1,89 @@
+"""python-jose (cryptography backend): JWS and JWE, compact serialization only.
+
+What it implements is its own `ALGORITHMS.SUPPORTED` set, for which its backend has a key class
+(`jose.jwk.get_key`): no RSA-PSS, EdDSA, ES256K, ECDH-ES, AES-GCM key wrap or PBES2, and no JSON
+serialization. It has no allow-list of its own: `jws.verify` takes the caller's `algorithms`
+(a required argument, as in PyJWT) and `jwe.decrypt` takes none at all, so `default` and
+`enabled` modes call it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jose import jwe, jwk, jws
+from jose.constants import ALGORITHMS
+from jose.exceptions import JOSEError
+
+from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.errors import Rejected, Unsupported
+from harness.keys import JWK
+from harness.suites import Suite
+
+COMPACT: frozenset[Serialization] = frozenset({"compact"})
+# `jwe.encrypt` builds the protected header itself from these keyword arguments only.
+JWE_HEADER_ARGUMENTS = frozenset({"zip", "cty", "kid"})
+# The key classes its backends offer; the backend has no class for the other curves.
+CURVES = {"EC": frozenset({"P-256", "P-384", "P-521"})}
+
+
+class PythonJoseAdapter(Adapter):
+    name = "python-jose"
+    distribution = "python-jose"
+    rejection_errors = (JOSEError,)
+    produces = {"JWS": COMPACT, "JWE": COMPACT}
+    consumes = {"JWS": COMPACT, "JWE": COMPACT}
+
+    def supports(self, suite: Suite) -> bool:
+        names = [suite.alg] + ([suite.enc] if suite.enc else [])
+        if not all(name in ALGORITHMS.SUPPORTED for name in names):
+            return False
+        if jwk.get_key(suite.alg) is None:
+            return False
+        curves = CURVES.get(suite.key.kty)
+        return curves is None or suite.key.param in curves
+
+    def allows_by_default(self, suite: Suite) -> bool:
+        return self.supports(suite)
+
+    def _key(self, jwk_dict: JWK, suite: Suite) -> Any:
+        return self.imported(jwk_dict, suite.alg, lambda data: jwk.construct(data, suite.alg))
+
+    def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
+              mode: Mode, serialization: Serialization) -> str:
+        return jws.sign(payload, self._key(key, suite), headers=header or None,
+                        algorithm=suite.alg)
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                serialization: Serialization) -> bytes:
+        # A JWKS goes in as the dict: `jws.verify` documents it and tries each key in turn.
+        chosen = key if is_jwks(key) else self._key(key, suite)
+        return jws.verify(token, chosen, algorithms=[suite.alg])
+
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
+                 mode: Mode, serialization: Serialization) -> str:
+        extra = set(header) - JWE_HEADER_ARGUMENTS
+        if extra:
+            raise Unsupported(f"python-jose's jwe.encrypt cannot set header {sorted(extra)}")
+        token = jwe.encrypt(plaintext, self._key(key, suite), encryption=suite.enc,
+                            algorithm=suite.alg, **header)
+        return token.decode("ascii")
+
+    def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
+                 serialization: Serialization) -> bytes:
+        if is_jwks(key):
+            key = self._pick(token, key)
+        plaintext = jwe.decrypt(token, self._key(key, suite))
+        if plaintext is None:
+            # Its documented signal that the content key could not be unwrapped with this key.
+            raise Rejected("python-jose: jwe.decrypt returned None (content key not unwrapped)")
+        return plaintext
+
+    @staticmethod
+    def _pick(token: str, jwks: JWK) -> JWK:
+        # `jwe.decrypt` takes one key; its `get_unverified_header` gives the kid to pick by.
+        kid = jwe.get_unverified_header(token).get("kid")
+        matches = [k for k in jwks["keys"] if k.get("kid") == kid]
+        if not matches:
+            raise Rejected(f"no key in the JWKS has kid {kid!r}")
+        return matches[0]
