@@ -27,6 +27,7 @@ with warnings.catch_warnings():
     from authlib.jose import JoseError, JsonWebEncryption, JsonWebKey, JsonWebSignature
 
 from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.errors import Rejected
 from harness.keys import JWK
 from harness.suites import Suite
 
@@ -107,4 +108,10 @@ class AuthlibAdapter(Adapter):
         decrypter = JsonWebEncryption(algorithms=self._allowed(suite, mode))
         if serialization == "compact":
             return decrypter.deserialize_compact(token, self._key(key))["payload"]
-        return decrypter.deserialize_json(token, self._key(key))["payload"]
+        try:
+            return decrypter.deserialize_json(token, self._key(key))["payload"]
+        except KeyError as error:
+            # Its JSON parser indexes members without checking them: a member it expects but
+            # RFC 7516 §7.2.1 lets be absent (`encrypted_key` with `dir`) surfaces as KeyError.
+            raise Rejected(f"authlib: KeyError {error} from deserialize_json (a member it "
+                           f"requires is absent)") from error

@@ -4,6 +4,7 @@ What it implements is read from its key classes: each JWK type lists its signatu
 management algorithms, `SymmetricJwk` its content encryption algorithms and `JweCompact` its
 PBES2 algorithms (used with a password, which the adapter takes from the oct JWK's `k`). It
 implements no compression: it cannot produce `zip`, and it does not inflate one it receives.
+Algorithms it marks `read_only` (RSA1_5) it decrypts but refuses to encrypt with.
 
 Verifying a JWS needs the algorithm named by the caller (or by the key's `alg`), so both modes
 pass it, as its documentation does. Decrypting a JWE without `alg` follows the token's `alg`
@@ -83,6 +84,12 @@ class JwskateAdapter(Adapter):
             return suite.key.param in OKPJwk.CURVES
         return True
 
+    @staticmethod
+    def _read_only(suite: Suite) -> bool:
+        key_class = KEY_CLASSES.get(suite.key.kty)
+        algorithm = key_class.KEY_MANAGEMENT_ALGORITHMS.get(suite.alg) if key_class else None
+        return bool(getattr(algorithm, "read_only", False))
+
     def allows_by_default(self, suite: Suite) -> bool:
         return self.supports(suite)
 
@@ -101,10 +108,10 @@ class JwskateAdapter(Adapter):
         jwk = self._key(key)
         if serialization == "compact":
             return str(JwsCompact.sign(payload, jwk, alg=suite.alg, extra_headers=header))
-        flat = JwsJsonFlat.sign(payload, jwk, alg=suite.alg, extra_protected_headers=header)
         if serialization == "general":
-            return json.dumps(JwsJsonGeneral.sign(payload, (jwk, suite.alg, header)))
-        return json.dumps(flat)
+            return JwsJsonGeneral.sign(payload, (jwk, suite.alg, header)).to_json()
+        return JwsJsonFlat.sign(payload, jwk, alg=suite.alg,
+                                extra_protected_headers=header).to_json()
 
     def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
                 serialization: Serialization) -> bytes:
@@ -129,6 +136,8 @@ class JwskateAdapter(Adapter):
                  mode: Mode, serialization: Serialization) -> str:
         if "zip" in header:
             raise Unsupported("jwskate implements no JWE compression (zip)")
+        if self._read_only(suite):
+            raise Unsupported(f"jwskate implements {suite.alg} for decryption only (read_only)")
         if suite.key.param == "password":
             if header:
                 raise Unsupported("jwskate's encrypt_with_password takes no extra header")

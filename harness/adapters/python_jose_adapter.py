@@ -14,6 +14,7 @@ from typing import Any
 from jose import jwe, jwk, jws
 from jose.constants import ALGORITHMS
 from jose.exceptions import JOSEError
+from jose.utils import base64url_decode
 
 from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
 from harness.errors import Rejected, Unsupported
@@ -49,6 +50,14 @@ class PythonJoseAdapter(Adapter):
     def _key(self, jwk_dict: JWK, suite: Suite) -> Any:
         return self.imported(jwk_dict, suite.alg, lambda data: jwk.construct(data, suite.alg))
 
+    def _jwe_key(self, jwk_dict: JWK) -> Any:
+        # `jwe.encrypt`/`decrypt` construct the key themselves and take no key object; its AES
+        # and `dir` key classes take only raw bytes, not the JWK dict its docstring offers.
+        if jwk_dict["kty"] == "oct":
+            return self.imported(jwk_dict, "raw",
+                                 lambda data: base64url_decode(data["k"].encode("ascii")))
+        return jwk_dict
+
     def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
               mode: Mode, serialization: Serialization) -> str:
         return jws.sign(payload, self._key(key, suite), headers=header or None,
@@ -65,7 +74,7 @@ class PythonJoseAdapter(Adapter):
         extra = set(header) - JWE_HEADER_ARGUMENTS
         if extra:
             raise Unsupported(f"python-jose's jwe.encrypt cannot set header {sorted(extra)}")
-        token = jwe.encrypt(plaintext, self._key(key, suite), encryption=suite.enc,
+        token = jwe.encrypt(plaintext, self._jwe_key(key), encryption=suite.enc,
                             algorithm=suite.alg, **header)
         return token.decode("ascii")
 
@@ -73,9 +82,9 @@ class PythonJoseAdapter(Adapter):
                  serialization: Serialization) -> bytes:
         if is_jwks(key):
             key = self._pick(token, key)
-        plaintext = jwe.decrypt(token, self._key(key, suite))
+        plaintext = jwe.decrypt(token, self._jwe_key(key))
         if plaintext is None:
-            # Its documented signal that the content key could not be unwrapped with this key.
+            # It returns None, not an error, when the content key did not unwrap.
             raise Rejected("python-jose: jwe.decrypt returned None (content key not unwrapped)")
         return plaintext
 
