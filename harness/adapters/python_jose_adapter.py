@@ -9,6 +9,7 @@ serialization. It has no allow-list of its own: `jws.verify` takes the caller's 
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from jose import jwe, jwk, jws
@@ -31,7 +32,9 @@ CURVES = {"EC": frozenset({"P-256", "P-384", "P-521"})}
 class PythonJoseAdapter(Adapter):
     name = "python-jose"
     distribution = "python-jose"
-    rejection_errors = (JOSEError,)
+    # JOSEError is its base class; its `jwe.decrypt` lets zlib.error escape when the `zip: DEF`
+    # content is not the zlib stream it expects (jose/jwe.py `_decompress`).
+    rejection_errors = (JOSEError, zlib.error)
     produces = {"JWS": COMPACT, "JWE": COMPACT}
     consumes = {"JWS": COMPACT, "JWE": COMPACT}
 
