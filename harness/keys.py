@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +115,12 @@ class KeySet:
     """Keys by spec id and role (`current`, `retired`)."""
 
     keys: dict[str, dict[str, JWK]]
+    # One public JWK and one JWKS dict per slot: adapters cache imports by the dict's identity,
+    # so a fresh dict per call would re-import the keys in every cell.
+    _public: dict[tuple[str, str], JWK] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _jwks: dict[tuple[str, bool], dict[str, list[JWK]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def private(self, spec: KeySpec, role: str = "current") -> JWK:
         try:
@@ -123,12 +129,18 @@ class KeySet:
             raise KeyError(f"the key set has no {role} key for {spec.id}") from None
 
     def public(self, spec: KeySpec, role: str = "current") -> JWK:
-        return public_jwk(self.private(spec, role))
+        slot = (spec.id, role)
+        if slot not in self._public:
+            self._public[slot] = public_jwk(self.private(spec, role))
+        return self._public[slot]
 
     def jwks(self, spec: KeySpec, private: bool) -> dict[str, list[JWK]]:
         """A JWKS holding the retired and the current key, retired first."""
-        pick = self.private if private else self.public
-        return {"keys": [pick(spec, role) for role in ROLES]}
+        slot = (spec.id, private)
+        if slot not in self._jwks:
+            pick = self.private if private else self.public
+            self._jwks[slot] = {"keys": [pick(spec, role) for role in ROLES]}
+        return self._jwks[slot]
 
 
 def generate_key_set(specs: Iterable[KeySpec]) -> KeySet:
