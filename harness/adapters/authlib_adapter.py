@@ -26,7 +26,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.jose import JoseError, JsonWebEncryption, JsonWebKey, JsonWebSignature
 
-from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.adapters.base import Adapter, Mode, Serialization, allow_list, is_jwks
 from harness.errors import Rejected
 from harness.keys import JWK
 from harness.suites import Suite
@@ -57,17 +57,6 @@ class AuthlibAdapter(Adapter):
             return not JsonWebSignature.ALGORITHMS_REGISTRY[suite.alg].deprecated
         return not JsonWebEncryption.ALG_REGISTRY[suite.alg].deprecated
 
-    @staticmethod
-    def _allowed(suite: Suite, mode: Mode, header: dict[str, Any] | None = None,
-                 ) -> list[str] | None:
-        if mode == "default":
-            return None
-        names = [suite.alg] + ([suite.enc] if suite.enc else [])
-        # A consumer cannot know in advance whether a token is compressed, so it allows DEF.
-        if suite.family == "JWE" and (header is None or "zip" in header):
-            names.append("DEF")
-        return names
-
     def _key(self, key: JWK) -> Any:
         if is_jwks(key):
             key_set = self.imported(key, "jwks", JsonWebKey.import_key_set)
@@ -77,7 +66,7 @@ class AuthlibAdapter(Adapter):
 
     def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
               mode: Mode, serialization: Serialization) -> str:
-        signer = JsonWebSignature(algorithms=self._allowed(suite, mode))
+        signer = JsonWebSignature(algorithms=allow_list(suite, mode))
         protected = {"alg": suite.alg, **header}
         if serialization == "compact":
             return signer.serialize_compact(protected, payload, self._key(key)).decode("ascii")
@@ -88,14 +77,14 @@ class AuthlibAdapter(Adapter):
 
     def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
                 serialization: Serialization) -> bytes:
-        verifier = JsonWebSignature(algorithms=self._allowed(suite, mode))
+        verifier = JsonWebSignature(algorithms=allow_list(suite, mode))
         if serialization == "compact":
             return verifier.deserialize_compact(token, self._key(key)).payload
         return verifier.deserialize_json(token, self._key(key)).payload
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
                  mode: Mode, serialization: Serialization) -> str:
-        encrypter = JsonWebEncryption(algorithms=self._allowed(suite, mode, header))
+        encrypter = JsonWebEncryption(algorithms=allow_list(suite, mode, header))
         protected = {"alg": suite.alg, "enc": suite.enc, **header}
         if serialization == "compact":
             return encrypter.serialize_compact(protected, plaintext,
@@ -105,7 +94,7 @@ class AuthlibAdapter(Adapter):
 
     def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
                  serialization: Serialization) -> bytes:
-        decrypter = JsonWebEncryption(algorithms=self._allowed(suite, mode))
+        decrypter = JsonWebEncryption(algorithms=allow_list(suite, mode))
         if serialization == "compact":
             return decrypter.deserialize_compact(token, self._key(key))["payload"]
         try:

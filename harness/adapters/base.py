@@ -33,6 +33,29 @@ def is_jwks(key: JWK) -> bool:
     return "keys" in key and "kty" not in key
 
 
+def pick_by_kid(jwks: JWK, kid: str | None) -> JWK:
+    """The key of a JWKS with this kid, for libraries whose operations take a single key."""
+    for key in jwks["keys"]:
+        if key.get("kid") == kid:
+            return key
+    raise Rejected(f"no key in the JWKS has kid {kid!r}")
+
+
+def allow_list(suite: Suite, mode: Mode, header: dict[str, Any] | None = None,
+               ) -> list[str] | None:
+    """The algorithm names to allow in `enabled` mode (None in `default`: the library's own).
+
+    A JWE consumer cannot know in advance whether a token is compressed, so it allows DEF; a
+    producer allows it only when its header asks for compression.
+    """
+    if mode == "default":
+        return None
+    names = [suite.alg] + ([suite.enc] if suite.enc else [])
+    if suite.family == "JWE" and (header is None or "zip" in header):
+        names.append("DEF")
+    return names
+
+
 def error_text(error: BaseException) -> str:
     text = str(error).strip() or repr(error)
     return f"{type(error).__name__}: {text}"

@@ -12,7 +12,7 @@ from typing import Any
 from joserfc import jwe, jwk, jws
 from joserfc.errors import JoseError
 
-from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.adapters.base import Adapter, Mode, Serialization, allow_list, is_jwks
 from harness.keys import JWK
 from harness.suites import Suite
 
@@ -38,17 +38,6 @@ class JoserfcAdapter(Adapter):
         recommended = jwe.JWERegistry.recommended
         return suite.alg in recommended and suite.enc in recommended
 
-    @staticmethod
-    def _allowed(suite: Suite, mode: Mode,
-                 header: dict[str, Any] | None = None) -> list[str] | None:
-        if mode == "default":
-            return None
-        names = [suite.alg] + ([suite.enc] if suite.enc else [])
-        # A consumer cannot know in advance whether a token is compressed, so it allows DEF.
-        if suite.family == "JWE" and (header is None or "zip" in header):
-            names.append("DEF")
-        return names
-
     def _key(self, key: JWK) -> Any:
         if is_jwks(key):
             return self.imported(key, "jwks", jwk.KeySet.import_key_set)
@@ -57,7 +46,7 @@ class JoserfcAdapter(Adapter):
     def _sign(self, suite: Suite, payload: bytes, key: JWK, header: dict[str, Any],
               mode: Mode, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, **header}
-        allowed = self._allowed(suite, mode)
+        allowed = allow_list(suite, mode)
         if serialization == "compact":
             return jws.serialize_compact(protected, payload, self._key(key), algorithms=allowed)
         members: Any = {"protected": protected}
@@ -68,7 +57,7 @@ class JoserfcAdapter(Adapter):
 
     def _verify(self, suite: Suite, token: str, key: JWK, mode: Mode,
                 serialization: Serialization) -> bytes:
-        allowed = self._allowed(suite, mode)
+        allowed = allow_list(suite, mode)
         if serialization == "compact":
             result = jws.deserialize_compact(token, self._key(key), algorithms=allowed)
         else:
@@ -78,7 +67,7 @@ class JoserfcAdapter(Adapter):
     def _encrypt(self, suite: Suite, plaintext: bytes, key: JWK, header: dict[str, Any],
                  mode: Mode, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, "enc": suite.enc, **header}
-        allowed = self._allowed(suite, mode, header)
+        allowed = allow_list(suite, mode, header)
         if serialization == "compact":
             return jwe.encrypt_compact(protected, plaintext, self._key(key), algorithms=allowed)
         form = jwe.GeneralJSONEncryption if serialization == "general" else \
@@ -89,7 +78,7 @@ class JoserfcAdapter(Adapter):
 
     def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
                  serialization: Serialization) -> bytes:
-        allowed = self._allowed(suite, mode)
+        allowed = allow_list(suite, mode)
         if serialization == "compact":
             result = jwe.decrypt_compact(token, self._key(key), algorithms=allowed)
         else:

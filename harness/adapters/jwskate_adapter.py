@@ -42,7 +42,7 @@ from jwskate.jwk.jwks import NoKeyFoundWithThisKid
 from jwskate.jwk.okp import UnsupportedOKPCurve
 from jwskate.jws import InvalidJws, InvalidSignature
 
-from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.adapters.base import Adapter, Mode, Serialization, is_jwks, pick_by_kid
 from harness.errors import Rejected, Unsupported
 from harness.keys import JWK
 from harness.suites import Suite
@@ -153,15 +153,9 @@ class JwskateAdapter(Adapter):
         message = JweCompact(token)
         if suite.key.param == "password":
             if is_jwks(key):
-                key = self._pick(message, key)
+                key = pick_by_kid(key, message.kid)
             # Its password API has no allow-list beyond the PBES2 algorithms themselves.
             return bytes(message.decrypt_with_password(self._password(key)))
         alg = suite.alg if mode == "enabled" else None
         return bytes(message.decrypt(self._key(key), alg=alg))
 
-    @staticmethod
-    def _pick(message: JweCompact, jwks: JWK) -> JWK:
-        matches = [k for k in jwks["keys"] if k.get("kid") == message.kid]
-        if not matches:
-            raise Rejected(f"no key in the JWKS has kid {message.kid!r}")
-        return matches[0]

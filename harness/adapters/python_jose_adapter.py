@@ -17,7 +17,7 @@ from jose.constants import ALGORITHMS
 from jose.exceptions import JOSEError
 from jose.utils import base64url_decode
 
-from harness.adapters.base import Adapter, Mode, Serialization, is_jwks
+from harness.adapters.base import Adapter, Mode, Serialization, is_jwks, pick_by_kid
 from harness.errors import Rejected, Unsupported
 from harness.keys import JWK
 from harness.suites import Suite
@@ -84,18 +84,11 @@ class PythonJoseAdapter(Adapter):
     def _decrypt(self, suite: Suite, token: str, key: JWK, mode: Mode,
                  serialization: Serialization) -> bytes:
         if is_jwks(key):
-            key = self._pick(token, key)
+            # `jwe.decrypt` takes one key; its `get_unverified_header` gives the kid to pick by.
+            key = pick_by_kid(key, jwe.get_unverified_header(token).get("kid"))
         plaintext = jwe.decrypt(token, self._jwe_key(key))
         if plaintext is None:
             # It returns None, not an error, when the content key did not unwrap.
             raise Rejected("python-jose: jwe.decrypt returned None (content key not unwrapped)")
         return plaintext
 
-    @staticmethod
-    def _pick(token: str, jwks: JWK) -> JWK:
-        # `jwe.decrypt` takes one key; its `get_unverified_header` gives the kid to pick by.
-        kid = jwe.get_unverified_header(token).get("kid")
-        matches = [k for k in jwks["keys"] if k.get("kid") == kid]
-        if not matches:
-            raise Rejected(f"no key in the JWKS has kid {kid!r}")
-        return matches[0]
