@@ -200,3 +200,12 @@ def test_a_tampered_token_is_rejected_with_the_libraries_own_errors(
     bad = _tamper(token, 2 if suite.family == "JWS" else 4)
     with pytest.raises(Rejected):
         _consume(adapter, suite, bad, _consumer_key(suite, keys))
+
+
+@pytest.mark.parametrize("serialization", ["flattened", "general"])
+def test_jwskate_json_forms_pick_the_jwks_key_by_kid(serialization: str, keys: KeySet) -> None:
+    adapter, suite = load_adapter("jwskate"), SUITES_BY_NAME["JWS ES256"]
+    token = adapter.sign(suite, PAYLOAD, keys.private(suite.key, "retired"), mode="enabled",
+                         header={"kid": f"{suite.key.id}-retired"}, serialization=serialization)
+    assert adapter.verify(suite, token, keys.jwks(suite.key, private=False), mode="enabled",
+                          serialization=serialization) == PAYLOAD
