@@ -17,7 +17,9 @@ SMALL = ["--suite", "JWS ES256,JWS EdDSA (Ed25519),JWE ECDH-ES+A256KW (X25519) +
 
 
 def test_a_small_real_matrix_passes_end_to_end(tmp_path: Path, capsys) -> None:
-    code = main(["interop", "--results", str(tmp_path), "--jobs", "2", *SMALL])
+    # The first three libraries, which agree on every cell of these suites.
+    code = main(["interop", "--results", str(tmp_path), "--jobs", "2",
+                 "--library", "pyjwt,joserfc,jwcrypto", *SMALL])
     assert code == 0
     run = (tmp_path / "latest").resolve()
     rows = pd.read_json(run / "interop.jsonl", lines=True)

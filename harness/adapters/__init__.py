@@ -12,6 +12,10 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "pyjwt": ("harness.adapters.pyjwt_adapter", "PyJWTAdapter", "pyjwt[crypto]"),
     "joserfc": ("harness.adapters.joserfc_adapter", "JoserfcAdapter", "joserfc"),
     "jwcrypto": ("harness.adapters.jwcrypto_adapter", "JwcryptoAdapter", "jwcrypto"),
+    "python-jose": ("harness.adapters.python_jose_adapter", "PythonJoseAdapter",
+                    "python-jose[cryptography]"),
+    "authlib": ("harness.adapters.authlib_adapter", "AuthlibAdapter", "authlib"),
+    "jwskate": ("harness.adapters.jwskate_adapter", "JwskateAdapter", "jwskate"),
 }
 
 

@@ -39,6 +39,14 @@ def is_jwks(key: KeyData) -> bool:
     return isinstance(key, dict) and "keys" in key and "kty" not in key
 
 
+def pick_by_kid(jwks: JWK, kid: str | None) -> JWK:
+    """The key of a JWKS with this kid, for libraries whose operations take a single key."""
+    for key in jwks["keys"]:
+        if key.get("kid") == kid:
+            return key
+    raise Rejected(f"no key in the JWKS has kid {kid!r}")
+
+
 def error_text(error: BaseException) -> str:
     text = str(error).strip() or repr(error)
     return f"{type(error).__name__}: {text}"

@@ -1,0 +1,106 @@
+"""Authlib's `authlib.jose`: JWS and JWE; compact and JSON serialization, within limits.
+
+`JsonWebSignature` and `JsonWebEncryption` take an `algorithms` allow-list; without one they
+accept every registered algorithm not marked `deprecated` (`none` for JWS, `RSA1_5` for JWE),
+which is the difference between `default` and `enabled` mode. Its JWE JSON serializer always
+writes the general syntax and its parser reads only the general syntax (it indexes
+`recipients`). It registers no PBES2 algorithm.
+
+Importing `authlib.jose` warns that the module is deprecated in favour of joserfc (Authlib's
+author's successor library); the warning is silenced at import so that it does not repeat in
+every worker, and the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+from authlib.deprecate import AuthlibDeprecationWarning
+from cryptography.exceptions import InvalidTag
+
+# authlib.deprecate installs an "always" filter for its warning when imported, so the filter
+# that silences the import-time notice must be added after it, not before.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.jose import JoseError, JsonWebEncryption, JsonWebKey, JsonWebSignature
+
+from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.errors import Rejected
+from harness.suites import Suite
+
+
+class AuthlibAdapter(Adapter):
+    name = "authlib"
+    distribution = "Authlib"
+    # JoseError is its base class; it also raises ValueError where its docstrings say so
+    # (`KeySet.find_by_kid`, too-long or too-many-recipient input) and cryptography's
+    # InvalidTag itself when a JWE authentication tag does not match (rfc7518/jwe_encs.py).
+    rejection_errors = (JoseError, ValueError, InvalidTag)
+    produces = {"JWS": frozenset({"compact", "flattened", "general"}),
+                "JWE": frozenset({"compact", "general"})}
+    consumes = {"JWS": frozenset({"compact", "flattened", "general"}),
+                "JWE": frozenset({"compact", "general"})}
+
+    def supports(self, suite: Suite) -> bool:
+        if suite.family == "JWS":
+            return suite.alg in JsonWebSignature.ALGORITHMS_REGISTRY
+        return (suite.alg in JsonWebEncryption.ALG_REGISTRY
+                and suite.enc in JsonWebEncryption.ENC_REGISTRY)
+
+    def allows_by_default(self, suite: Suite) -> bool:
+        if not self.supports(suite):
+            return False
+        if suite.family == "JWS":
+            return not JsonWebSignature.ALGORITHMS_REGISTRY[suite.alg].deprecated
+        return not JsonWebEncryption.ALG_REGISTRY[suite.alg].deprecated
+
+    def _key(self, key: KeyData) -> Any:
+        if is_jwks(key):
+            key_set = self.imported(key, "jwks", JsonWebKey.import_key_set)
+            # Authlib's documented key callable, as its own `jwt.decode` builds for a KeySet.
+            return lambda header, payload: key_set.find_by_kid(header.get("kid"))
+        # import_key takes a JWK dict, PEM text or raw secret bytes alike.
+        return self.imported(key, "key", JsonWebKey.import_key)
+
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
+        signer = JsonWebSignature(algorithms=allowed)
+        protected = {"alg": suite.alg, **header}
+        if serialization == "compact":
+            return signer.serialize_compact(protected, payload, self._key(key)).decode("ascii")
+        members: Any = {"protected": protected}
+        if serialization == "general":
+            members = [members]
+        return json.dumps(signer.serialize_json(members, payload, self._key(key)))
+
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                serialization: Serialization) -> bytes:
+        verifier = JsonWebSignature(algorithms=allowed)
+        if serialization == "compact":
+            return verifier.deserialize_compact(token, self._key(key)).payload
+        return verifier.deserialize_json(token, self._key(key)).payload
+
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
+                 allowed: Allowed, serialization: Serialization) -> str:
+        encrypter = JsonWebEncryption(algorithms=allowed)
+        protected = {"alg": suite.alg, "enc": suite.enc, **header}
+        if serialization == "compact":
+            return encrypter.serialize_compact(protected, plaintext,
+                                               self._key(key)).decode("ascii")
+        return json.dumps(encrypter.serialize_json({"protected": protected}, plaintext,
+                                                   [self._key(key)]))
+
+    def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                 serialization: Serialization) -> bytes:
+        decrypter = JsonWebEncryption(algorithms=allowed)
+        if serialization == "compact":
+            return decrypter.deserialize_compact(token, self._key(key))["payload"]
+        try:
+            return decrypter.deserialize_json(token, self._key(key))["payload"]
+        except KeyError as error:
+            # Its JSON parser indexes members without checking them: a member it expects but
+            # RFC 7516 §7.2.1 lets be absent (`encrypted_key` with `dir`) surfaces as KeyError.
+            raise Rejected(f"authlib: KeyError {error} from deserialize_json (a member it "
+                           f"requires is absent)") from error

@@ -1,0 +1,191 @@
+"""jwskate: JWS (compact, flattened and general JSON) and JWE (compact only).
+
+What it implements is read from its key classes: each JWK type lists its signature and key
+management algorithms, `SymmetricJwk` its content encryption algorithms and `JweCompact` its
+PBES2 algorithms (used with a password, which the adapter takes from the oct JWK's `k`). It
+implements no compression: it cannot produce `zip`, and it does not inflate one it receives.
+Algorithms it marks `read_only` (RSA1_5) it decrypts but refuses to encrypt with.
+
+Verifying a JWS needs the algorithm named by the caller (or by the key's `alg`), so both modes
+pass it, as its documentation does. Decrypting a JWE without `alg` follows the token's `alg`
+for any algorithm the key type supports, which is its `default` mode; `enabled` passes `alg`
+(its password API, for PBES2, takes no `alg` and accepts the three PBES2 algorithms).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from binapy import BinaPy
+from jwskate import (
+    ECJwk,
+    InvalidJwk,
+    JweCompact,
+    Jwk,
+    JwkSet,
+    JwsCompact,
+    JwsJsonFlat,
+    JwsJsonGeneral,
+    MismatchingAuthTag,
+    OKPJwk,
+    RSAJwk,
+    SymmetricJwk,
+    UnsupportedAlg,
+)
+from jwskate.jwa.base import InvalidKey
+from jwskate.jwe.compact import InvalidJwe
+from jwskate.jwk.alg import ExpectedAlgRequired, MismatchingAlg
+from jwskate.jwk.base import UnsupportedKeyType
+from jwskate.jwk.ec import UnsupportedEllipticCurve
+from jwskate.jwk.jwks import NoKeyFoundWithThisKid
+from jwskate.jwk.okp import UnsupportedOKPCurve
+from jwskate.jws import InvalidJws, InvalidSignature
+
+from harness.adapters.base import (
+    Adapter,
+    Allowed,
+    KeyData,
+    Serialization,
+    is_jwks,
+    pick_by_kid,
+)
+from harness.errors import Rejected, Unsupported
+from harness.suites import CONTENT_KEY_BITS, Suite
+
+KEY_CLASSES: dict[str, type[Jwk]] = {"oct": SymmetricJwk, "RSA": RSAJwk, "EC": ECJwk,
+                                     "OKP": OKPJwk}
+
+
+class JwskateAdapter(Adapter):
+    name = "jwskate"
+    distribution = "jwskate"
+    # jwskate has no common base class: these are the error types it defines and documents.
+    rejection_errors = (InvalidJws, InvalidJwe, InvalidSignature, InvalidJwk, InvalidKey,
+                        UnsupportedAlg, ExpectedAlgRequired, MismatchingAlg, UnsupportedKeyType,
+                        UnsupportedEllipticCurve, UnsupportedOKPCurve, NoKeyFoundWithThisKid,
+                        MismatchingAuthTag)
+    produces = {"JWS": frozenset({"compact", "flattened", "general"}),
+                "JWE": frozenset({"compact"})}
+    consumes = {"JWS": frozenset({"compact", "flattened", "general"}),
+                "JWE": frozenset({"compact"})}
+
+    def supports(self, suite: Suite) -> bool:
+        if suite.key.param == "password":
+            return (suite.alg in JweCompact.PBES2_ALGORITHMS
+                    and suite.enc in SymmetricJwk.ENCRYPTION_ALGORITHMS)
+        key_class = KEY_CLASSES.get(suite.key.kty)
+        if key_class is None or not self._curve_supported(suite):
+            return False
+        if suite.family == "JWS":
+            return suite.alg in key_class.SIGNATURE_ALGORITHMS
+        return (suite.alg in key_class.KEY_MANAGEMENT_ALGORITHMS
+                and suite.enc in SymmetricJwk.ENCRYPTION_ALGORITHMS)
+
+    @staticmethod
+    def _curve_supported(suite: Suite) -> bool:
+        if suite.key.kty == "EC":
+            return suite.key.param in ECJwk.CURVES
+        if suite.key.kty == "OKP":
+            return suite.key.param in OKPJwk.CURVES
+        return True
+
+    @staticmethod
+    def _read_only(suite: Suite) -> bool:
+        key_class = KEY_CLASSES.get(suite.key.kty)
+        algorithm = key_class.KEY_MANAGEMENT_ALGORITHMS.get(suite.alg) if key_class else None
+        return bool(getattr(algorithm, "read_only", False))
+
+    def allows_by_default(self, suite: Suite) -> bool:
+        return self.supports(suite)
+
+    def _key(self, key: KeyData) -> Jwk | JwkSet:
+        if is_jwks(key):
+            return self.imported(key, "jwks", JwkSet)
+        if isinstance(key, str | bytes):
+            return self.imported(key, "key", _import_text)
+        return self.imported(key, "key", Jwk)
+
+    @staticmethod
+    def _signature_algs(suite: Suite, allowed: Allowed) -> dict[str, Any]:
+        # Verifying always names the algorithm; an explicit allow-list goes in as `algs`.
+        return {"alg": suite.alg} if allowed is None else {"algs": allowed}
+
+    @staticmethod
+    def _password(key: KeyData) -> bytes:
+        # PBES2 takes the password itself; the oct JWK carries it base64url-encoded in `k`.
+        return bytes(BinaPy(key["k"]).decode_from("b64u"))
+
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
+        jwk = self._key(key)
+        if serialization == "compact":
+            return str(JwsCompact.sign(payload, jwk, alg=suite.alg, extra_headers=header))
+        if serialization == "general":
+            return JwsJsonGeneral.sign(payload, (jwk, suite.alg, header)).to_json()
+        return JwsJsonFlat.sign(payload, jwk, alg=suite.alg,
+                                extra_protected_headers=header).to_json()
+
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                serialization: Serialization) -> bytes:
+        jwk = self._key(key)
+        if serialization == "compact":
+            return bytes(JwsCompact(token).verify(jwk, **self._signature_algs(suite, allowed))
+                         .payload)
+        parsed = json.loads(token)
+        message = JwsJsonGeneral(parsed) if serialization == "general" else JwsJsonFlat(parsed)
+        if isinstance(jwk, JwkSet):
+            # The JSON forms' verify_signature takes one key; JwkSet picks it by kid.
+            jwk = jwk.get_jwk_by_kid(self._json_kid(message))
+        if not message.verify_signature(jwk, **self._signature_algs(suite, allowed)):
+            raise Rejected("jwskate: verify_signature returned False")
+        return bytes(message.payload)
+
+    @staticmethod
+    def _json_kid(message: JwsJsonFlat | JwsJsonGeneral) -> str:
+        signature = message.signatures[0] if isinstance(message, JwsJsonGeneral) else message
+        return str(signature.protected.get("kid"))
+
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
+                 allowed: Allowed, serialization: Serialization) -> str:
+        if "zip" in header:
+            raise Unsupported("jwskate implements no JWE compression (zip)")
+        if self._read_only(suite):
+            raise Unsupported(f"jwskate implements {suite.alg} for decryption only (read_only)")
+        if suite.key.param == "password":
+            if header:
+                raise Unsupported("jwskate's encrypt_with_password takes no extra header")
+            token = JweCompact.encrypt_with_password(plaintext, self._password(key),
+                                                     alg=suite.alg, enc=suite.enc)
+        else:
+            token = JweCompact.encrypt(plaintext, self._key(key), enc=suite.enc, alg=suite.alg,
+                                       extra_headers=header)
+        return str(token)
+
+    def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                 serialization: Serialization) -> bytes:
+        message = JweCompact(token)
+        if suite.key.param == "password":
+            if is_jwks(key):
+                key = pick_by_kid(key, message.kid)
+            # Its password API has no allow-list beyond the PBES2 algorithms themselves.
+            return bytes(message.decrypt_with_password(self._password(key)))
+        if allowed is None:
+            return bytes(message.decrypt(self._key(key)))
+        # Its allow-list names key management algorithms only, not `enc` or `zip` values.
+        algs = [name for name in allowed if name not in CONTENT_KEY_BITS and name != "DEF"]
+        return bytes(message.decrypt(self._key(key), algs=algs))
+
+
+
+def _import_text(data: str | bytes) -> Jwk:
+    """PEM and DER through jwskate's own importers; other bytes are a raw symmetric secret."""
+    raw = data.encode() if isinstance(data, str) else data
+    if raw.lstrip().startswith(b"-----BEGIN"):
+        return Jwk.from_pem(raw)
+    if isinstance(data, str):
+        raise Unsupported("jwskate imports keys from JWK, PEM or DER, not from this text")
+    try:
+        return Jwk.from_der(raw)
+    except Exception:  # not DER: the documented way to hold a raw secret
+        return SymmetricJwk.from_bytes(raw)

@@ -1,0 +1,105 @@
+"""python-jose (cryptography backend): JWS and JWE, compact serialization only.
+
+What it implements is its own `ALGORITHMS.SUPPORTED` set, for which its backend has a key class
+(`jose.jwk.get_key`): no RSA-PSS, EdDSA, ES256K, ECDH-ES, AES-GCM key wrap or PBES2, and no JSON
+serialization. It has no allow-list of its own: `jws.verify` takes the caller's `algorithms`
+(a required argument, as in PyJWT) and `jwe.decrypt` takes none at all, so `default` and
+`enabled` modes call it the same way.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from jose import jwe, jwk, jws
+from jose.constants import ALGORITHMS
+from jose.exceptions import JOSEError
+from jose.utils import base64url_decode
+
+from harness.adapters.base import (
+    Adapter,
+    Allowed,
+    KeyData,
+    Serialization,
+    is_jwks,
+    pick_by_kid,
+)
+from harness.errors import Rejected, Unsupported
+from harness.suites import Suite
+
+COMPACT: frozenset[Serialization] = frozenset({"compact"})
+# `jwe.encrypt` builds the protected header itself from these keyword arguments only.
+JWE_HEADER_ARGUMENTS = frozenset({"zip", "cty", "kid"})
+# The key classes its backends offer; the backend has no class for the other curves.
+CURVES = {"EC": frozenset({"P-256", "P-384", "P-521"})}
+
+
+class PythonJoseAdapter(Adapter):
+    name = "python-jose"
+    distribution = "python-jose"
+    # JOSEError is its base class; its `jwe.decrypt` lets zlib.error escape when the `zip: DEF`
+    # content is not the zlib stream it expects (jose/jwe.py `_decompress`).
+    rejection_errors = (JOSEError, zlib.error)
+    produces = {"JWS": COMPACT, "JWE": COMPACT}
+    consumes = {"JWS": COMPACT, "JWE": COMPACT}
+
+    def supports(self, suite: Suite) -> bool:
+        names = [suite.alg] + ([suite.enc] if suite.enc else [])
+        if not all(name in ALGORITHMS.SUPPORTED for name in names):
+            return False
+        if jwk.get_key(suite.alg) is None:
+            return False
+        curves = CURVES.get(suite.key.kty)
+        return curves is None or suite.key.param in curves
+
+    def allows_by_default(self, suite: Suite) -> bool:
+        return self.supports(suite)
+
+    def _key(self, key: KeyData, suite: Suite) -> Any:
+        if isinstance(key, str | bytes):
+            return key  # its documented calls take PEM text or a secret as they are
+        return self.imported(key, suite.alg, lambda data: jwk.construct(data, suite.alg))
+
+    def _jwe_key(self, jwk_dict: KeyData) -> Any:
+        # `jwe.encrypt`/`decrypt` construct the key themselves and take no key object; its AES
+        # and `dir` key classes take only raw bytes, not the JWK dict its docstring offers.
+        if isinstance(jwk_dict, str | bytes):
+            return jwk_dict
+        if jwk_dict["kty"] == "oct":
+            return self.imported(jwk_dict, "raw",
+                                 lambda data: base64url_decode(data["k"].encode("ascii")))
+        return jwk_dict
+
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
+        return jws.sign(payload, self._key(key, suite), headers=header or None,
+                        algorithm=suite.alg)
+
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                serialization: Serialization) -> bytes:
+        # A JWKS goes in as the dict: `jws.verify` documents it and tries each key in turn.
+        chosen = key if is_jwks(key) else self._key(key, suite)
+        # python-jose has no default allow-list: its documented call names the algorithms.
+        return jws.verify(token, chosen, algorithms=allowed or [suite.alg])
+
+    def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
+                 allowed: Allowed, serialization: Serialization) -> str:
+        extra = set(header) - JWE_HEADER_ARGUMENTS
+        if extra:
+            raise Unsupported(f"python-jose's jwe.encrypt cannot set header {sorted(extra)}")
+        token = jwe.encrypt(plaintext, self._jwe_key(key), encryption=suite.enc,
+                            algorithm=suite.alg, **header)
+        return token.decode("ascii")
+
+    def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                 serialization: Serialization) -> bytes:
+        if is_jwks(key):
+            # `jwe.decrypt` takes one key; its `get_unverified_header` gives the kid to pick by.
+            key = pick_by_kid(key, jwe.get_unverified_header(token).get("kid"))
+        plaintext = jwe.decrypt(token, self._jwe_key(key))
+        if plaintext is None:
+            # It returns None, not an error, when the content key did not unwrap.
+            raise Rejected("python-jose: jwe.decrypt returned None (content key not unwrapped)")
+        return plaintext
+
