@@ -13,6 +13,14 @@ SCENARIOS ?=
 MODES     ?=
 JOBS      ?=
 ARGS      ?=
+# make report RUN=<run folder>; make compare A=<run> B=<run>
+RUN       ?=
+A         ?=
+B         ?=
+
+# The report's browser test renders report.html in headless Chromium (Debian's package),
+# installed only when absent (as root, which CI is), so repeated runs stay fast.
+CHROMIUM  := /usr/bin/chromium
 
 SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
          $(if $(SCENARIOS),--scenario "$(SCENARIOS)") $(if $(MODES),--mode "$(MODES)") \
@@ -32,7 +40,7 @@ setup: $(STAMP)
 interop: $(STAMP)
 	$(BIN)/harness interop $(SELECT) $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(ARGS)
 
@@ -41,3 +49,16 @@ lint: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else echo "note: $(CHROMIUM) is missing and installing it needs root (apt-get install chromium); the browser test will be skipped"; fi
+
+.PHONY: report compare chromium
+chromium: $(CHROMIUM)
+
+report: $(STAMP)
+	$(BIN)/harness report $(RUN)
+
+compare: $(STAMP)
+	$(BIN)/harness compare $(A) $(B)

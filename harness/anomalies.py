@@ -1,0 +1,61 @@
+"""Which rows are findings, and of what kind, the x509-limbo way: an unexpected accept (a
+consumer took a token it must refuse: a security finding) is kept apart from an unexpected
+reject (a consumer refused a token it must take: an interop finding). Hangs and errors on
+hostile input are their own kinds. Policy rows (the RFC leaves the choice) are never findings.
+
+The library a finding is about is the consumer: it is the one that accepted or refused.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+SECURITY_PREFIXES = ("attacks.", "claims.")
+FORGE = "forge"
+EVIDENCE_COLUMNS = ["consumer", "producer", "case", "suite", "mode", "config", "attack_class",
+                    "requirement", "expected", "actual", "detail"]
+KINDS = {
+    "unexpected accepts": "took a token it must refuse (security)",
+    "unexpected rejects": "refused or mangled a token it must take (interop)",
+    "hangs": "hit the time or memory limit of an isolated case",
+    "errors on hostile input": "raised an undocumented exception instead of refusing",
+}
+
+
+def _text(column: pd.Series) -> pd.Series:
+    return column.fillna("").astype(str)
+
+
+def is_security(rows: pd.DataFrame) -> pd.Series:
+    return _text(rows["scenario"]).str.startswith(SECURITY_PREFIXES) | (rows["producer"] == FORGE)
+
+
+def is_policy(rows: pd.DataFrame) -> pd.Series:
+    return rows["policy"].eq(True) if "policy" in rows else pd.Series(False, index=rows.index)
+
+
+def masks(rows: pd.DataFrame) -> dict[str, pd.Series]:
+    """One boolean mask per kind of finding, in `KINDS` order."""
+    judged = ~is_policy(rows)
+    expected, actual = rows["expected"], rows["actual"]
+    return {
+        "unexpected accepts": judged & (expected == "reject") & (actual == "accepted"),
+        "unexpected rejects": judged & (expected == "accept") & rows["passed"].eq(False)
+                              & (actual != "hang"),
+        "hangs": actual == "hang",
+        "errors on hostile input": judged & (expected == "reject") & (actual == "error"),
+    }
+
+
+def findings(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {kind: rows.loc[mask, [c for c in EVIDENCE_COLUMNS if c in rows]]
+            for kind, mask in masks(rows).items()}
+
+
+def unexpected_accepts(rows: pd.DataFrame) -> pd.DataFrame:
+    return findings(rows)["unexpected accepts"]
+
+
+def interop_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows between two libraries under test (no forged tokens, no attack or claims cases)."""
+    return rows[~is_security(rows)]

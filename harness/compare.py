@@ -1,0 +1,158 @@
+"""`harness compare RUN_A RUN_B`: what changed between two runs, the question after upgrading a
+library. Cells are matched on what identifies them (scenario, case, producer, consumer, suite,
+mode, consumer configuration); load-test cells on (library, suite, operation).
+
+Run-to-run noise. A load-test cell is reported as changed only when its rate moved by more than
+NOISE_FLOOR (10%) and by more than twice the two runs' combined efficiency shortfall
+(|1 − efficiency| of each run). Efficiency compares Locust's rate with the same callable's
+in-process loop in the same window, so its distance from 1 is this harness's own measure of
+how disturbed a window was; the floor covers what efficiency cannot see (CPU frequency, other
+tenants of a shared machine). Repeated runs are not made, so this is a threshold, not a
+statistical test, and the output says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from harness.anomalies import masks
+from harness.results import Run
+from harness.rundata import LOADTEST_KEY, RunData, load_run
+from harness.throughput import rate
+
+CELL_KEY = ["scenario", "case", "producer", "consumer", "suite", "mode", "config"]
+NOISE_FLOOR = 0.10
+NOISE_FACTOR = 2.0
+MAX_LISTED = 50
+NOISE_RULE = (f"a rate change counts when it exceeds {NOISE_FLOOR:.0%} and "
+              f"{NOISE_FACTOR:g}× the two runs' combined efficiency shortfall "
+              "(|1 − efficiency| of each); one run each, so a threshold, not a statistical test")
+
+
+@dataclass
+class Comparison:
+    a: RunData
+    b: RunData
+    versions: list[str] = field(default_factory=list)
+    matched: int = 0
+    only_a: int = 0
+    only_b: int = 0
+    broke: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fixed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    now_unsupported: pd.DataFrame = field(default_factory=pd.DataFrame)
+    now_supported: pd.DataFrame = field(default_factory=pd.DataFrame)
+    new_accepts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    throughput: pd.DataFrame | None = None
+    throughput_note: str = ""
+
+    @property
+    def regressed(self) -> bool:
+        return not self.broke.empty or not self.new_accepts.empty
+
+
+def version_changes(a: RunData, b: RunData) -> list[str]:
+    old, new = a.meta.get("libraries") or {}, b.meta.get("libraries") or {}
+    changes = [f"{name} {old[name]} → {new[name]}" for name in old
+               if name in new and str(old[name]) != str(new[name])]
+    changes += [f"{name} {new[name]} added" for name in new if name not in old]
+    changes += [f"{name} {old[name]} removed" for name in old if name not in new]
+    return changes
+
+
+def _keyed(rows: pd.DataFrame) -> pd.DataFrame:
+    keyed = rows.copy()
+    keyed["config"] = keyed["config"].fillna("").astype(str)
+    keyed["unexpected_accept"] = masks(keyed)["unexpected accepts"]
+    return keyed.drop_duplicates(CELL_KEY, keep="last")
+
+
+def cell_changes(comparison: Comparison) -> None:
+    a, b = _keyed(comparison.a.rows), _keyed(comparison.b.rows)
+    both = a.merge(b, on=CELL_KEY, how="outer", suffixes=("_a", "_b"), indicator=True)
+    comparison.only_a = int((both["_merge"] == "left_only").sum())
+    comparison.only_b = int((both["_merge"] == "right_only").sum())
+    matched = both[both["_merge"] == "both"]
+    comparison.matched = len(matched)
+    columns = [*CELL_KEY, "actual_a", "actual_b", "detail_b"]
+    comparison.broke = matched.loc[matched["passed_a"].eq(True) & matched["passed_b"].eq(False),
+                                   columns]
+    comparison.fixed = matched.loc[matched["passed_a"].eq(False) & matched["passed_b"].eq(True),
+                                   columns]
+    unsupported_a, unsupported_b = (matched["actual_a"] == "unsupported",
+                                    matched["actual_b"] == "unsupported")
+    comparison.now_unsupported = matched.loc[~unsupported_a & unsupported_b, columns]
+    comparison.now_supported = matched.loc[unsupported_a & ~unsupported_b, columns]
+    before = both["unexpected_accept_a"].eq(True)
+    comparison.new_accepts = both.loc[both["unexpected_accept_b"].eq(True) & ~before,
+                                      [*CELL_KEY, "detail_b"]]
+
+
+def throughput_changes(comparison: Comparison) -> None:
+    a, b = comparison.a.loadtest, comparison.b.loadtest
+    if a is None or b is None:
+        which = " and ".join(n for n, t in (("A", a), ("B", b)) if t is None)
+        comparison.throughput_note = f"no throughput comparison: run {which} has no load test"
+        return
+    both = a.merge(b, on=LOADTEST_KEY, suffixes=("_a", "_b"))
+    both["change"] = both["ops_per_s_b"] / both["ops_per_s_a"] - 1
+    shortfall = (1 - both["efficiency_a"]).abs() + (1 - both["efficiency_b"]).abs()
+    both["threshold"] = (NOISE_FACTOR * shortfall).clip(lower=NOISE_FLOOR)
+    changed = both[both["change"].abs() > both["threshold"]]
+    comparison.throughput = changed[[*LOADTEST_KEY, "ops_per_s_a", "ops_per_s_b", "change",
+                                     "threshold"]].sort_values("change")
+    comparison.throughput_note = (f"{len(both)} load-test cells in both runs, {len(changed)} "
+                                  f"changed beyond noise; {NOISE_RULE}")
+
+
+def compare(run_a: Run, run_b: Run) -> Comparison:
+    comparison = Comparison(a=load_run(run_a), b=load_run(run_b))
+    comparison.versions = version_changes(comparison.a, comparison.b)
+    cell_changes(comparison)
+    throughput_changes(comparison)
+    return comparison
+
+
+def _cell(row: pd.Series) -> str:
+    config = f" [{row['config']}]" if row["config"] else ""
+    return (f"{row['case']}  {row['producer']} → {row['consumer']}  {row['suite']}  "
+            f"{row['mode']}{config}")
+
+
+def _listing(title: str, frame: pd.DataFrame, line) -> list[str]:
+    lines = [f"{title}: {len(frame)}"]
+    for _, row in frame.head(MAX_LISTED).iterrows():
+        lines.append(f"  {line(row)}")
+    if len(frame) > MAX_LISTED:
+        lines.append(f"  ... {len(frame) - MAX_LISTED} more")
+    return lines
+
+
+def _first_line(text: object) -> str:
+    return str(text or "").strip().splitlines()[0][:200] if str(text or "").strip() else ""
+
+
+def render(comparison: Comparison) -> str:
+    c = comparison
+    lines = [f"compare {c.a.name} (A) → {c.b.name} (B)",
+             "library versions: " + ("; ".join(c.versions) or "unchanged"),
+             f"cells: {c.matched} in both runs, {c.only_a} only in A, {c.only_b} only in B "
+             "(cells in one run only are not compared)"]
+    lines += _listing("broke (passed in A, fail in B)", c.broke,
+                      lambda r: f"{_cell(r)}: {r['actual_b']}: {_first_line(r['detail_b'])}")
+    lines += _listing("fixed (failed in A, pass in B)", c.fixed,
+                      lambda r: f"{_cell(r)}: was {r['actual_a']}")
+    lines += _listing("new unexpected accepts (security)", c.new_accepts,
+                      lambda r: f"{_cell(r)}: {_first_line(r['detail_b'])}")
+    lines += _listing("now unsupported", c.now_unsupported,
+                      lambda r: f"{_cell(r)}: {_first_line(r['detail_b'])}")
+    lines += _listing("newly supported", c.now_supported,
+                      lambda r: f"{_cell(r)}: now {r['actual_b']}")
+    lines.append(f"throughput: {c.throughput_note}")
+    if c.throughput is not None:
+        for _, r in c.throughput.iterrows():
+            lines.append(f"  {r['library']} {r['suite']} {r['operation']}: "
+                         f"{rate(r['ops_per_s_a'])} → {rate(r['ops_per_s_b'])} "
+                         f"({r['change']:+.1%}, noise threshold {r['threshold']:.0%})")
+    return "\n".join(lines)

@@ -1,0 +1,202 @@
+"""`harness report`: read one run folder, write `report.html` (self-contained) and `report.md`.
+
+The report never runs a test. This module turns the stored rows into the report's parts
+(tables as pandas frames, sentences for what is absent); `report_html` and `report_md` only
+lay them out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.anomalies import EVIDENCE_COLUMNS, findings, interop_rows, is_policy, is_security
+from harness.results import Run
+from harness.rundata import RunData, load_run
+from harness.scorecard import scorecard, support
+from harness.summary import cause_of
+from harness.throughput import noise_warnings
+
+REPORT_HTML = "report.html"
+REPORT_MD = "report.md"
+EXAMPLES_PER_CAUSE = 10
+PASS_RULE = (
+    "A case declares what a correct consumer must do. `accept` passes only when the consumer "
+    "returned exactly the producer's payload; `reject` passes only when the consumer refused "
+    "with one of its own error types. `unsupported` (declared by the adapter, never guessed) "
+    "gets no verdict; `error` and `hang` always fail. Rows marked policy (the RFC leaves the "
+    "choice) are reported and never fail."
+)
+SUPPORT_MEANING = {
+    "by default": "works as a new user calls it",
+    "once enabled": "works once the algorithm is allowed explicitly",
+    "unsupported": "declared unsupported by the adapter",
+    "fails": "the library could not take its own token in either mode",
+}
+SUPPORT_RULE = ("Support comes from a library's own compact round trip in each mode, the "
+                "`default` mode first.")
+
+
+def slug(*parts: str) -> str:
+    return "-".join(re.sub(r"[^a-z0-9]+", "_", str(p).lower()).strip("_") for p in parts)
+
+
+def evidence_id(scenario: str, producer: str, consumer: str) -> str:
+    return "ev-" + slug(scenario, producer, consumer)
+
+
+@dataclass
+class Report:
+    data: RunData
+    facts: list[tuple[str, str]]
+    scorecard: pd.DataFrame
+    grids: dict[str, pd.DataFrame]
+    support: pd.DataFrame
+    security: pd.DataFrame
+    findings: dict[str, dict[str, pd.DataFrame]]
+    failing: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _duration(seconds: Any) -> str:
+    return "–" if seconds in (None, "") else f"{float(seconds):.1f} s"
+
+
+def run_facts(data: RunData) -> list[tuple[str, str]]:
+    meta = data.meta
+    libraries = meta.get("libraries") or {}
+    facts = [
+        ("run", f"{data.name} ({meta.get('status', 'unknown status')})"),
+        ("harness", f"{meta.get('harness_version', '?')} (commit "
+                    f"{meta.get('git_commit') or 'unknown'})"),
+        ("Python", f"{meta.get('implementation', '')} {meta.get('python', '?')}".strip()),
+        ("machine", f"{meta.get('platform', '?')}, {meta.get('machine', '?')}, "
+                    f"{meta.get('cpu_count', '?')} CPUs"),
+        ("libraries", ", ".join(f"{k} {v}" for k, v in libraries.items()) or "none recorded"),
+        ("not installed", ", ".join(f"{k} ({v})" for k, v in data.missing_libraries.items())
+         or "none: every known library was tested"),
+        ("command", " ".join(map(str, meta.get("command") or [])) or "not recorded"),
+        ("selection", "; ".join(f"{k}: {', '.join(map(str, v))}"
+                                for k, v in (meta.get("selection") or {}).items()) or "–"),
+        ("interop", f"{meta.get('started', '?')} → {meta.get('finished') or 'not finished'}, "
+                    f"{_duration(meta.get('interop_seconds'))}, {len(data.rows)} rows"
+         if "interop" not in data.absent else data.absent["interop"]),
+    ]
+    if data.loadtest is None:
+        facts.append(("load test", data.absent["loadtest"]))
+    else:
+        lt = {**(meta.get("loadtest") or {}), **data.loadtest_meta}
+        command = lt.get("command")
+        command = " ".join(map(str, command)) if isinstance(command, list) else command
+        facts.append(("load test", f"{lt.get('started', '?')} → {lt.get('finished', '?')}, "
+                                   f"{len(data.loadtest)} cells, {lt.get('status', '')} "
+                                   f"profile {lt.get('profile', '?')}, processes "
+                                   f"{lt.get('processes', '?')}, "
+                                   f"{_duration(data.loadtest['duration_s'].sum())} measured"))
+        facts.append(("load-test command", command or "not recorded"))
+    return facts
+
+
+def version_mismatch(data: RunData) -> list[str]:
+    """The load test must have measured the same versions the rows were made with."""
+    recorded = data.loadtest_meta.get("libraries") or data.loadtest_meta.get("versions") or {}
+    libraries = data.meta.get("libraries") or {}
+    return [f"load test measured {name} {version}, interop ran {libraries[name]}"
+            for name, version in recorded.items()
+            if name in libraries and str(version) != str(libraries[name])]
+
+
+def interop_grids(rows: pd.DataFrame, libraries: list[str]) -> dict[str, pd.DataFrame]:
+    """Per interop scenario, producer × consumer counts: passed, failed, unsupported."""
+    rows = interop_rows(rows)
+    grids = {}
+    for scenario, subset in rows.groupby("scenario", sort=True):
+        counts = pd.DataFrame({
+            "passed": subset["passed"].eq(True), "failed": subset["passed"].eq(False),
+            "unsupported": subset["actual"] == "unsupported",
+            "producer": subset["producer"], "consumer": subset["consumer"]})
+        table = counts.groupby(["producer", "consumer"])[["passed", "failed", "unsupported"]]
+        grids[str(scenario)] = table.sum().astype(int).reindex(
+            pd.MultiIndex.from_product([libraries, libraries], names=["producer", "consumer"]),
+            fill_value=0)
+    return grids
+
+
+def security_grid(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per attack or claims scenario and consuming library: passed, failed, policy, judged."""
+    rows = rows[is_security(rows)]
+    if rows.empty:
+        return pd.DataFrame()
+    policy = is_policy(rows)
+    frame = pd.DataFrame({
+        "scenario": rows["scenario"],
+        "attack_class": rows["attack_class"].fillna("").astype(str),
+        "consumer": rows["consumer"],
+        "passed": rows["passed"].eq(True) & ~policy, "failed": rows["passed"].eq(False) & ~policy,
+        "policy": policy, "unsupported": rows["actual"] == "unsupported"})
+    return frame.groupby(["scenario", "consumer"]).agg(
+        attack_class=("attack_class", lambda s: ", ".join(sorted(set(s) - {""}))),
+        passed=("passed", "sum"), failed=("failed", "sum"), policy=("policy", "sum"),
+        unsupported=("unsupported", "sum")).reset_index()
+
+
+def failing_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every failing row with its evidence anchor and its cause (numbers masked)."""
+    failed = rows[rows["passed"].eq(False) & ~is_policy(rows)].copy()
+    columns = [*EVIDENCE_COLUMNS, "scenario", "anchor", "cause"]
+    if failed.empty:
+        return pd.DataFrame(columns=columns)
+    failed["anchor"] = [evidence_id(s, p, c) for s, p, c in
+                        zip(failed["scenario"], failed["producer"], failed["consumer"],
+                            strict=True)]
+    failed["cause"] = failed["detail"].fillna("").astype(str).map(cause_of)
+    return failed[[c for c in columns if c in failed]]
+
+
+def library_findings(rows: pd.DataFrame,
+                     libraries: list[str]) -> dict[str, dict[str, pd.DataFrame]]:
+    found = findings(rows)
+    return {library: {kind: table[table["consumer"] == library] for kind, table in found.items()}
+            for library in libraries}
+
+
+def build(data: RunData) -> Report:
+    libraries = data.libraries
+    report = Report(
+        data=data, facts=run_facts(data), scorecard=scorecard(data),
+        grids=interop_grids(data.rows, [n for n in libraries if n != "forge"]),
+        support=support(data), security=security_grid(data.rows),
+        findings=library_findings(data.rows, libraries), failing=failing_rows(data.rows))
+    if data.loadtest is not None:
+        report.warnings = noise_warnings(data.loadtest) + version_mismatch(data)
+    if data.meta.get("status") not in (None, "complete"):
+        report.notes.append(f"the run's status is {data.meta.get('status')!r}: the rows are "
+                            "those that finished before it stopped")
+    if "interop" not in data.absent and report.security.empty:
+        report.notes.append("this run has no attack or claims rows (scenarios `attacks.*`, "
+                            "`claims.*`): its security findings are not known")
+    for name, why in data.missing_libraries.items():
+        report.notes.append(f"{name} was not installed, so it is absent from every table: {why}")
+    # Absent interop rows and load test are stated among the facts already.
+    report.notes.extend(why for part, why in data.absent.items()
+                        if part not in ("interop", "loadtest"))
+    return report
+
+
+def write_report(run: Run) -> tuple[Path, Path]:
+    # Imported here because both renderers import this module's parts.
+    from harness.report_html import render_html
+    from harness.report_md import render_md
+
+    report = build(load_run(run))
+    html_path, md_path = run.path / REPORT_HTML, run.path / REPORT_MD
+    for path, text in ((html_path, render_html(report)), (md_path, render_md(report))):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return html_path, md_path

@@ -1,0 +1,352 @@
+"""The report as one self-contained HTML page: inline CSS, charts as base64 PNG, no script, no
+external resource of any kind (a Content-Security-Policy forbids them as well). Every text that
+comes from the rows (library error texts above all) is escaped."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.anomalies import KINDS, interop_rows
+from harness.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
+from harness.outcomes import LEGEND
+from harness.report import (
+    EXAMPLES_PER_CAUSE,
+    PASS_RULE,
+    SUPPORT_MEANING,
+    SUPPORT_RULE,
+    Report,
+    evidence_id,
+    slug,
+)
+from harness.rundata import LOADTEST_DIR
+from harness.throughput import efficiency_chart, rate
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+MAX_FINDING_ROWS = 200
+LOADTEST_CHARTS = ("throughput.png", "latency.png", "overhead.png")
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
+       max-width: 1200px; padding: 0 1.2em 3em; color: #1b1b1b; line-height: 1.4; }
+h1 { margin-bottom: .2em; } h2 { border-bottom: 2px solid #ddd; margin-top: 2em; }
+nav a { margin-right: 1em; } code { background: #f3f3f3; padding: 0 .2em; }
+table { border-collapse: collapse; margin: .6em 0; font-size: 13px; }
+th, td { border: 1px solid #d0d0d0; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; } td.num { text-align: right; }
+td.ok { background: #e3f1e4; } td.bad { background: #f9d6d5; } td.na { color: #777; }
+td.once { background: #fdf0c8; } td.detail { font-family: ui-monospace, monospace;
+  font-size: 12px; max-width: 640px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.note { background: #eef3fb; border-left: 4px solid #1565c0; padding: .4em .8em; margin: .5em 0; }
+.warn { background: #fff4e5; border-left: 4px solid #ef6c00; padding: .4em .8em; margin: .5em 0; }
+.alarm { background: #fdecea; border-left: 4px solid #c62828; padding: .4em .8em; margin: .5em 0; }
+img { max-width: 100%; height: auto; } .charts img { margin: .4em; vertical-align: top; }
+.pair { display: flex; gap: 1.5em; align-items: flex-start; flex-wrap: wrap; }
+.pair img { width: 380px; } details { margin: .3em 0; } summary { cursor: pointer; }
+details:target, :target { outline: 2px solid #1565c0; }
+"""
+
+
+def e(value: Any) -> str:
+    if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def tag(name: str, body: str, **attrs: str) -> str:
+    rendered = "".join(f' {k.rstrip("_").replace("_", "-")}="{e(v)}"' for k, v in attrs.items())
+    return f"<{name}{rendered}>{body}</{name}>"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], **attrs: str) -> str:
+    """Cells are HTML already (callers escape); a plain string cell becomes `<td>`."""
+    head = "".join(tag("th", e(h)) for h in headers)
+    body = "".join("<tr>" + "".join(c if c.startswith(("<td", "<th")) else tag("td", c)
+                                    for c in row) + "</tr>" for row in rows)
+    return tag("table", f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>", **attrs)
+
+
+def frame_table(frame: pd.DataFrame, cell: Callable[[str, Any], str] | None = None) -> str:
+    def render(column: str, value: Any) -> str:
+        if cell is not None:
+            return cell(column, value)
+        if column == "detail":
+            return tag("td", e(value), class_="detail")
+        return tag("td", e(value))
+    return table(list(frame.columns), ([render(c, v) for c, v in zip(frame.columns, row,
+                                                                     strict=True)]
+                                       for row in frame.itertuples(index=False)))
+
+
+def png(draw: Callable[[io.BytesIO], Any], alt: str) -> str:
+    buffer = io.BytesIO()
+    draw(buffer)
+    return stored_png(buffer.getvalue(), alt)
+
+
+def stored_png(data: bytes, alt: str) -> str:
+    encoded = base64.b64encode(data).decode("ascii")
+    return f'<img alt="{e(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def prose(text: str) -> str:
+    """The harness's own sentences: escaped, then `code` spans marked up."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", e(text))
+
+
+def note(text: str, kind: str = "note") -> str:
+    return tag("p", prose(text), class_=kind)
+
+
+def section(anchor: str, title: str, body: str) -> str:
+    return tag("section", tag("h2", e(title)) + body, id=anchor)
+
+
+SECTIONS = (("run", "What was run"), ("legend", "Legend"), ("scorecard", "Scorecard"),
+            ("interop", "Interop grids"), ("support", "Support grid"),
+            ("security", "Security and claims"), ("anomalies", "Anomalies per library"),
+            ("loadtest", "Load test"), ("evidence", "Evidence of failing cells"))
+
+
+def run_section(report: Report) -> str:
+    rows = "".join(tag("tr", tag("th", e(label)) + tag("td", prose(value)))
+                   for label, value in report.facts)
+    return tag("table", tag("tbody", rows)) + "".join(note(text) for text in report.notes)
+
+
+def legend_section() -> str:
+    outcomes = table(["actual", "meaning"], ([tag("code", e(k)), prose(v)] for k, v in
+                                              LEGEND.items()))
+    kinds = table(["finding", "the consumer ..."], ([e(k), e(v)] for k, v in KINDS.items()))
+    levels = table(["support", "meaning"],
+                   ([tag("td", e(level), style=f"background:{colour}"), e(SUPPORT_MEANING[level])]
+                    for level, colour in zip(SUPPORT_LEVELS, SUPPORT_COLOURS, strict=True)))
+    return (outcomes + tag("p", prose(PASS_RULE)) + tag("p", prose(SUPPORT_RULE)) + levels
+            + tag("p", "Kinds of finding, per consuming library:") + kinds)
+
+
+def scorecard_section(report: Report) -> str:
+    def cell(column: str, value: Any) -> str:
+        if column in ("unexpected accepts", "hangs") and isinstance(value, int | float):
+            css = "bad num" if value else "ok num"
+            return tag("td", e(value), class_=css)
+        return tag("td", e(value))
+    return (tag("p", "Interop pass rates count judged cells between two different libraries; "
+                     "unexpected accepts and hangs count this library as the consumer.")
+            + frame_table(report.scorecard, cell))
+
+
+def _grid_cell(counts: pd.Series, anchor: str) -> str:
+    passed, failed, unsupported = (int(counts[k]) for k in ("passed", "failed", "unsupported"))
+    judged = passed + failed
+    if not judged:
+        return tag("td", e(f"not judged ({unsupported} unsupported)" if unsupported else "–"),
+                   class_="na")
+    text = f"{passed}/{judged}"
+    if failed:
+        return tag("td", tag("a", e(f"{text} ✗{failed}"), href=f"#{anchor}"), class_="bad")
+    return tag("td", e(text), class_="ok")
+
+
+def interop_section(report: Report) -> str:
+    if not report.grids:
+        return note("No interop rows in this run.")
+    libraries = sorted({p for grid in report.grids.values() for p, _ in grid.index},
+                       key=report.data.libraries.index)
+    rows = report.data.rows
+    parts = [tag("p", "Each cell: passed / judged cells, producer (row) to consumer (column); "
+                      "a red cell links to its failing rows.")]
+    for scenario, grid in report.grids.items():
+        body = [[tag("th", e(p))] + [_grid_cell(grid.loc[(p, c)], evidence_id(scenario, p, c))
+                                     for c in libraries] for p in libraries]
+        chart = png(lambda buf, s=scenario: heatmap(rows, s, libraries, buf),
+                    f"heatmap {scenario}")
+        parts.append(tag("h3", e(scenario), id=f"grid-{slug(scenario)}")
+                     + tag("div", table(["producer \\ consumer", *libraries], body) + chart,
+                           class_="pair"))
+    return "".join(parts)
+
+
+def support_section(report: Report) -> str:
+    grid = report.support
+    if grid.empty:
+        return note("No support grid: this run has no round-trip rows between libraries.")
+    colours = dict(zip(SUPPORT_LEVELS, SUPPORT_COLOURS, strict=True))
+    failing = report.failing
+
+    def cell(suite: str, library: str, level: str) -> str:
+        if level == "fails":
+            own = failing[(failing["producer"] == library) & (failing["consumer"] == library)
+                          & (failing["suite"] == suite)]
+            anchor = own["anchor"].iloc[0] if not own.empty else "evidence"
+            return tag("td", tag("a", e(level), href=f"#{anchor}"), class_="bad")
+        css = {"by default": "ok", "once enabled": "once"}.get(level, "na")
+        return tag("td", e(level), class_=css)
+
+    counts = grid.apply(lambda col: col.value_counts()).reindex(SUPPORT_LEVELS).fillna(0)
+    summary = table(["support", *grid.columns],
+                    ([tag("td", e(level), style=f"background:{colours[level]}")]
+                     + [tag("td", e(int(counts.loc[level, lib])), class_="num")
+                        for lib in grid.columns] for level in SUPPORT_LEVELS))
+    full = table(["suite", *grid.columns],
+                 ([e(suite)] + [cell(str(suite), lib, str(grid.loc[suite, lib]))
+                                for lib in grid.columns] for suite in grid.index))
+    libraries = list(grid.columns)
+    chart = png(lambda buf: support_grid(interop_rows(report.data.rows), libraries, buf),
+                "support grid")
+    return (tag("p", prose(SUPPORT_RULE)) + summary
+            + tag("details", tag("summary", f"All {len(grid)} suites") + full, open="")
+            + tag("details", tag("summary", "The same grid as a chart") + chart))
+
+
+def security_section(report: Report) -> str:
+    parts = []
+    grid = report.security
+    if grid.empty:
+        parts.append(note("This run has no attack or claims rows: which forged or hostile "
+                          "tokens each library refuses is not known from it.", "warn"))
+    else:
+        libraries = [n for n in report.data.libraries if n in set(grid["consumer"])]
+        scenarios = list(dict.fromkeys(grid["scenario"]))
+        indexed = grid.set_index(["scenario", "consumer"])
+        body = []
+        for scenario in scenarios:
+            first = indexed.loc[scenario]
+            row = [tag("th", e(scenario)), e(first["attack_class"].iloc[0])]
+            for library in libraries:
+                if (scenario, library) not in indexed.index:
+                    row.append(tag("td", "–", class_="na"))
+                    continue
+                c = indexed.loc[(scenario, library)]
+                judged = int(c["passed"] + c["failed"])
+                text = f"{int(c['passed'])}/{judged}" + (
+                    f" (+{int(c['policy'])} policy)" if c["policy"] else "")
+                if c["failed"]:
+                    anchors = report.failing[(report.failing["scenario"] == scenario)
+                                             & (report.failing["consumer"] == library)]
+                    row.append(tag("td", tag("a", e(f"{text} ✗{int(c['failed'])}"),
+                                             href=f"#{anchors['anchor'].iloc[0]}"),
+                                   class_="bad"))
+                else:
+                    row.append(tag("td", e(text) if judged else "not judged",
+                                   class_="ok" if judged else "na"))
+            body.append(row)
+        parts.append(tag("p", "Each cell: passed / judged cases with the library as consumer; "
+                              "a red cell links to its failing rows.")
+                     + table(["scenario", "attack class", *libraries], body))
+    claims = report.data.claims
+    if claims is None:
+        parts.append(note(report.data.absent.get("claims", "no claims sheet")))
+    else:
+        sheet = claims.pivot_table(index=["situation", "configuration"], columns="library",
+                                   values="outcome", aggfunc="first").fillna("–").reset_index()
+        parts.append(tag("h3", "Claims-validation sheet") + frame_table(sheet))
+    return "".join(parts)
+
+
+def anomalies_section(report: Report) -> str:
+    parts = [tag("p", "Per consuming library: unexpected accepts (security) apart from "
+                      "unexpected rejects (interop). Full rows: interop.csv.")]
+    for library, kinds in report.findings.items():
+        counts = ", ".join(f"{kind} {len(rows)}" for kind, rows in kinds.items())
+        body = []
+        for kind, rows in kinds.items():
+            if rows.empty:
+                body.append(tag("p", e(f"{kind}: none."), class_="na"))
+                continue
+            shown = rows.drop(columns=["consumer"]).dropna(axis=1, how="all")
+            more = (note(f"{len(rows) - MAX_FINDING_ROWS} more rows in interop.csv")
+                    if len(rows) > MAX_FINDING_ROWS else "")
+            css = "alarm" if kind == "unexpected accepts" else "warn"
+            body.append(tag("h4", e(f"{kind} ({len(rows)}): {KINDS[kind]}"), class_=css)
+                        + frame_table(shown.head(MAX_FINDING_ROWS)) + more)
+        parts.append(tag("h3", e(library), id=f"anomalies-{slug(library)}")
+                     + tag("p", e(counts)) + "".join(body))
+    return "".join(parts)
+
+
+def loadtest_section(report: Report) -> str:
+    data = report.data
+    if data.loadtest is None:
+        return note(data.absent["loadtest"], "warn")
+    table_ = data.loadtest
+    parts = [note(w, "warn") for w in report.warnings] or [
+        note("Efficiency is within bounds on every cell: the window looked quiet.")]
+    columns = ["library", "suite", "operation", "ops_per_s", "p50_us", "p99_us", "p999_us",
+               "efficiency", "primitive", "primitive_ops_per_s", "overhead_x", "processes",
+               "failures"]
+
+    def cell(column: str, value: Any) -> str:
+        if column in ("ops_per_s", "primitive_ops_per_s"):
+            return tag("td", e(rate(value)), class_="num")
+        if column == "efficiency":
+            css = "bad num" if value < 0.90 or value > 1.10 else "num"
+            return tag("td", e(f"{value:.3f}"), class_=css)
+        if column == "overhead_x":
+            return tag("td", e(f"{value:.2f}×"), class_="num")
+        if isinstance(value, float):
+            return tag("td", e(f"{value:.1f}"), class_="num")
+        return tag("td", e(value))
+    parts.append(tag("p", "efficiency = Locust rate ÷ the same callable's in-process rate in the "
+                          "same window; overhead = the raw primitive's rate ÷ the library's.")
+                 + frame_table(table_[columns], cell))
+    charts = [png(lambda buf: efficiency_chart(table_, buf), "load-test efficiency")]
+    for name in LOADTEST_CHARTS:
+        path = data.run.path / LOADTEST_DIR / name
+        if path.exists():
+            charts.append(stored_png(path.read_bytes(), f"load test {name}"))
+        else:
+            parts.append(note(f"{LOADTEST_DIR}/{name} is not in this run folder."))
+    parts.append(tag("div", "".join(charts), class_="charts"))
+    return "".join(parts)
+
+
+def evidence_section(report: Report) -> str:
+    failing = report.failing
+    if failing.empty:
+        return note("No failing cell in this run.")
+    parts = []
+    for anchor, group in failing.groupby("anchor", sort=False):
+        first = group.iloc[0]
+        causes = []
+        for cause, rows in group.groupby("cause", sort=False):
+            shown = rows[["case", "suite", "mode", "config", "expected", "actual", "detail"]]
+            shown = shown.dropna(axis=1, how="all").head(EXAMPLES_PER_CAUSE)
+            more = (f" (first {EXAMPLES_PER_CAUSE} shown; the rest are in interop.csv)"
+                    if len(rows) > EXAMPLES_PER_CAUSE else "")
+            causes.append(tag("p", tag("b", e(f"×{len(rows)}")) + " " + tag("code", e(cause))
+                                   + e(more)) + frame_table(shown))
+        title = (f"{first['scenario']}: {first['producer']} → {first['consumer']}, "
+                 f"{len(group)} failing cells")
+        parts.append(tag("details", tag("summary", e(title)) + tag("div", "".join(causes),
+                                                                    id=str(anchor))))
+    return tag("p", "Failing rows by scenario and library pair, grouped by cause (numbers "
+                    "masked); following a link opens its group.") + "".join(parts)
+
+
+def render_html(report: Report) -> str:
+    builders = {"run": lambda: run_section(report), "legend": legend_section,
+                "scorecard": lambda: scorecard_section(report),
+                "interop": lambda: interop_section(report),
+                "support": lambda: support_section(report),
+                "security": lambda: security_section(report),
+                "anomalies": lambda: anomalies_section(report),
+                "loadtest": lambda: loadtest_section(report),
+                "evidence": lambda: evidence_section(report)}
+    nav = tag("nav", " ".join(tag("a", e(title), href=f"#{anchor}")
+                              for anchor, title in SECTIONS))
+    body = "".join(section(anchor, title, builders[anchor]()) for anchor, title in SECTIONS)
+    title = f"jose-harness report: {report.data.name}"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{e(title)}</title><style>{STYLE}</style></head><body>"
+            f"<header>{tag('h1', 'JOSE library adoption report')}"
+            f"{tag('p', e(f'Run {report.data.name}, read from {Path(report.data.run.path)}'))}"
+            f"{nav}</header>{body}</body></html>\n")

@@ -1,0 +1,104 @@
+"""The report as Markdown: the same parts as the HTML page, shorter, for a pull request or a
+chat message. Charts and every failing row stay in report.html. Texts from the rows are
+escaped so that a library's error text can neither break a table nor inject HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from harness.anomalies import KINDS
+from harness.outcomes import LEGEND
+from harness.report import PASS_RULE, SUPPORT_RULE, Report
+from harness.summary import MAX_GROUPS
+from harness.throughput import rate
+
+MAX_LISTED = 20
+
+
+def cell(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = html.escape(str(value), quote=False).replace("\\", "\\\\").replace("|", "\\|")
+    return " ".join(text.split()).replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+
+
+def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(cell(h) for h in headers) + " |",
+             "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def render_md(report: Report) -> str:
+    data = report.data
+    out = [f"# JOSE library adoption report: {data.name}", "",
+           "Charts, the full grids and every failing row: `report.html` in this folder.", "",
+           "## What was run", ""]
+    out += [f"- **{label}**: {cell(value)}" for label, value in report.facts]
+    out += ["", *(f"> Note: {cell(text)}" for text in report.notes), ""]
+
+    out += ["## Legend", ""]
+    out += md_table(["actual", "meaning"], LEGEND.items())
+    out += [PASS_RULE, "", SUPPORT_RULE, ""]
+    out += md_table(["finding", "the consumer ..."], KINDS.items())
+
+    out += ["## Scorecard", ""]
+    out += md_table(list(report.scorecard.columns), report.scorecard.itertuples(index=False))
+
+    out += ["## Interop", ""]
+    if not report.grids:
+        out += ["No interop rows in this run.", ""]
+    for scenario, grid in report.grids.items():
+        passed, failed = int(grid["passed"].sum()), int(grid["failed"].sum())
+        out.append(f"- `{cell(scenario)}`: {passed} of {passed + failed} judged cells pass, "
+                   f"{int(grid['unsupported'].sum())} unsupported")
+    failing = report.failing
+    if not failing.empty:
+        groups = (failing.groupby(["producer", "consumer", "actual", "cause"], sort=False)
+                  .size().sort_values(ascending=False).reset_index(name="cells"))
+        out += ["", f"Failing cells by library pair and cause ({len(groups)} groups):", ""]
+        out += md_table(["producer", "consumer", "actual", "cells", "cause"],
+                        groups[["producer", "consumer", "actual", "cells", "cause"]]
+                        .head(MAX_GROUPS).itertuples(index=False))
+    out.append("")
+    if not report.support.empty:
+        fails = [(suite, library) for suite in report.support.index
+                 for library in report.support.columns
+                 if report.support.loc[suite, library] == "fails"]
+        out += ["Support grid: " + ("; ".join(f"{lib} fails its own {s} round trip"
+                                              for s, lib in fails) if fails else
+                                    "every library takes its own token where it claims support."),
+                ""]
+
+    out += ["## Anomalies per library", ""]
+    if report.security.empty:
+        out += ["This run has no attack or claims rows: security findings are not known.", ""]
+    for library, kinds in report.findings.items():
+        out.append(f"### {cell(library)}")
+        out.append("")
+        out.append(", ".join(f"{kind}: {len(rows)}" for kind, rows in kinds.items()))
+        out.append("")
+        accepts = kinds["unexpected accepts"]
+        if not accepts.empty:
+            columns = [c for c in ("case", "suite", "config", "attack_class", "requirement",
+                                   "detail") if c in accepts and accepts[c].notna().any()]
+            out += md_table(columns, accepts[columns].head(MAX_LISTED).itertuples(index=False))
+
+    out += ["## Load test", ""]
+    if data.loadtest is None:
+        out += [cell(data.absent["loadtest"]), ""]
+    else:
+        out += [f"> Warning: {cell(w)}" for w in report.warnings] or [
+            "Efficiency is within bounds on every cell: the window looked quiet."]
+        out.append("")
+        lt = data.loadtest
+        out += md_table(["library", "suite", "operation", "ops/s", "p50 µs", "p99 µs",
+                         "efficiency", "overhead ×"],
+                        ([r.library, r.suite, r.operation, rate(r.ops_per_s), f"{r.p50_us:.1f}",
+                          f"{r.p99_us:.1f}", f"{r.efficiency:.3f}", f"{r.overhead_x:.2f}"]
+                         for r in lt.itertuples(index=False)))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,115 @@
+"""Everything the report and the compare read from one run folder, loaded once and checked.
+
+Only stored files are read; nothing is run. A part the run does not have (no interop rows, no
+load test, no claims sheet) is recorded in `absent` with the reason, so the report can say so.
+A part that exists but cannot be read is a `HarnessError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.errors import HarnessError
+from harness.results import INTEROP_JSONL, ROW_FIELDS, Run, read_rows
+
+LOADTEST_DIR = "loadtest"
+LOADTEST_TABLE = "table.csv"
+LOADTEST_META = "meta.json"
+CLAIMS_CSV = "claims.csv"
+LOADTEST_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90_us", "p99_us",
+                    "p999_us", "inprocess_ops_per_s", "efficiency", "primitive",
+                    "primitive_ops_per_s", "overhead_x", "processes", "requests", "operations",
+                    "failures", "duration_s", "started")
+LOADTEST_KEY = ["library", "suite", "operation"]
+CLAIMS_COLUMNS = ("library", "situation", "configuration", "outcome", "detail")
+# Fields only security rows carry (see SCHEMAS.md); present as empty columns on other runs.
+SECURITY_FIELDS = ("config", "attack_class", "policy", "wall_ms", "peak_rss_kb")
+
+
+@dataclass
+class RunData:
+    run: Run
+    meta: dict[str, Any]
+    rows: pd.DataFrame
+    loadtest: pd.DataFrame | None = None
+    loadtest_meta: dict[str, Any] = field(default_factory=dict)
+    claims: pd.DataFrame | None = None
+    absent: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.run.path.name
+
+    @property
+    def libraries(self) -> list[str]:
+        """Libraries of the run, in run.json order, then any only the rows or load test name."""
+        names = list(self.meta.get("libraries") or {})
+        seen = [*self.rows["producer"].dropna(), *self.rows["consumer"].dropna()]
+        if self.loadtest is not None:
+            seen += list(self.loadtest["library"])
+        return list(dict.fromkeys([*names, *(n for n in seen if n != "forge")]))
+
+    @property
+    def missing_libraries(self) -> dict[str, str]:
+        return dict(self.meta.get("missing_libraries") or {})
+
+
+def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise HarnessError(f"{path} is corrupt: {error}") from None
+    lacking = [c for c in columns if c not in frame.columns]
+    if lacking:
+        raise HarnessError(f"{path} is corrupt: it lacks the columns {', '.join(lacking)}")
+    return frame
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise HarnessError(f"{path} is corrupt: {error}") from None
+    if not isinstance(value, dict):
+        raise HarnessError(f"{path} is corrupt: not a JSON object")
+    return value
+
+
+def load_run(run: Run) -> RunData:
+    if not run.path.is_dir():
+        raise HarnessError(f"{run.path} is not a run folder")
+    data = RunData(run=run, meta=run.read_meta(), rows=pd.DataFrame(columns=list(ROW_FIELDS)))
+    if (run.path / INTEROP_JSONL).exists():
+        data.rows = read_rows(run.path / INTEROP_JSONL)
+    else:
+        data.absent["interop"] = "this run has no interop rows (no `make interop` in it)"
+    for name in SECURITY_FIELDS:
+        if name not in data.rows.columns:
+            data.rows[name] = None
+
+    folder = run.path / LOADTEST_DIR
+    if (folder / LOADTEST_TABLE).exists():
+        table = _read_csv(folder / LOADTEST_TABLE, LOADTEST_COLUMNS)
+        numeric = [c for c in LOADTEST_COLUMNS if c not in ("library", "suite", "operation",
+                                                            "primitive", "started")]
+        try:
+            table[numeric] = table[numeric].apply(pd.to_numeric)
+        except ValueError as error:
+            raise HarnessError(f"{folder / LOADTEST_TABLE} is corrupt: {error}") from None
+        data.loadtest = table
+        if (folder / LOADTEST_META).exists():
+            data.loadtest_meta = _read_json(folder / LOADTEST_META)
+    else:
+        data.absent["loadtest"] = ("no load test in this run yet: `make loadtest` adds one "
+                                   "(to this run when the library versions match)")
+
+    if (run.path / CLAIMS_CSV).exists():
+        data.claims = _read_csv(run.path / CLAIMS_CSV, CLAIMS_COLUMNS).fillna("")
+    else:
+        data.absent["claims"] = "no claims-validation sheet (claims.csv) in this run"
+    return data
