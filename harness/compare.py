@@ -73,7 +73,7 @@ def cell_changes(comparison: Comparison) -> None:
     both = a.merge(b, on=CELL_KEY, how="outer", suffixes=("_a", "_b"), indicator=True)
     comparison.only_a = int((both["_merge"] == "left_only").sum())
     comparison.only_b = int((both["_merge"] == "right_only").sum())
-    matched = both[both["_merge"] == "both"]
+    matched = both[both["_merge"] == "both"].sort_values(CELL_KEY)
     comparison.matched = len(matched)
     columns = [*CELL_KEY, "actual_a", "actual_b", "detail_b"]
     comparison.broke = matched.loc[matched["passed_a"].eq(True) & matched["passed_b"].eq(False),
@@ -86,7 +86,7 @@ def cell_changes(comparison: Comparison) -> None:
     comparison.now_supported = matched.loc[unsupported_a & ~unsupported_b, columns]
     before = both["unexpected_accept_a"].eq(True)
     comparison.new_accepts = both.loc[both["unexpected_accept_b"].eq(True) & ~before,
-                                      [*CELL_KEY, "detail_b"]]
+                                      [*CELL_KEY, "detail_b"]].sort_values(CELL_KEY)
 
 
 def throughput_changes(comparison: Comparison) -> None:

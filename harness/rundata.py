@@ -59,9 +59,10 @@ class RunData:
         return dict(self.meta.get("missing_libraries") or {})
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, columns: tuple[str, ...], text: bool = False) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path)
+        frame = (pd.read_csv(path, dtype=str, keep_default_na=False) if text
+                 else pd.read_csv(path))
     except (OSError, ValueError) as error:
         raise HarnessError(f"{path} is corrupt: {error}") from None
     lacking = [c for c in columns if c not in frame.columns]
@@ -109,7 +110,7 @@ def load_run(run: Run) -> RunData:
                                    "(to this run when the library versions match)")
 
     if (run.path / CLAIMS_CSV).exists():
-        data.claims = _read_csv(run.path / CLAIMS_CSV, CLAIMS_COLUMNS).fillna("")
+        data.claims = _read_csv(run.path / CLAIMS_CSV, CLAIMS_COLUMNS, text=True)
     else:
         data.absent["claims"] = "no claims-validation sheet (claims.csv) in this run"
     return data

@@ -1,0 +1,128 @@
+"""Small synthetic run folders in the agreed layout (results/README.md, coord SCHEMAS.md), for
+testing what reads run folders: the report and the compare."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.results import ROW_FIELDS
+from harness.rundata import LOADTEST_COLUMNS
+
+# A 1×1 PNG: stands in for the load-test charts that branch writes.
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+HOSTILE = '<script>alert("x")</script> <img src="https://evil.example/x.png"> | `tick` **b**'
+
+
+def row(case: str, producer: str, consumer: str, suite: str = "JWS ES256",
+        mode: str = "default", expected: str = "accept", actual: str = "accepted",
+        passed: bool | None = True, detail: str = "", **extra: Any) -> dict[str, Any]:
+    return {"scenario": case.rsplit(".", 1)[0], "case": case, "producer": producer,
+            "consumer": consumer, "suite": suite, "mode": mode, "expected": expected,
+            "actual": actual, "passed": passed, "detail": detail, "duration_ms": 1.5,
+            "requirement": "RFC 7515 §5.2", **extra}
+
+
+def loadtest_row(library: str, suite: str, operation: str, ops_per_s: float,
+                 efficiency: float = 0.98, failures: int = 0) -> dict[str, Any]:
+    values = {"library": library, "suite": suite, "operation": operation,
+              "ops_per_s": ops_per_s, "p50_us": 1e6 / ops_per_s, "p90_us": 1.2e6 / ops_per_s,
+              "p99_us": 1.5e6 / ops_per_s, "p999_us": 2e6 / ops_per_s,
+              "inprocess_ops_per_s": ops_per_s / efficiency, "efficiency": efficiency,
+              "primitive": "cryptography", "primitive_ops_per_s": ops_per_s * 3,
+              "overhead_x": 3.0, "processes": 1, "requests": 100, "operations": 10_000,
+              "failures": failures, "duration_s": 5.0, "started": "2026-11-28T20:00:00+00:00"}
+    return {column: values[column] for column in LOADTEST_COLUMNS}
+
+
+def make_run(root: Path, name: str, libraries: dict[str, str], rows: list[dict[str, Any]],
+             loadtest: list[dict[str, Any]] | None = None,
+             claims: list[dict[str, str]] | None = None,
+             missing: dict[str, str] | None = None, charts: bool = True) -> Path:
+    path = root / name
+    path.mkdir(parents=True)
+    meta = {"harness_version": "0.1.0", "git_commit": "abc123", "python": "3.11.7",
+            "implementation": "CPython", "platform": "Linux-test", "machine": "x86_64",
+            "cpu_count": 2, "libraries": libraries, "missing_libraries": missing or {},
+            "command": ["harness", "interop"], "kind": "interop",
+            "selection": {"libraries": list(libraries)}, "started": "2026-11-28T20:00:00+00:00",
+            "finished": "2026-11-28T20:00:09+00:00", "status": "complete",
+            "interop_seconds": 9.1}
+    if rows:
+        with (path / "interop.jsonl").open("w", encoding="utf-8") as handle:
+            for record in rows:
+                handle.write(json.dumps(record) + "\n")
+        pd.DataFrame.from_records(rows).reindex(columns=list(ROW_FIELDS)).to_csv(
+            path / "interop.csv", index=False)
+    if loadtest is not None:
+        folder = path / "loadtest"
+        folder.mkdir()
+        pd.DataFrame.from_records(loadtest).to_csv(folder / "table.csv", index=False)
+        (folder / "meta.json").write_text(json.dumps({
+            "command": ["harness", "loadtest"], "profile": "default", "processes": 1,
+            "started": "2026-11-28T20:01:00+00:00", "finished": "2026-11-28T20:03:00+00:00",
+            "libraries": libraries}))
+        meta["loadtest"] = {"started": "2026-11-28T20:01:00+00:00", "status": "complete",
+                            "finished": "2026-11-28T20:03:00+00:00", "cells": len(loadtest)}
+        if charts:
+            for chart in ("throughput.png", "latency.png", "overhead.png"):
+                (folder / chart).write_bytes(TINY_PNG)
+    if claims is not None:
+        pd.DataFrame.from_records(claims).to_csv(path / "claims.csv", index=False)
+    (path / "run.json").write_text(json.dumps(meta, indent=2))
+    return path
+
+
+def full_run(root: Path, name: str = "20261128T200000Z-aaaaaa") -> Path:
+    """Two libraries and one that is not installed; interop failures, security findings of
+    every kind, a claims sheet and a load test with one noisy cell."""
+    libs = {"joserfc": "1.8.0", "jwcrypto": "1.6.1"}
+    rows = [
+        row("jws.roundtrip.compact", "joserfc", "joserfc"),
+        row("jws.roundtrip.compact", "joserfc", "jwcrypto"),
+        row("jws.roundtrip.compact", "jwcrypto", "jwcrypto"),
+        row("jws.roundtrip.compact", "jwcrypto", "joserfc", actual="rejected", passed=False,
+            detail=HOSTILE),
+        row("jws.roundtrip.compact", "jwcrypto", "joserfc", suite="JWS ES384",
+            actual="rejected", passed=False, detail="bad signature 0x7f3a"),
+        row("jws.roundtrip.compact", "joserfc", "jwcrypto", suite="JWS HS256",
+            actual="unsupported", passed=None, detail="jwcrypto does not do it"),
+        row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS HS256",
+            actual="unsupported", passed=None, detail="not in the default allow-list"),
+        row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS HS256", mode="enabled"),
+        row("jws.roundtrip.compact", "jwcrypto", "jwcrypto", suite="JWS ES384",
+            actual="rejected", passed=False, detail="own token refused"),
+        row("attacks.alg_none.lowercase", "forge", "joserfc", expected="reject",
+            actual="rejected", passed=True, detail="unsupported alg", config="jwk",
+            attack_class="alg-none"),
+        row("attacks.alg_none.lowercase", "forge", "jwcrypto", expected="reject",
+            actual="accepted", passed=False, detail="accepted alg none", config="jwk",
+            attack_class="alg-none"),
+        row("attacks.zip_bomb.deflate", "forge", "jwcrypto", expected="reject", actual="hang",
+            passed=False, detail="wall-clock limit 5 s", config="default",
+            attack_class="zip-bomb", wall_ms=5000.0, peak_rss_kb=900000),
+        row("attacks.crit.unknown", "forge", "joserfc", expected="reject", actual="error",
+            passed=False, detail="KeyError: 'crit'", config="default", attack_class="crit"),
+        row("attacks.kid.duplicate", "forge", "joserfc", expected="reject", actual="accepted",
+            passed=None, detail="took the first key", config="jwks", attack_class="kid",
+            policy=True),
+        row("claims.exp.past", "forge", "joserfc", expected="reject", actual="rejected",
+            passed=True, config="default"),
+        row("claims.exp.past", "forge", "jwcrypto", expected="reject", actual="rejected",
+            passed=True, config="default"),
+    ]
+    loadtest = [loadtest_row("joserfc", "JWS HS256", "sign", 52000),
+                loadtest_row("jwcrypto", "JWS HS256", "sign", 26000),
+                loadtest_row("joserfc", "JWS ES256", "verify", 9000, efficiency=0.85),
+                loadtest_row("jwcrypto", "JWS ES256", "verify", 8000)]
+    claims = [{"library": "joserfc", "situation": "exp in the past", "configuration": "default",
+               "outcome": "rejected", "detail": ""},
+              {"library": "jwcrypto", "situation": "exp in the past",
+               "configuration": "default", "outcome": "rejected", "detail": ""}]
+    return make_run(root, name, libs, rows, loadtest=loadtest, claims=claims,
+                    missing={"authlib": "'authlib' is not installed: pip install 'authlib'"})

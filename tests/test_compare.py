@@ -1,0 +1,115 @@
+"""`harness compare`: two small runs made with different library versions, and the output lists
+exactly what changed between them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from tests.runfolders import loadtest_row, make_run, row
+
+ALG_NONE = dict(expected="reject", config="jwk", attack_class="alg-none")
+
+
+def two_runs(root: Path) -> tuple[Path, Path]:
+    a = make_run(root, "20261101T000000Z-aaaaaa", {"joserfc": "1.7.0", "jwcrypto": "1.6.1"}, [
+        row("jws.roundtrip.compact", "joserfc", "jwcrypto"),                   # will break
+        row("jws.roundtrip.compact", "jwcrypto", "joserfc", actual="rejected", passed=False,
+            detail="old bug"),                                                 # will be fixed
+        row("jws.roundtrip.compact", "jwcrypto", "jwcrypto"),                  # unchanged
+        row("attacks.alg_none.lowercase", "forge", "joserfc", actual="rejected", **ALG_NONE),
+        row("attacks.alg_none.lowercase", "forge", "jwcrypto", actual="accepted",
+            passed=False, **ALG_NONE),                                         # stays an accept
+        row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS HS256",
+            actual="accepted"),                                                # drops support
+        row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS RS256"),  # only in A
+    ], loadtest=[
+        loadtest_row("joserfc", "JWS HS256", "sign", 40_000),        # +50%: beyond noise
+        loadtest_row("joserfc", "JWS ES256", "verify", 9_000),       # +5%: within the floor
+        loadtest_row("jwcrypto", "JWS HS256", "sign", 30_000, efficiency=0.80),  # noisy -30%
+        loadtest_row("jwcrypto", "JWS ES256", "verify", 8_000),      # -20%: beyond noise
+    ])
+    b = make_run(root, "20261128T000000Z-bbbbbb",
+                 {"joserfc": "1.8.0", "jwcrypto": "1.6.1", "pyjwt": "2.15.1"}, [
+        row("jws.roundtrip.compact", "joserfc", "jwcrypto", actual="rejected", passed=False,
+            detail="Invalid signature\nsecond line"),
+        row("jws.roundtrip.compact", "jwcrypto", "joserfc"),
+        row("jws.roundtrip.compact", "jwcrypto", "jwcrypto"),
+        row("attacks.alg_none.lowercase", "forge", "joserfc", actual="accepted", passed=False,
+            detail="took alg none", **ALG_NONE),
+        row("attacks.alg_none.lowercase", "forge", "jwcrypto", actual="accepted",
+            passed=False, **ALG_NONE),
+        row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS HS256",
+            actual="unsupported", passed=None, detail="HS256 removed"),
+        row("jws.roundtrip.compact", "pyjwt", "pyjwt"),                         # only in B
+    ], loadtest=[
+        loadtest_row("joserfc", "JWS HS256", "sign", 60_000),
+        loadtest_row("joserfc", "JWS ES256", "verify", 9_450),
+        loadtest_row("jwcrypto", "JWS HS256", "sign", 21_000, efficiency=0.80),
+        loadtest_row("jwcrypto", "JWS ES256", "verify", 6_400),
+    ])
+    return a, b
+
+
+def test_compare_lists_exactly_the_differences(tmp_path: Path, capsys) -> None:
+    a, b = two_runs(tmp_path)
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "compare 20261101T000000Z-aaaaaa (A) → 20261128T000000Z-bbbbbb (B)",
+        "library versions: joserfc 1.7.0 → 1.8.0; pyjwt 2.15.1 added",
+        "cells: 6 in both runs, 1 only in A, 1 only in B (cells in one run only are not "
+        "compared)",
+        "broke (passed in A, fail in B): 2",
+        "  attacks.alg_none.lowercase  forge → joserfc  JWS ES256  default [jwk]: accepted: "
+        "took alg none",
+        "  jws.roundtrip.compact  joserfc → jwcrypto  JWS ES256  default: rejected: "
+        "Invalid signature",
+        "fixed (failed in A, pass in B): 1",
+        "  jws.roundtrip.compact  jwcrypto → joserfc  JWS ES256  default: was rejected",
+        "new unexpected accepts (security): 1",
+        "  attacks.alg_none.lowercase  forge → joserfc  JWS ES256  default [jwk]: took alg none",
+        "now unsupported: 1",
+        "  jws.roundtrip.compact  joserfc → joserfc  JWS HS256  default: HS256 removed",
+        "newly supported: 0",
+        "throughput: 4 load-test cells in both runs, 2 changed beyond noise; a rate change "
+        "counts when it exceeds 10% and 2× the two runs' combined efficiency shortfall "
+        "(|1 − efficiency| of each); one run each, so a threshold, not a statistical test",
+        "  jwcrypto JWS ES256 verify: 8.0k/s → 6.4k/s (-20.0%, noise threshold 10%)",
+        "  joserfc JWS HS256 sign: 40k/s → 60k/s (+50.0%, noise threshold 10%)",
+    ]
+    # The regression gate.
+    assert main(["compare", str(a), str(b), "--fail-on-regression"]) == 4
+    assert main(["compare", str(a), str(a), "--fail-on-regression"]) == 0
+
+
+def test_a_run_compared_with_itself_shows_no_change(tmp_path: Path, capsys) -> None:
+    a, _ = two_runs(tmp_path)
+    assert main(["compare", a.name, a.name, "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for line in ("library versions: unchanged", "broke (passed in A, fail in B): 0",
+                 "fixed (failed in A, pass in B): 0", "new unexpected accepts (security): 0",
+                 "4 load-test cells in both runs, 0 changed beyond noise"):
+        assert line in out
+
+
+def test_without_a_load_test_the_compare_says_so(tmp_path: Path, capsys) -> None:
+    a, _ = two_runs(tmp_path)
+    c = make_run(tmp_path, "c", {"joserfc": "1.7.0"}, [row("jws.roundtrip.compact", "joserfc",
+                                                           "joserfc")])
+    assert main(["compare", str(a), str(c)]) == 0
+    assert "no throughput comparison: run B has no load test" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("which", ["missing", "corrupt"])
+def test_a_missing_or_corrupt_run_is_refused(tmp_path: Path, capsys, which: str) -> None:
+    a, b = two_runs(tmp_path)
+    if which == "missing":
+        b = tmp_path / "no-such-run"
+    else:
+        (b / "interop.jsonl").write_text("garbage\n{}\n")
+    assert main(["compare", str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert ("no run at" in err) if which == "missing" else ("interop.jsonl:1" in err)

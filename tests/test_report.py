@@ -1,0 +1,185 @@
+"""`harness report`: what the page and the Markdown say, read from synthetic run folders in the
+agreed layout; absent parts stated in words; untrusted texts escaped; bad folders refused."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.report import build, evidence_id
+from harness.results import Run
+from harness.rundata import load_run
+from tests.runfolders import HOSTILE, full_run, make_run, row
+
+
+class Page(HTMLParser):
+    """Every element's attributes, ids and text, as a browser would parse them."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def attr(self, name: str) -> list[str]:
+        return [a[name] or "" for _, a in self.tags if name in a]
+
+    @property
+    def words(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def external_references(page: Page, raw: str) -> list[str]:
+    """Anything that would make a browser fetch: non-data sources, non-anchor links, scripts,
+    stylesheets, CSS urls and imports."""
+    found = [src for src in page.attr("src") if not src.startswith("data:image/png;base64,")]
+    found += [href for href in page.attr("href") if not href.startswith("#")]
+    found += [tag for tag, _ in page.tags if tag in ("script", "link", "iframe", "object",
+                                                     "embed", "base")]
+    found += re.findall(r"url\(|@import", raw)
+    return found
+
+
+@pytest.fixture
+def full(tmp_path: Path) -> tuple[Path, Page, str, str]:
+    path = full_run(tmp_path)
+    assert main(["report", str(path)]) == 0
+    raw = (path / "report.html").read_text(encoding="utf-8")
+    return path, Page(raw), raw, (path / "report.md").read_text(encoding="utf-8")
+
+
+def test_the_page_holds_every_section_and_loads_nothing(full) -> None:
+    _, page, raw, _ = full
+    ids = set(page.attr("id"))
+    assert {"run", "legend", "scorecard", "interop", "support", "security", "anomalies",
+            "loadtest", "evidence"} <= ids
+    assert external_references(page, raw) == []
+    # Heatmap, support grid and efficiency chart drawn from the rows, and the three stored
+    # load-test charts embedded.
+    assert len(page.attr("src")) == 1 + 1 + 1 + 3
+    # Every in-page link lands on an element of the page.
+    assert {href[1:] for href in page.attr("href")} <= ids
+
+
+def test_untrusted_texts_are_escaped(full) -> None:
+    _, page, raw, md = full
+    assert "<script>" not in raw and "evil.example" not in " ".join(page.attr("src"))
+    assert HOSTILE in page.words  # shown as text, verbatim
+    assert "<script>" not in md and "&lt;script&gt;" in md
+    # A `|` in a detail cannot split a Markdown table row.
+    table_rows = [line for line in md.splitlines() if "alert" in line]
+    assert table_rows and all("\\|" in line for line in table_rows)
+
+
+def test_facts_scorecard_and_anomalies(full) -> None:
+    path, page, _, md = full
+    words = page.words
+    for fact in ("joserfc 1.8.0", "jwcrypto 1.6.1", "CPython 3.11.7", "2 CPUs",
+                 "harness interop", "9.1 s", "harness loadtest", "4 cells"):
+        assert fact in words, fact
+    report = build(load_run(Run(path)))
+    card = report.scorecard.set_index("library")
+    assert card.loc["jwcrypto", "unexpected accepts"] == 1
+    assert card.loc["joserfc", "unexpected accepts"] == 0  # the policy row is no finding
+    assert card.loc["jwcrypto", "hangs"] == 1
+    assert card.loc["joserfc", "interop as producer"] == "100.0% (1/1)"
+    assert card.loc["joserfc", "interop as consumer"] == "0.0% (0/2)"
+    assert card.loc["jwcrypto", "interop as producer"] == "0.0% (0/2)"
+    assert card.loc["joserfc", "suites by default"] == "1 of 3"
+    assert card.loc["joserfc", "suites once enabled"] == "2 of 3"
+    assert card.loc["jwcrypto", "suites by default"] == "1 of 3"
+    assert report.support.loc["JWS ES384", "jwcrypto"] == "fails"
+    assert card.loc["joserfc", "claims validation"] == "as the RFCs require: 100.0% (1/1)"
+    assert "HS256 sign 52k/s" in card.loc["joserfc", "throughput"]
+    # sqrt(26k/52k × 8k/9k)
+    assert "0.67× the fastest" in card.loc["jwcrypto", "throughput"]
+    assert card.loc["authlib", "version"] == "not installed"
+    # Unexpected accepts (security) apart from unexpected rejects (interop), per consumer.
+    jwcrypto, joserfc = report.findings["jwcrypto"], report.findings["joserfc"]
+    assert list(jwcrypto["unexpected accepts"]["case"]) == ["attacks.alg_none.lowercase"]
+    assert list(jwcrypto["unexpected rejects"]["detail"]) == ["own token refused"]
+    assert len(joserfc["unexpected rejects"]) == 2
+    assert list(joserfc["errors on hostile input"]["case"]) == ["attacks.crit.unknown"]
+    assert joserfc["unexpected accepts"].empty
+    assert "authlib was not installed" in words and "pip install 'authlib'" in words
+    assert "unexpected accepts: 1, unexpected rejects: 1, hangs: 1" in md
+
+
+def test_failing_cells_link_to_their_evidence(full) -> None:
+    _, page, raw, _ = full
+    anchor = evidence_id("jws.roundtrip", "jwcrypto", "joserfc")
+    assert f'href="#{anchor}"' in raw and f'id="{anchor}"' in raw
+    evidence = raw.split(f'id="{anchor}"', 1)[1].split("</details>", 1)[0]
+    # Two failing cells with different causes, each with its detail text.
+    assert "<code>bad signature #</code>" in evidence and "bad signature 0x7f3a" in evidence
+    assert "&lt;script&gt;" in evidence
+    assert f'href="#{evidence_id("attacks.alg_none", "forge", "jwcrypto")}"' in raw
+    # The support grid's failing cell leads to the library's own refused token.
+    own = evidence_id("jws.roundtrip", "jwcrypto", "jwcrypto")
+    assert f'<a href="#{own}">fails</a>' in raw and "own token refused" in raw
+    assert "claims-validation sheet" in page.words.lower()
+
+
+def test_a_noisy_load_test_is_flagged(full) -> None:
+    _, page, _, md = full
+    assert "1 cell(s) outside 0.9–1.1 efficiency: joserfc JWS ES256 verify (0.850)" \
+        in page.words
+    assert "Warning: 1 cell(s) outside" in md
+    assert "| jwcrypto | JWS HS256 | sign | 26k/s |" in md
+
+
+def test_absent_parts_are_stated_not_left_blank(tmp_path: Path) -> None:
+    path = make_run(tmp_path, "run", {"pyjwt": "2.15.1"},
+                    [row("jws.roundtrip.compact", "pyjwt", "pyjwt")])
+    assert main(["report", "--results", str(tmp_path)]) == 2  # no `latest` link: clear error
+    assert main(["report", str(path)]) == 0
+    words = Page((path / "report.html").read_text()).words
+    assert "no load test in this run yet" in words
+    assert "no attack or claims rows" in words
+    assert "no claims-validation sheet" in words
+    assert "No failing cell in this run." in words
+    md = (path / "report.md").read_text()
+    assert "no load test in this run yet" in md and "security findings are not known" in md
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda p: (p / "run.json").unlink(), "is not a run folder: it has no run.json"),
+    (lambda p: (p / "run.json").write_text("{not json"), "run.json is corrupt"),
+    (lambda p: (p / "interop.jsonl").write_text('{"actual": "accepted"}\nnope\n{}\n'),
+     "interop.jsonl:2 is not a JSON row"),
+    (lambda p: (p / "loadtest" / "table.csv").write_text("library,suite\nx,y\n"),
+     "lacks the columns operation, ops_per_s"),
+    (lambda p: (p / "loadtest" / "meta.json").write_text("[1]"), "meta.json is corrupt"),
+])
+def test_a_corrupt_run_folder_is_refused_and_nothing_is_lost(tmp_path: Path, capsys, damage,
+                                                             message: str) -> None:
+    path = full_run(tmp_path)
+    (path / "report.html").write_text("earlier report")
+    damage(path)
+    assert main(["report", str(path)]) == 2
+    assert message in capsys.readouterr().err
+    assert (path / "report.html").read_text() == "earlier report"
+
+
+def test_a_missing_run_is_refused(tmp_path: Path, capsys) -> None:
+    assert main(["report", str(tmp_path / "nope")]) == 2
+    assert "no run at" in capsys.readouterr().err
+
+
+def test_newest_run_by_default(tmp_path: Path) -> None:
+    path = full_run(tmp_path)
+    (tmp_path / "latest").symlink_to(path.name)
+    assert main(["report", "--results", str(tmp_path)]) == 0
+    assert (path / "report.html").exists() and (path / "report.md").exists()
+    assert json.loads((path / "run.json").read_text())["status"] == "complete"  # untouched
