@@ -13,7 +13,7 @@ import pandas as pd
 SECURITY_PREFIXES = ("attacks.", "claims.")
 FORGE = "forge"
 EVIDENCE_COLUMNS = ["consumer", "producer", "case", "suite", "mode", "config", "attack_class",
-                    "requirement", "expected", "actual", "detail"]
+                    "requirement", "expected", "actual", "wall_ms", "peak_rss_kb", "detail"]
 KINDS = {
     "unexpected accepts": "took a token it must refuse (security)",
     "unexpected rejects": "refused or mangled a token it must take (interop)",

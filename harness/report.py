@@ -90,15 +90,18 @@ def run_facts(data: RunData) -> list[tuple[str, str]]:
     if data.loadtest is None:
         facts.append(("load test", data.absent["loadtest"]))
     else:
+        table = data.loadtest
         lt = {**(meta.get("loadtest") or {}), **data.loadtest_meta}
         command = lt.get("command")
         command = " ".join(map(str, command)) if isinstance(command, list) else command
-        facts.append(("load test", f"{lt.get('started', '?')} → {lt.get('finished', '?')}, "
-                                   f"{len(data.loadtest)} cells, {lt.get('status', '')} "
-                                   f"profile {lt.get('profile', '?')}, processes "
-                                   f"{lt.get('processes', '?')}, "
-                                   f"{_duration(data.loadtest['duration_s'].sum())} measured"))
-        facts.append(("load-test command", command or "not recorded"))
+        processes = lt.get("processes") or ", ".join(map(str, sorted(set(table["processes"]))))
+        parts = [f"{lt.get('started') or table['started'].min()} → "
+                 f"{lt.get('finished') or 'end not recorded'}",
+                 f"{len(table)} cells", f"{processes} process(es)",
+                 f"{_duration(table['duration_s'].sum())} measured"]
+        parts += [f"{key} {lt[key]}" for key in ("status", "profile") if lt.get(key)]
+        facts.append(("load test", ", ".join(parts)))
+        facts.append(("load-test command", command or "not recorded (no loadtest/meta.json)"))
     return facts
 
 

@@ -233,9 +233,11 @@ def security_section(report: Report) -> str:
                     row.append(tag("td", tag("a", e(f"{text} ✗{int(c['failed'])}"),
                                              href=f"#{anchors['anchor'].iloc[0]}"),
                                    class_="bad"))
+                elif judged:
+                    row.append(tag("td", e(text), class_="ok"))
                 else:
-                    row.append(tag("td", e(text) if judged else "not judged",
-                                   class_="ok" if judged else "na"))
+                    row.append(tag("td", e(f"policy ×{int(c['policy'])}" if c["policy"]
+                                           else "not judged"), class_="na"))
             body.append(row)
         parts.append(tag("p", "Each cell: passed / judged cases with the library as consumer; "
                               "a red cell links to its failing rows.")

@@ -68,5 +68,6 @@ def scorecard(data: RunData) -> pd.DataFrame:
         })
     for library, why in data.missing_libraries.items():
         records.append({"library": library, "version": "not installed",
-                        **{column: f"not tested: {why}" for column in SCORECARD_COLUMNS[2:]}})
+                        **dict.fromkeys(SCORECARD_COLUMNS[2:], "–"),
+                        "suites by default": f"not tested: {why}"})
     return pd.DataFrame.from_records(records, columns=SCORECARD_COLUMNS)

@@ -97,7 +97,7 @@ def headline(table: pd.DataFrame | None, library: str) -> str:
 
 def efficiency_chart(table: pd.DataFrame, target: Path | IO[bytes]) -> Path | IO[bytes]:
     libraries = list(dict.fromkeys(table["library"]))
-    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(libraries), 3.6))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 + 1.2 * len(libraries)), 3.6))
     for i, library in enumerate(libraries):
         values = table.loc[table["library"] == library, "efficiency"].to_numpy(dtype=float)
         spread = [(j % 7 - 3) * 0.04 for j in range(len(values))]
@@ -110,7 +110,7 @@ def efficiency_chart(table: pd.DataFrame, target: Path | IO[bytes]) -> Path | IO
     ax.set_xticks(range(len(libraries)), libraries, rotation=20, ha="right")
     ax.set_xlim(-0.6, len(libraries) - 0.4)
     ax.set_ylabel("Locust rate ÷ in-process rate")
-    ax.set_title("Load-test efficiency per cell (lines: 1.0, 0.97, 0.90)")
+    ax.set_title("Efficiency per cell; lines at 1.0, 0.97, 0.90", fontsize=10)
     fig.tight_layout()
     fig.savefig(target, dpi=110, format="png")
     plt.close(fig)

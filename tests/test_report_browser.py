@@ -1,0 +1,109 @@
+"""report.html in a real browser: headless Chromium (Debian's package, installed by the
+Makefile's `test` target) renders a report made from a real small interop run, shows every
+section and chart, loads nothing from the network, and leaves a screenshot in the run folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.cli import main
+from harness.report import evidence_id
+from tests.runfolders import TINY_PNG, full_run, loadtest_row
+from tests.test_cli import SMALL
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars"]
+SCREENSHOT = "report-screenshot.png"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason=f"{CHROMIUM} is absent; `make test` installs it as root")
+
+
+def render(url: str, work: Path, screenshot: Path | None = None) -> tuple[str, list[str]]:
+    """The DOM after loading `url`, and every URL the page itself asked the network for."""
+    profile, net_log = work / "profile", work / "net-log.json"
+    shutil.rmtree(profile, ignore_errors=True)
+    extra = [f"--screenshot={screenshot}", "--window-size=1280,2200"] if screenshot else []
+    done = subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}",
+                           f"--log-net-log={net_log}", "--dump-dom", *extra, url],
+                          capture_output=True, text=True, timeout=90, check=True)
+    return done.stdout, page_requests(net_log)
+
+
+def page_requests(net_log: Path) -> list[str]:
+    """Requests whose network isolation key is the file:// page: what the page loaded, apart
+    from the browser's own background traffic (update checks, accounts), which the flags do not
+    fully silence."""
+    log = json.loads(net_log.read_text(encoding="utf-8"))
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    urls = []
+    for event in log["events"]:
+        params = event.get("params") or {}
+        from_page = "file://" in params.get("network_isolation_key", "")
+        if (event["type"] == start_job and from_page
+                and not params.get("url", "").startswith(("file:", "data:"))):
+            urls.append(params["url"])
+    return urls
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real small interop run, with a load-test part added in the agreed layout."""
+    root = tmp_path_factory.mktemp("results")
+    assert main(["interop", "--results", str(root), "--jobs", "2", "--no-charts",
+                 "--scenario", "jws.roundtrip,jwe.roundtrip", *SMALL]) == 0
+    run = (root / "latest").resolve()
+    folder = run / "loadtest"
+    folder.mkdir()
+    rows = [loadtest_row(library, suite, operation, rate)
+            for library, rate in (("pyjwt", 20_000), ("joserfc", 15_000), ("jwcrypto", 9_000))
+            for suite, operation in (("JWS ES256", "sign"), ("JWS ES256", "verify"))]
+    pd.DataFrame.from_records(rows).to_csv(folder / "table.csv", index=False)
+    for chart in ("throughput.png", "latency.png", "overhead.png"):
+        (folder / chart).write_bytes(TINY_PNG)
+    assert main(["report", "--results", str(root)]) == 0
+    return run
+
+
+def test_the_report_renders_with_every_section_and_no_network(real_run: Path,
+                                                              tmp_path: Path) -> None:
+    dom, requests = render((real_run / "report.html").as_uri(), tmp_path,
+                           screenshot=real_run / SCREENSHOT)
+    for anchor in ("run", "legend", "scorecard", "interop", "support", "security",
+                   "anomalies", "loadtest", "evidence"):
+        assert f'<section id="{anchor}">' in dom, anchor
+    for heading in ("What was run", "Scorecard", "Interop grids", "Support grid",
+                    "Anomalies per library", "Load test"):
+        assert f"<h2>{heading}</h2>" in dom
+    # Two heatmaps, the support grid, the efficiency chart and three stored load-test charts.
+    assert dom.count('src="data:image/png;base64,') == 2 + 1 + 1 + 3
+    assert "pyjwt" in dom and "jwcrypto" in dom and "no attack or claims rows" in dom
+    assert requests == []
+    shot = (real_run / SCREENSHOT).read_bytes()
+    assert shot.startswith(b"\x89PNG") and len(shot) > 20_000
+
+
+def test_the_network_check_does_see_a_page_that_loads_something(tmp_path: Path) -> None:
+    page = tmp_path / "leaky.html"
+    page.write_text('<html><body><img src="http://127.0.0.1:9/x.png"></body></html>')
+    _, requests = render(page.as_uri(), tmp_path)
+    assert requests == ["http://127.0.0.1:9/x.png"]
+
+
+def test_a_failing_cells_link_opens_its_evidence(tmp_path: Path) -> None:
+    run = full_run(tmp_path)
+    assert main(["report", str(run)]) == 0
+    anchor = evidence_id("jws.roundtrip", "jwcrypto", "joserfc")
+    dom, requests = render(f"{(run / 'report.html').as_uri()}#{anchor}", tmp_path)
+    target = dom.split(f'id="{anchor}"', 1)[0].rsplit("<details", 1)[1]
+    assert target.startswith(' open=""'), "the browser did not open the evidence"
+    # The hostile detail text (a script and an external image) stayed text.
+    assert requests == [] and "<script>" not in dom
