@@ -58,7 +58,7 @@ $(CHROMIUM):
 chromium: $(CHROMIUM)
 
 report: $(STAMP)
-	$(BIN)/harness report $(RUN)
+	$(BIN)/harness report $(RUN) $(if $(wildcard $(CHROMIUM)),--screenshot) $(ARGS)
 
 compare: $(STAMP)
-	$(BIN)/harness compare $(A) $(B)
+	$(BIN)/harness compare $(A) $(B) $(ARGS)

@@ -7,11 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.compare import compare, render
 from harness.errors import HarnessError
 from harness.interop import InteropOptions, default_jobs, run_interop
-from harness.report import write_report
-from harness.results import DEFAULT_RESULTS, resolve_run
+from harness.report_cli import add_report_commands
+from harness.results import DEFAULT_RESULTS
 from harness.scenario import discover
 from harness.suites import ALL_SUITES
 
@@ -73,38 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_list_suites)
     commands.add_parser("scenarios", help="list the declared cases").set_defaults(
         handler=_list_scenarios)
-    _add_report_commands(commands)
+    add_report_commands(commands)
     return parser
-
-
-def _report(args: argparse.Namespace) -> int:
-    run = resolve_run(args.results, args.run)
-    html_path, md_path = write_report(run)
-    print(f"wrote {html_path} and {md_path.name}")
-    return 0
-
-
-def _compare(args: argparse.Namespace) -> int:
-    comparison = compare(resolve_run(args.results, args.run_a),
-                         resolve_run(args.results, args.run_b))
-    print(render(comparison))
-    return 4 if args.fail_on_regression and comparison.regressed else 0
-
-
-def _add_report_commands(commands: argparse._SubParsersAction) -> None:
-    report = commands.add_parser("report", help="write report.html and report.md for a run")
-    report.add_argument("run", nargs="?", help="run folder or its name (default: the newest)")
-    report.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
-                        help="results root (default: results)")
-    report.set_defaults(handler=_report)
-    compare = commands.add_parser("compare", help="what changed between two runs")
-    compare.add_argument("run_a", help="the earlier run (folder or name)")
-    compare.add_argument("run_b", help="the later run (folder or name)")
-    compare.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
-                         help="results root (default: results)")
-    compare.add_argument("--fail-on-regression", action="store_true",
-                         help="exit 4 when a cell broke or a new unexpected accept appeared")
-    compare.set_defaults(handler=_compare)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -133,7 +133,7 @@ def _first_line(text: object) -> str:
     return str(text or "").strip().splitlines()[0][:200] if str(text or "").strip() else ""
 
 
-def render(comparison: Comparison) -> str:
+def render_comparison(comparison: Comparison) -> str:
     c = comparison
     lines = [f"compare {c.a.name} (A) → {c.b.name} (B)",
              "library versions: " + ("; ".join(c.versions) or "unchanged"),

@@ -23,6 +23,7 @@ from harness.throughput import noise_warnings
 
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
+REPORT_SCREENSHOT = "report-screenshot.png"
 EXAMPLES_PER_CAUSE = 10
 PASS_RULE = (
     "A case declares what a correct consumer must do. `accept` passes only when the consumer "

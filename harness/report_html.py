@@ -84,7 +84,11 @@ def frame_table(frame: pd.DataFrame, cell: Callable[[str, Any], str] | None = No
                                        for row in frame.itertuples(index=False)))
 
 
-def png(draw: Callable[[io.BytesIO], Any], alt: str) -> str:
+def png(draw: Callable[[io.BytesIO], Any], alt: str, stored: Path | None = None) -> str:
+    """The chart the run stored at `stored` (drawn by the same function from the same rows at
+    the end of the run), or drawn now when the run has none (`--no-charts`)."""
+    if stored is not None and stored.is_file():
+        return stored_png(stored.read_bytes(), alt)
     buffer = io.BytesIO()
     draw(buffer)
     return stored_png(buffer.getvalue(), alt)
@@ -166,7 +170,7 @@ def interop_section(report: Report) -> str:
         body = [[tag("th", e(p))] + [_grid_cell(grid.loc[(p, c)], evidence_id(scenario, p, c))
                                      for c in libraries] for p in libraries]
         chart = png(lambda buf, s=scenario: heatmap(rows, s, libraries, buf),
-                    f"heatmap {scenario}")
+                    f"heatmap {scenario}", report.data.run.path / f"heatmap-{scenario}.png")
         parts.append(tag("h3", e(scenario), id=f"grid-{slug(scenario)}")
                      + tag("div", table(["producer \\ consumer", *libraries], body) + chart,
                            class_="pair"))
@@ -199,7 +203,7 @@ def support_section(report: Report) -> str:
                                 for lib in grid.columns] for suite in grid.index))
     libraries = list(grid.columns)
     chart = png(lambda buf: support_grid(interop_rows(report.data.rows), libraries, buf),
-                "support grid")
+                "support grid", report.data.run.path / "support-grid.png")
     return (tag("p", prose(SUPPORT_RULE)) + summary
             + tag("details", tag("summary", f"All {len(grid)} suites") + full, open="")
             + tag("details", tag("summary", "The same grid as a chart") + chart))

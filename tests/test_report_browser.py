@@ -4,54 +4,20 @@ section and chart, loads nothing from the network, and leaves a screenshot in th
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from harness.browser import CHROMIUM, render
 from harness.cli import main
+from harness.report import REPORT_SCREENSHOT as SCREENSHOT
 from harness.report import evidence_id
 from tests.runfolders import TINY_PNG, full_run, loadtest_row
 from tests.test_cli import SMALL
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars"]
-SCREENSHOT = "report-screenshot.png"
-
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"{CHROMIUM} is absent; `make test` installs it as root")
-
-
-def render(url: str, work: Path, screenshot: Path | None = None) -> tuple[str, list[str]]:
-    """The DOM after loading `url`, and every URL the page itself asked the network for."""
-    profile, net_log = work / "profile", work / "net-log.json"
-    shutil.rmtree(profile, ignore_errors=True)
-    extra = [f"--screenshot={screenshot}", "--window-size=1280,2200"] if screenshot else []
-    done = subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}",
-                           f"--log-net-log={net_log}", "--dump-dom", *extra, url],
-                          capture_output=True, text=True, timeout=90, check=True)
-    return done.stdout, page_requests(net_log)
-
-
-def page_requests(net_log: Path) -> list[str]:
-    """Requests whose network isolation key is the file:// page: what the page loaded, apart
-    from the browser's own background traffic (update checks, accounts), which the flags do not
-    fully silence."""
-    log = json.loads(net_log.read_text(encoding="utf-8"))
-    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    urls = []
-    for event in log["events"]:
-        params = event.get("params") or {}
-        from_page = "file://" in params.get("network_isolation_key", "")
-        if (event["type"] == start_job and from_page
-                and not params.get("url", "").startswith(("file:", "data:"))):
-            urls.append(params["url"])
-    return urls
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +35,13 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pd.DataFrame.from_records(rows).to_csv(folder / "table.csv", index=False)
     for chart in ("throughput.png", "latency.png", "overhead.png"):
         (folder / chart).write_bytes(TINY_PNG)
-    assert main(["report", "--results", str(root)]) == 0
+    assert main(["report", "--results", str(root), "--screenshot"]) == 0
     return run
 
 
-def test_the_report_renders_with_every_section_and_no_network(real_run: Path,
-                                                              tmp_path: Path) -> None:
-    dom, requests = render((real_run / "report.html").as_uri(), tmp_path,
-                           screenshot=real_run / SCREENSHOT)
+def test_the_report_renders_with_every_section_and_no_network(real_run: Path) -> None:
+    page = render((real_run / "report.html").as_uri())
+    dom, requests = page.dom, page.requests
     for anchor in ("run", "legend", "scorecard", "interop", "support", "security",
                    "anomalies", "loadtest", "evidence"):
         assert f'<section id="{anchor}">' in dom, anchor
@@ -94,15 +59,15 @@ def test_the_report_renders_with_every_section_and_no_network(real_run: Path,
 def test_the_network_check_does_see_a_page_that_loads_something(tmp_path: Path) -> None:
     page = tmp_path / "leaky.html"
     page.write_text('<html><body><img src="http://127.0.0.1:9/x.png"></body></html>')
-    _, requests = render(page.as_uri(), tmp_path)
-    assert requests == ["http://127.0.0.1:9/x.png"]
+    assert render(page.as_uri()).requests == ["http://127.0.0.1:9/x.png"]
 
 
 def test_a_failing_cells_link_opens_its_evidence(tmp_path: Path) -> None:
     run = full_run(tmp_path)
     assert main(["report", str(run)]) == 0
     anchor = evidence_id("jws.roundtrip", "jwcrypto", "joserfc")
-    dom, requests = render(f"{(run / 'report.html').as_uri()}#{anchor}", tmp_path)
+    page = render(f"{(run / 'report.html').as_uri()}#{anchor}")
+    dom, requests = page.dom, page.requests
     target = dom.split(f'id="{anchor}"', 1)[0].rsplit("<details", 1)[1]
     assert target.startswith(' open=""'), "the browser did not open the evidence"
     # The hostile detail text (a script and an external image) stayed text.
