@@ -61,4 +61,5 @@ report: $(STAMP)
 	$(BIN)/harness report $(RUN) $(if $(wildcard $(CHROMIUM)),--screenshot) $(ARGS)
 
 compare: $(STAMP)
+	@$(if $(and $(A),$(B)),:,echo 'usage: make compare A=<older run> B=<newer run>' >&2; exit 2)
 	$(BIN)/harness compare $(A) $(B) $(ARGS)

@@ -69,8 +69,9 @@ def render_md(report: Report) -> str:
         fails = [(suite, library) for suite in report.support.index
                  for library in report.support.columns
                  if report.support.loc[suite, library] == "fails"]
-        out += ["Support grid: " + ("; ".join(f"{lib} fails its own {s} round trip"
-                                              for s, lib in fails) if fails else
+        listed = "; ".join(f"{lib} fails its own {s} round trip" for s, lib in fails[:MAX_LISTED])
+        more = f"; and {len(fails) - MAX_LISTED} more" if len(fails) > MAX_LISTED else ""
+        out += ["Support grid: " + (listed + more if fails else
                                     "every library takes its own token where it claims support."),
                 ""]
 
@@ -84,9 +85,17 @@ def render_md(report: Report) -> str:
         out.append("")
         accepts = kinds["unexpected accepts"]
         if not accepts.empty:
-            columns = [c for c in ("case", "suite", "config", "attack_class", "requirement",
-                                   "detail") if c in accepts and accepts[c].notna().any()]
-            out += md_table(columns, accepts[columns].head(MAX_LISTED).itertuples(index=False))
+            keys = [c for c in ("case", "config", "attack_class", "requirement")
+                    if accepts[c].notna().any()]
+            grouped = (accepts.fillna({k: "" for k in keys}).groupby(keys, sort=False)
+                       .agg(cells=("suite", "size"), example=("suite", "first"),
+                            detail=("detail", "first"))
+                       .sort_values("cells", ascending=False).reset_index())
+            out.append(f"Unexpected accepts by case ({len(grouped)} cases; the rows are in "
+                       "report.html and interop.csv):")
+            out.append("")
+            out += md_table([*keys, "cells", "e.g. suite", "detail"],
+                            grouped.head(MAX_LISTED).itertuples(index=False))
 
     out += ["## Load test", ""]
     if data.loadtest is None:
