@@ -184,6 +184,10 @@ def build(data: RunData) -> Report:
     if "interop" not in data.absent and report.security.empty:
         report.notes.append("this run has no attack or claims rows (scenarios `attacks.*`, "
                             "`claims.*`): its security findings are not known")
+    derived = sum(len(kinds["unexpected accepts"]) for kinds in report.findings.values())
+    if data.stored_accepts is not None and data.stored_accepts != derived:
+        report.notes.append(f"unexpected-accepts.csv lists {data.stored_accepts} rows but the "
+                            f"rows hold {derived}; this report counts the rows")
     for name, why in data.missing_libraries.items():
         report.notes.append(f"{name} was not installed, so it is absent from every table: {why}")
     # Absent interop rows and load test are stated among the facts already.

@@ -21,6 +21,7 @@ LOADTEST_DIR = "loadtest"
 LOADTEST_TABLE = "table.csv"
 LOADTEST_META = "meta.json"
 CLAIMS_CSV = "claims.csv"
+UNEXPECTED_ACCEPTS_CSV = "unexpected-accepts.csv"
 LOADTEST_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90_us", "p99_us",
                     "p999_us", "inprocess_ops_per_s", "efficiency", "primitive",
                     "primitive_ops_per_s", "overhead_x", "processes", "requests", "operations",
@@ -40,6 +41,7 @@ class RunData:
     loadtest_meta: dict[str, Any] = field(default_factory=dict)
     claims: pd.DataFrame | None = None
     absent: dict[str, str] = field(default_factory=dict)
+    stored_accepts: int | None = None  # rows in unexpected-accepts.csv, when the run has one
 
     @property
     def name(self) -> str:
@@ -105,9 +107,17 @@ def load_run(run: Run) -> RunData:
         data.loadtest = table
         if (folder / LOADTEST_META).exists():
             data.loadtest_meta = _read_json(folder / LOADTEST_META)
+    elif data.meta.get("loadtest"):
+        status = (data.meta["loadtest"] or {}).get("status", "unknown")
+        data.absent["loadtest"] = (f"run.json records a load test (status {status}) but "
+                                   f"{LOADTEST_DIR}/{LOADTEST_TABLE} is missing: its numbers "
+                                   "are lost; rerun `make loadtest`")
     else:
         data.absent["loadtest"] = ("no load test in this run yet: `make loadtest` adds one "
                                    "(to this run when the library versions match)")
+    if (run.path / UNEXPECTED_ACCEPTS_CSV).exists():
+        data.stored_accepts = len(_read_csv(run.path / UNEXPECTED_ACCEPTS_CSV, ("library",),
+                                            text=True))
 
     if (run.path / CLAIMS_CSV).exists():
         data.claims = _read_csv(run.path / CLAIMS_CSV, CLAIMS_COLUMNS, text=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.anomalies import SECURITY_PREFIXES, interop_rows, masks
+from harness.anomalies import SECURITY_PREFIXES, interop_rows, is_policy, masks
 from harness.charts import support_table
 from harness.rundata import RunData
 from harness.throughput import headline
@@ -39,7 +39,9 @@ def _claims(rows: pd.DataFrame, library: str) -> str:
                   & (rows["consumer"] == library)]
     if claims.empty:
         return "no claims cases in this run"
-    return "as the RFCs require: " + pass_rate(claims)
+    policy = is_policy(claims)
+    text = "as the RFCs require: " + pass_rate(claims[~policy])
+    return text + (f"; {int(policy.sum())} policy choices" if policy.any() else "")
 
 
 def scorecard(data: RunData) -> pd.DataFrame:

@@ -183,3 +183,18 @@ def test_newest_run_by_default(tmp_path: Path) -> None:
     assert main(["report", "--results", str(tmp_path)]) == 0
     assert (path / "report.html").exists() and (path / "report.md").exists()
     assert json.loads((path / "run.json").read_text())["status"] == "complete"  # untouched
+
+
+def test_stored_files_that_disagree_or_went_missing_are_stated(tmp_path: Path) -> None:
+    path = full_run(tmp_path)
+    (path / "unexpected-accepts.csv").write_text(
+        "library,case,suite,config,attack_class,requirement,detail\n"
+        "jwcrypto,attacks.alg_none.lowercase,JWS ES256,jwk,alg-none,RFC 7515,x\n"
+        "joserfc,attacks.other,JWS ES256,jwk,alg-none,RFC 7515,x\n")
+    for name in ("table.csv", "meta.json"):
+        (path / "loadtest" / name).unlink()
+    assert main(["report", str(path)]) == 0
+    words = Page((path / "report.html").read_text()).words
+    assert "unexpected-accepts.csv lists 2 rows but the rows hold 1" in words
+    assert "run.json records a load test (status complete) but loadtest/table.csv is missing" \
+        in words
