@@ -101,6 +101,11 @@ def run_facts(data: RunData) -> list[tuple[str, str]]:
                  f"{len(table)} cells", f"{processes} process(es)",
                  f"{_duration(table['duration_s'].sum())} measured"]
         parts += [f"{key} {lt[key]}" for key in ("status", "profile") if lt.get(key)]
+        if lt.get("duration_per_cell_s"):
+            parts.append(f"{lt['duration_per_cell_s']} s per cell")
+        if lt.get("load_average_start") and lt.get("load_average_end"):
+            parts.append(f"load average {lt['load_average_start'][0]:.2f} at the start, "
+                         f"{lt['load_average_end'][0]:.2f} at the end")
         facts.append(("load test", ", ".join(parts)))
         facts.append(("load-test command", command or "not recorded (no loadtest/meta.json)"))
     return facts
@@ -113,6 +118,24 @@ def version_mismatch(data: RunData) -> list[str]:
     return [f"load test measured {name} {version}, interop ran {libraries[name]}"
             for name, version in recorded.items()
             if name in libraries and str(version) != str(libraries[name])]
+
+
+def loadtest_meta_warnings(meta: dict[str, Any]) -> list[str]:
+    """Cells the load test measured but refused to report, and cells it skipped."""
+    def cell(entry: dict[str, Any]) -> str:
+        return f"{entry.get('library')} {entry.get('suite')} {entry.get('operation')}"
+    warnings = []
+    rejected = meta.get("rejected") or []
+    if rejected:
+        warnings.append(f"{len(rejected)} cell(s) rejected by the load test's own checks, so "
+                        "absent from the table: " + "; ".join(
+                            f"{cell(r)} ({', '.join(map(str, r.get('reasons') or []))})"
+                            for r in rejected))
+    skipped = meta.get("skipped") or []
+    if skipped:
+        warnings.append(f"{len(skipped)} cell(s) not measured because the library does not "
+                        "support them: " + "; ".join(cell(r) for r in skipped))
+    return warnings
 
 
 def interop_grids(rows: pd.DataFrame, libraries: list[str]) -> dict[str, pd.DataFrame]:
@@ -177,7 +200,8 @@ def build(data: RunData) -> Report:
         support=support(data), security=security_grid(data.rows),
         findings=library_findings(data.rows, libraries), failing=failing_rows(data.rows))
     if data.loadtest is not None:
-        report.warnings = noise_warnings(data.loadtest) + version_mismatch(data)
+        report.warnings = (noise_warnings(data.loadtest) + version_mismatch(data)
+                           + loadtest_meta_warnings(data.loadtest_meta))
     if data.meta.get("status") not in (None, "complete"):
         report.notes.append(f"the run's status is {data.meta.get('status')!r}: the rows are "
                             "those that finished before it stopped")

@@ -136,6 +136,9 @@ def test_a_noisy_load_test_is_flagged(full) -> None:
     assert "1 cell(s) outside 0.9–1.1 efficiency: joserfc JWS ES256 verify (0.850)" \
         in page.words
     assert "Warning: 1 cell(s) outside" in md
+    assert ("1 cell(s) rejected by the load test's own checks, so absent from the table: "
+            "jwcrypto JWS PS256 sign (Locust recorded no requests)") in page.words
+    assert "load average 0.31 at the start, 1.52 at the end" in page.words
     assert "| jwcrypto | JWS HS256 | sign | 26k/s |" in md
 
 
