@@ -46,7 +46,8 @@ td.once { background: #fdf0c8; } td.detail { font-family: ui-monospace, monospac
 .note { background: #eef3fb; border-left: 4px solid #1565c0; padding: .4em .8em; margin: .5em 0; }
 .warn { background: #fff4e5; border-left: 4px solid #ef6c00; padding: .4em .8em; margin: .5em 0; }
 .alarm { background: #fdecea; border-left: 4px solid #c62828; padding: .4em .8em; margin: .5em 0; }
-img { max-width: 100%; height: auto; } .charts img { margin: .4em; vertical-align: top; }
+img { max-width: 100%; height: auto; }
+.charts img { margin: .4em; vertical-align: top; max-width: min(100%, 560px); }
 .pair { display: flex; gap: 1.5em; align-items: flex-start; flex-wrap: wrap; }
 .pair img { width: 380px; } details { margin: .3em 0; } summary { cursor: pointer; }
 details:target, :target { outline: 2px solid #1565c0; }
@@ -264,7 +265,6 @@ def anomalies_section(report: Report) -> str:
         body = []
         for kind, rows in kinds.items():
             if rows.empty:
-                body.append(tag("p", e(f"{kind}: none."), class_="na"))
                 continue
             shown = rows.drop(columns=["consumer"]).dropna(axis=1, how="all")
             more = (note(f"{len(rows) - MAX_FINDING_ROWS} more rows in interop.csv")
@@ -273,7 +273,7 @@ def anomalies_section(report: Report) -> str:
             body.append(tag("h4", e(f"{kind} ({len(rows)}): {KINDS[kind]}"), class_=css)
                         + frame_table(shown.head(MAX_FINDING_ROWS)) + more)
         parts.append(tag("h3", e(library), id=f"anomalies-{slug(library)}")
-                     + tag("p", e(counts)) + "".join(body))
+                     + tag("p", e(counts + ("" if body else ": no finding."))) + "".join(body))
     return "".join(parts)
 
 
