@@ -13,6 +13,7 @@ statistical test, and the output says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,12 +21,13 @@ import pandas as pd
 from harness.anomalies import masks
 from harness.results import Run
 from harness.rundata import LOADTEST_KEY, RunData, load_run
+from harness.summary import cause_of
 from harness.throughput import rate
 
 CELL_KEY = ["scenario", "case", "producer", "consumer", "suite", "mode", "config"]
 NOISE_FLOOR = 0.10
 NOISE_FACTOR = 2.0
-MAX_LISTED = 50
+MAX_LISTED = 20
 NOISE_RULE = (f"a rate change counts when it exceeds {NOISE_FLOOR:.0%} and "
               f"{NOISE_FACTOR:g}× the two runs' combined efficiency shortfall "
               "(|1 − efficiency| of each); one run each, so a threshold, not a statistical test")
@@ -97,7 +99,8 @@ def throughput_changes(comparison: Comparison) -> None:
         return
     both = a.merge(b, on=LOADTEST_KEY, suffixes=("_a", "_b"))
     both["change"] = both["ops_per_s_b"] / both["ops_per_s_a"] - 1
-    shortfall = (1 - both["efficiency_a"]).abs() + (1 - both["efficiency_b"]).abs()
+    # A cell without an efficiency gets the floor alone.
+    shortfall = ((1 - both["efficiency_a"]).abs() + (1 - both["efficiency_b"]).abs()).fillna(0)
     both["threshold"] = (NOISE_FACTOR * shortfall).clip(lower=NOISE_FLOOR)
     changed = both[both["change"].abs() > both["threshold"]]
     comparison.throughput = changed[[*LOADTEST_KEY, "ops_per_s_a", "ops_per_s_b", "change",
@@ -120,12 +123,22 @@ def _cell(row: pd.Series) -> str:
             f"{row['mode']}{config}")
 
 
-def _listing(title: str, frame: pd.DataFrame, line) -> list[str]:
+def _listing(title: str, frame: pd.DataFrame, line: Callable[[pd.Series], str],
+             why: Callable[[pd.Series], str]) -> list[str]:
+    """Each cell when there are few; grouped by library pair and cause (numbers masked), with
+    one example cell per group, when there are more than MAX_LISTED."""
     lines = [f"{title}: {len(frame)}"]
-    for _, row in frame.head(MAX_LISTED).iterrows():
-        lines.append(f"  {line(row)}")
-    if len(frame) > MAX_LISTED:
-        lines.append(f"  ... {len(frame) - MAX_LISTED} more")
+    if len(frame) <= MAX_LISTED:
+        return lines + [f"  {line(row)}" for _, row in frame.iterrows()]
+    keyed = frame.assign(why=[cause_of(why(row)) for _, row in frame.iterrows()])
+    groups = keyed.groupby(["producer", "consumer", "why"], sort=False)
+    ordered = sorted(groups, key=lambda item: -len(item[1]))
+    lines.append(f"  {len(ordered)} groups by library pair and cause:")
+    for (producer, consumer, cause), group in ordered[:MAX_LISTED]:
+        lines.append(f"  {producer} → {consumer} ×{len(group)}: {cause}")
+        lines.append(f"      e.g. {_cell(group.iloc[0])}")
+    if len(ordered) > MAX_LISTED:
+        lines.append(f"  ... {len(ordered) - MAX_LISTED} more groups")
     return lines
 
 
@@ -139,16 +152,20 @@ def render_comparison(comparison: Comparison) -> str:
              "library versions: " + ("; ".join(c.versions) or "unchanged"),
              f"cells: {c.matched} in both runs, {c.only_a} only in A, {c.only_b} only in B "
              "(cells in one run only are not compared)"]
+    detail_b = lambda r: _first_line(r["detail_b"])  # noqa: E731
     lines += _listing("broke (passed in A, fail in B)", c.broke,
-                      lambda r: f"{_cell(r)}: {r['actual_b']}: {_first_line(r['detail_b'])}")
+                      lambda r: f"{_cell(r)}: {r['actual_b']}: {detail_b(r)}",
+                      lambda r: f"{r['actual_b']}: {detail_b(r)}")
     lines += _listing("fixed (failed in A, pass in B)", c.fixed,
-                      lambda r: f"{_cell(r)}: was {r['actual_a']}")
+                      lambda r: f"{_cell(r)}: was {r['actual_a']}",
+                      lambda r: f"was {r['actual_a']}")
     lines += _listing("new unexpected accepts (security)", c.new_accepts,
-                      lambda r: f"{_cell(r)}: {_first_line(r['detail_b'])}")
+                      lambda r: f"{_cell(r)}: {detail_b(r)}", lambda r: r["case"])
     lines += _listing("now unsupported", c.now_unsupported,
-                      lambda r: f"{_cell(r)}: {_first_line(r['detail_b'])}")
+                      lambda r: f"{_cell(r)}: {detail_b(r)}", detail_b)
     lines += _listing("newly supported", c.now_supported,
-                      lambda r: f"{_cell(r)}: now {r['actual_b']}")
+                      lambda r: f"{_cell(r)}: now {r['actual_b']}",
+                      lambda r: f"now {r['actual_b']}")
     lines.append(f"throughput: {c.throughput_note}")
     if c.throughput is not None:
         for _, r in c.throughput.iterrows():

@@ -113,3 +113,22 @@ def test_a_missing_or_corrupt_run_is_refused(tmp_path: Path, capsys, which: str)
     assert main(["compare", str(a), str(b)]) == 2
     err = capsys.readouterr().err
     assert ("no run at" in err) if which == "missing" else ("interop.jsonl:1" in err)
+
+
+def test_many_changes_are_grouped_by_library_pair_and_cause(tmp_path: Path, capsys) -> None:
+    suites = [f"JWS SUITE{i}" for i in range(25)]
+    a = make_run(tmp_path, "a", {"joserfc": "1.7.0"},
+                 [row("jws.roundtrip.compact", "joserfc", "jwcrypto", suite=s) for s in suites])
+    b = make_run(tmp_path, "b", {"joserfc": "1.8.0"}, [
+        row("jws.roundtrip.compact", "joserfc", "jwcrypto", suite=s, actual="rejected",
+            passed=False, detail=f"bad tag at 0x{i:x} ({'len' if i < 20 else 'pad'})")
+        for i, s in enumerate(suites)])
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert ("broke (passed in A, fail in B): 25\n"
+            "  2 groups by library pair and cause:\n"
+            "  joserfc → jwcrypto ×20: rejected: bad tag at # (len)\n"
+            "      e.g. jws.roundtrip.compact  joserfc → jwcrypto  JWS SUITE0  default\n"
+            "  joserfc → jwcrypto ×5: rejected: bad tag at # (pad)\n"
+            "      e.g. jws.roundtrip.compact  joserfc → jwcrypto  JWS SUITE20  default\n"
+            "fixed") in out
