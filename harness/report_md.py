@@ -22,8 +22,12 @@ MAX_LISTED = 20
 def cell(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    text = html.escape(str(value), quote=False).replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(text.split()).replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    text = " ".join(html.escape(str(value), quote=False).split())
+    # Backslash first; then whatever Markdown would turn into a table cell break, code, emphasis,
+    # a link or an image (an image would make a viewer fetch it).
+    for special in "\\|`*_[]!":
+        text = text.replace(special, "\\" + special)
+    return text
 
 
 def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:

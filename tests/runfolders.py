@@ -16,7 +16,8 @@ from harness.rundata import LOADTEST_COLUMNS
 # A 1×1 PNG: stands in for the load-test charts that branch writes.
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-HOSTILE = '<script>alert("x")</script> <img src="https://evil.example/x.png"> | `tick` **b**'
+HOSTILE = ('<script>alert("x")</script> <img src="https://evil.example/x.png"> | `tick` **b** '
+           "![i](https://evil.example/y.png) \\")
 
 
 def row(case: str, producer: str, consumer: str, suite: str = "JWS ES256",

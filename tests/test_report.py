@@ -80,6 +80,8 @@ def test_untrusted_texts_are_escaped(full) -> None:
     # A `|` in a detail cannot split a Markdown table row.
     table_rows = [line for line in md.splitlines() if "alert" in line]
     assert table_rows and all("\\|" in line for line in table_rows)
+    # Nor can it become a Markdown image a viewer would fetch.
+    assert "![" not in md and "\\!\\[i\\](https://evil.example/y.png) \\\\" in md
 
 
 def test_facts_scorecard_and_anomalies(full) -> None:
