@@ -22,12 +22,14 @@ KINDS = {
 }
 
 
-def _text(column: pd.Series) -> pd.Series:
-    return column.fillna("").astype(str)
+def as_text(column: pd.Series) -> pd.Series:
+    """Strings, with "" for missing values (whatever dtype an all-missing column came as)."""
+    return pd.Series(["" if pd.isna(v) else str(v) for v in column], index=column.index,
+                     dtype=object)
 
 
 def is_security(rows: pd.DataFrame) -> pd.Series:
-    return _text(rows["scenario"]).str.startswith(SECURITY_PREFIXES) | (rows["producer"] == FORGE)
+    return as_text(rows["scenario"]).str.startswith(SECURITY_PREFIXES) | (rows["producer"] == FORGE)
 
 
 def is_policy(rows: pd.DataFrame) -> pd.Series:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from harness.anomalies import masks
+from harness.anomalies import as_text, masks
 from harness.results import Run
 from harness.rundata import LOADTEST_KEY, RunData, load_run
 from harness.summary import cause_of
@@ -65,7 +65,7 @@ def version_changes(a: RunData, b: RunData) -> list[str]:
 
 def _keyed(rows: pd.DataFrame) -> pd.DataFrame:
     keyed = rows.copy()
-    keyed["config"] = keyed["config"].fillna("").astype(str)
+    keyed["config"] = as_text(keyed["config"])
     keyed["unexpected_accept"] = masks(keyed)["unexpected accepts"]
     return keyed.drop_duplicates(CELL_KEY, keep="last")
 

@@ -14,7 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from harness.anomalies import EVIDENCE_COLUMNS, findings, interop_rows, is_policy, is_security
+from harness.anomalies import (
+    EVIDENCE_COLUMNS,
+    as_text,
+    findings,
+    interop_rows,
+    is_policy,
+    is_security,
+)
 from harness.results import Run
 from harness.rundata import RunData, load_run
 from harness.scorecard import scorecard, support
@@ -162,7 +169,7 @@ def security_grid(rows: pd.DataFrame) -> pd.DataFrame:
     policy = is_policy(rows)
     frame = pd.DataFrame({
         "scenario": rows["scenario"],
-        "attack_class": rows["attack_class"].fillna("").astype(str),
+        "attack_class": as_text(rows["attack_class"]),
         "consumer": rows["consumer"],
         "passed": rows["passed"].eq(True) & ~policy, "failed": rows["passed"].eq(False) & ~policy,
         "policy": policy, "unsupported": rows["actual"] == "unsupported"})
@@ -181,7 +188,7 @@ def failing_rows(rows: pd.DataFrame) -> pd.DataFrame:
     failed["anchor"] = [evidence_id(s, p, c) for s, p, c in
                         zip(failed["scenario"], failed["producer"], failed["consumer"],
                             strict=True)]
-    failed["cause"] = failed["detail"].fillna("").astype(str).map(cause_of)
+    failed["cause"] = as_text(failed["detail"]).map(cause_of)
     return failed[[c for c in columns if c in failed]]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.anomalies import KINDS
+from harness.anomalies import KINDS, as_text
 from harness.outcomes import LEGEND
 from harness.report import PASS_RULE, SUPPORT_RULE, Report
 from harness.summary import MAX_GROUPS
@@ -91,7 +91,8 @@ def render_md(report: Report) -> str:
         if not accepts.empty:
             keys = [c for c in ("case", "config", "attack_class", "requirement")
                     if accepts[c].notna().any()]
-            grouped = (accepts.fillna({k: "" for k in keys}).groupby(keys, sort=False)
+            grouped = (accepts.assign(**{k: as_text(accepts[k]) for k in keys})
+                       .groupby(keys, sort=False)
                        .agg(cells=("suite", "size"), example=("suite", "first"),
                             detail=("detail", "first"))
                        .sort_values("cells", ascending=False).reset_index())

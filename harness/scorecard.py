@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.anomalies import SECURITY_PREFIXES, interop_rows, is_policy, masks
+from harness.anomalies import SECURITY_PREFIXES, as_text, interop_rows, is_policy, masks
 from harness.charts import support_table
 from harness.rundata import RunData
 from harness.throughput import headline
@@ -35,7 +35,7 @@ def support(data: RunData) -> pd.DataFrame:
 
 
 def _claims(rows: pd.DataFrame, library: str) -> str:
-    claims = rows[rows["scenario"].fillna("").astype(str).str.startswith(SECURITY_PREFIXES[1])
+    claims = rows[as_text(rows["scenario"]).str.startswith(SECURITY_PREFIXES[1])
                   & (rows["consumer"] == library)]
     if claims.empty:
         return "no claims cases in this run"
