@@ -162,18 +162,19 @@ def interop_grids(rows: pd.DataFrame, libraries: list[str]) -> dict[str, pd.Data
 
 
 def security_grid(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per attack or claims scenario and consuming library: passed, failed, policy, judged."""
+    """Per attack or claims scenario, consumer configuration and consuming library: passed,
+    failed, policy, unsupported. Configurations stay apart: some weaknesses show in one only."""
     rows = rows[is_security(rows)]
     if rows.empty:
         return pd.DataFrame()
     policy = is_policy(rows)
     frame = pd.DataFrame({
-        "scenario": rows["scenario"],
+        "scenario": rows["scenario"], "config": as_text(rows["config"]),
         "attack_class": as_text(rows["attack_class"]),
         "consumer": rows["consumer"],
         "passed": rows["passed"].eq(True) & ~policy, "failed": rows["passed"].eq(False) & ~policy,
         "policy": policy, "unsupported": rows["actual"] == "unsupported"})
-    return frame.groupby(["scenario", "consumer"]).agg(
+    return frame.groupby(["scenario", "config", "consumer"]).agg(
         attack_class=("attack_class", lambda s: ", ".join(sorted(set(s) - {""}))),
         passed=("passed", "sum"), failed=("failed", "sum"), policy=("policy", "sum"),
         unsupported=("unsupported", "sum")).reset_index()

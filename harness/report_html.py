@@ -218,35 +218,23 @@ def security_section(report: Report) -> str:
                           "tokens each library refuses is not known from it.", "warn"))
     else:
         libraries = [n for n in report.data.libraries if n in set(grid["consumer"])]
-        scenarios = list(dict.fromkeys(grid["scenario"]))
-        indexed = grid.set_index(["scenario", "consumer"])
+        indexed = grid.set_index(["scenario", "config", "consumer"])
         body = []
-        for scenario in scenarios:
-            first = indexed.loc[scenario]
-            row = [tag("th", e(scenario)), e(first["attack_class"].iloc[0])]
+        for (scenario, config), group in grid.groupby(["scenario", "config"], sort=False):
+            row = [tag("th", e(scenario)), e(config or "–"), e(group["attack_class"].iloc[0])]
             for library in libraries:
-                if (scenario, library) not in indexed.index:
-                    row.append(tag("td", "–", class_="na"))
-                    continue
-                c = indexed.loc[(scenario, library)]
-                judged = int(c["passed"] + c["failed"])
-                text = f"{int(c['passed'])}/{judged}" + (
-                    f" (+{int(c['policy'])} policy)" if c["policy"] else "")
-                if c["failed"]:
-                    anchors = report.failing[(report.failing["scenario"] == scenario)
-                                             & (report.failing["consumer"] == library)]
-                    row.append(tag("td", tag("a", e(f"{text} ✗{int(c['failed'])}"),
-                                             href=f"#{anchors['anchor'].iloc[0]}"),
-                                   class_="bad"))
-                elif judged:
-                    row.append(tag("td", e(text), class_="ok"))
-                else:
-                    row.append(tag("td", e(f"policy ×{int(c['policy'])}" if c["policy"]
-                                           else "not judged"), class_="na"))
+                key = (scenario, config, library)
+                row.append(_security_cell(report, indexed.loc[key], scenario, library)
+                           if key in indexed.index else tag("td", "–", class_="na"))
             body.append(row)
-        parts.append(tag("p", "Each cell: passed / judged cases with the library as consumer; "
-                              "a red cell links to its failing rows.")
-                     + table(["scenario", "attack class", *libraries], body))
+        rows = report.data.rows
+        scenarios = list(dict.fromkeys(grid["scenario"]))
+        charts = "".join(png(lambda buf, s=s: heatmap(rows, s, libraries, buf), f"heatmap {s}",
+                             report.data.run.path / f"heatmap-{s}.png") for s in scenarios)
+        parts.append(tag("p", "Each cell: passed / judged cases with the library as consumer, "
+                              "per consumer configuration; a red cell links to its failing rows.")
+                     + table(["scenario", "configuration", "attack class", *libraries], body)
+                     + tag("div", charts, class_="charts"))
     claims = report.data.claims
     if claims is None:
         parts.append(note(report.data.absent.get("claims", "no claims sheet")))
@@ -255,6 +243,22 @@ def security_section(report: Report) -> str:
                                    values="outcome", aggfunc="first").fillna("–").reset_index()
         parts.append(tag("h3", "Claims-validation sheet") + frame_table(sheet))
     return "".join(parts)
+
+
+def _security_cell(report: Report, counts: pd.Series, scenario: str, library: str) -> str:
+    judged = int(counts["passed"] + counts["failed"])
+    text = f"{int(counts['passed'])}/{judged}" + (
+        f" (+{int(counts['policy'])} policy)" if counts["policy"] else "")
+    if counts["failed"]:
+        failing = report.failing
+        anchor = failing.loc[(failing["scenario"] == scenario)
+                             & (failing["consumer"] == library), "anchor"].iloc[0]
+        return tag("td", tag("a", e(f"{text} ✗{int(counts['failed'])}"), href=f"#{anchor}"),
+                   class_="bad")
+    if judged:
+        return tag("td", e(text), class_="ok")
+    return tag("td", e(f"policy ×{int(counts['policy'])}" if counts["policy"] else "not judged"),
+               class_="na")
 
 
 def anomalies_section(report: Report) -> str:

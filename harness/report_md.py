@@ -79,9 +79,26 @@ def render_md(report: Report) -> str:
                                     "every library takes its own token where it claims support."),
                 ""]
 
-    out += ["## Anomalies per library", ""]
+    out += ["## Security and claims", ""]
     if report.security.empty:
         out += ["This run has no attack or claims rows: security findings are not known.", ""]
+    else:
+        out += ["Passed / judged cases per consuming library (✗ failed, + policy):", ""]
+        sec = report.security
+        libraries = list(dict.fromkeys(sec["consumer"]))
+        wide = sec.assign(text=[
+            f"{int(r.passed)}/{int(r.passed + r.failed)}" + (f" ✗{int(r.failed)}" if r.failed
+                                                             else "")
+            + (f" +{int(r.policy)}" if r.policy else "") for r in sec.itertuples()])
+        wide = wide.pivot_table(index=["scenario", "config"], columns="consumer", values="text",
+                                aggfunc="first", sort=False).reindex(columns=libraries)
+        out += md_table(["scenario", "configuration", *libraries],
+                        ([scenario, config or "–", *(v if isinstance(v, str) else "–"
+                                                     for v in values)]
+                         for (scenario, config), values in zip(wide.index, wide.to_numpy(),
+                                                               strict=True)))
+
+    out += ["## Anomalies per library", ""]
     for library, kinds in report.findings.items():
         out.append(f"### {cell(library)}")
         out.append("")

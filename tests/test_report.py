@@ -65,9 +65,9 @@ def test_the_page_holds_every_section_and_loads_nothing(full) -> None:
     assert {"run", "legend", "scorecard", "interop", "support", "security", "anomalies",
             "loadtest", "evidence"} <= ids
     assert external_references(page, raw) == []
-    # Heatmap, support grid and efficiency chart drawn from the rows, and the three stored
-    # load-test charts embedded.
-    assert len(page.attr("src")) == 1 + 1 + 1 + 3
+    # Heatmaps (one interop scenario, five security scenarios), support grid and efficiency
+    # chart drawn from the rows, and the three stored load-test charts embedded.
+    assert len(page.attr("src")) == 1 + 5 + 1 + 1 + 3
     # Every in-page link lands on an element of the page.
     assert {href[1:] for href in page.attr("href")} <= ids
 
@@ -116,6 +116,8 @@ def test_facts_scorecard_and_anomalies(full) -> None:
     assert joserfc["unexpected accepts"].empty
     assert "authlib was not installed" in words and "pip install 'authlib'" in words
     assert "unexpected accepts: 1, unexpected rejects: 1, hangs: 1" in md
+    assert "| attacks.alg\\_none | jwk | 1/1 | 0/1 ✗1 |" in md
+    assert "| attacks.kid | jwks | 0/0 +1 | – |" in md
 
 
 def test_failing_cells_link_to_their_evidence(full) -> None:
