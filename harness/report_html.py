@@ -202,12 +202,18 @@ def support_section(report: Report) -> str:
     full = table(["suite", *grid.columns],
                  ([e(suite)] + [cell(str(suite), lib, str(grid.loc[suite, lib]))
                                 for lib in grid.columns] for suite in grid.index))
+    fails = [(suite, lib) for suite in grid.index for lib in grid.columns
+             if grid.loc[suite, lib] == "fails"]
+    failed = (tag("p", "A library fails its own round trip here:")
+              + table(["suite", "library", "evidence"],
+                      ([e(suite), e(lib), cell(str(suite), lib, "fails")]
+                       for suite, lib in fails))) if fails else note(
+        "Every library takes its own token wherever it claims support.")
     libraries = list(grid.columns)
     chart = png(lambda buf: support_grid(interop_rows(report.data.rows), libraries, buf),
                 "support grid", report.data.run.path / "support-grid.png")
-    return (tag("p", prose(SUPPORT_RULE)) + summary
-            + tag("details", tag("summary", f"All {len(grid)} suites") + full, open="")
-            + tag("details", tag("summary", "The same grid as a chart") + chart))
+    return (tag("p", prose(SUPPORT_RULE)) + summary + failed + tag("div", chart)
+            + tag("details", tag("summary", f"All {len(grid)} suites as a table") + full))
 
 
 def security_section(report: Report) -> str:

@@ -85,7 +85,7 @@ def render_md(report: Report) -> str:
     else:
         out += ["Passed / judged cases per consuming library (✗ failed, + policy):", ""]
         sec = report.security
-        libraries = list(dict.fromkeys(sec["consumer"]))
+        libraries = [name for name in data.libraries if name in set(sec["consumer"])]
         wide = sec.assign(text=[
             f"{int(r.passed)}/{int(r.passed + r.failed)}" + (f" ✗{int(r.failed)}" if r.failed
                                                              else "")
