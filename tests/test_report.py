@@ -14,7 +14,7 @@ from harness.cli import main
 from harness.report import build, evidence_id
 from harness.results import Run
 from harness.rundata import load_run
-from tests.runfolders import HOSTILE, full_run, make_run, row
+from tests.runfolders import HOSTILE, full_run, loadtest_row, make_run, row
 
 
 class Page(HTMLParser):
@@ -205,3 +205,13 @@ def test_stored_files_that_disagree_or_went_missing_are_stated(tmp_path: Path) -
     assert "unexpected-accepts.csv lists 2 rows but the rows hold 1" in words
     assert "run.json records a load test (status complete) but loadtest/table.csv is missing" \
         in words
+
+
+def test_a_load_test_only_run_states_that_it_has_no_interop_rows(tmp_path: Path) -> None:
+    path = make_run(tmp_path, "run", {"joserfc": "1.8.0"}, [],
+                    loadtest=[loadtest_row("joserfc", "JWS HS256", "sign", 52000)])
+    assert main(["report", str(path)]) == 0
+    words = Page((path / "report.html").read_text()).words
+    assert "this run has no interop rows (no make interop in it)" in words
+    assert "No interop rows in this run." in words
+    assert "HS256 sign 52k/s" in words
