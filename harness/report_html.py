@@ -27,7 +27,12 @@ from harness.report import (
     slug,
 )
 from harness.rundata import LOADTEST_DIR
-from harness.throughput import efficiency_chart, rate
+from harness.throughput import (
+    EFFICIENCY_CELL_CEILING,
+    EFFICIENCY_CELL_FLOOR,
+    efficiency_chart,
+    rate,
+)
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_FINDING_ROWS = 200
@@ -294,6 +299,8 @@ def loadtest_section(report: Report) -> str:
     table_ = data.loadtest
     parts = [note(w, "warn") for w in report.warnings] or [
         note("Efficiency is within bounds on every cell: the window looked quiet.")]
+    if table_.empty:
+        return "".join(parts)
     columns = ["library", "suite", "operation", "ops_per_s", "p50_us", "p99_us", "p999_us",
                "efficiency", "primitive", "primitive_ops_per_s", "overhead_x", "processes",
                "failures"]
@@ -302,7 +309,8 @@ def loadtest_section(report: Report) -> str:
         if column in ("ops_per_s", "primitive_ops_per_s"):
             return tag("td", e(rate(value)), class_="num")
         if column == "efficiency":
-            css = "bad num" if value < 0.90 or value > 1.10 else "num"
+            noisy = not EFFICIENCY_CELL_FLOOR <= value <= EFFICIENCY_CELL_CEILING
+            css = "bad num" if noisy else "num"
             return tag("td", e(f"{value:.3f}"), class_=css)
         if column == "overhead_x":
             return tag("td", e(f"{value:.2f}×"), class_="num")

@@ -45,7 +45,8 @@ def noisy_cells(table: pd.DataFrame) -> pd.DataFrame:
 def noise_warnings(table: pd.DataFrame) -> list[str]:
     """Sentences saying why this load test's numbers are less trustworthy; empty when quiet."""
     if table.empty:
-        return []
+        return ["the load test's table holds no cell: nothing was measured or every cell was "
+                "rejected"]
     warnings = []
     median = float(table["efficiency"].median())
     if median < EFFICIENCY_MEDIAN_FLOOR:
