@@ -12,8 +12,9 @@ import pandas as pd
 
 SECURITY_PREFIXES = ("attacks.", "claims.")
 FORGE = "forge"
-EVIDENCE_COLUMNS = ["consumer", "producer", "case", "suite", "mode", "config", "attack_class",
-                    "requirement", "expected", "actual", "wall_ms", "peak_rss_kb", "detail"]
+EVIDENCE_COLUMNS = ["consumer", "producer", "scenario", "case", "suite", "mode", "config",
+                    "attack_class", "requirement", "expected", "actual", "wall_ms", "peak_rss_kb",
+                    "detail"]
 KINDS = {
     "unexpected accepts": "took a token it must refuse (security)",
     "unexpected rejects": "refused or mangled a token it must take (interop)",
@@ -52,10 +53,6 @@ def masks(rows: pd.DataFrame) -> dict[str, pd.Series]:
 def findings(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {kind: rows.loc[mask, [c for c in EVIDENCE_COLUMNS if c in rows]]
             for kind, mask in masks(rows).items()}
-
-
-def unexpected_accepts(rows: pd.DataFrame) -> pd.DataFrame:
-    return findings(rows)["unexpected accepts"]
 
 
 def interop_rows(rows: pd.DataFrame) -> pd.DataFrame:

@@ -183,7 +183,7 @@ def security_grid(rows: pd.DataFrame) -> pd.DataFrame:
 def failing_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Every failing row with its evidence anchor and its cause (numbers masked)."""
     failed = rows[rows["passed"].eq(False) & ~is_policy(rows)].copy()
-    columns = [*EVIDENCE_COLUMNS, "scenario", "anchor", "cause"]
+    columns = [*EVIDENCE_COLUMNS, "anchor", "cause"]
     if failed.empty:
         return pd.DataFrame(columns=columns)
     failed["anchor"] = [evidence_id(s, p, c) for s, p, c in
@@ -191,6 +191,29 @@ def failing_rows(rows: pd.DataFrame) -> pd.DataFrame:
                             strict=True)]
     failed["cause"] = as_text(failed["detail"]).map(cause_of)
     return failed[[c for c in columns if c in failed]]
+
+
+FINDING_KEYS = ["producer", "case", "config", "attack_class", "requirement", "actual", "cause"]
+
+
+def grouped_findings(rows: pd.DataFrame) -> pd.DataFrame:
+    """Findings of one kind, one line per what they share (case, producer, configuration and
+    cause with numbers masked): how many cells, one example, and the anchor of their evidence.
+    Columns that are empty for every line are left out."""
+    if rows.empty:
+        return pd.DataFrame(columns=[*FINDING_KEYS, "cells", "example", "anchor"])
+    frame = rows.assign(cause=as_text(rows["detail"]).map(cause_of),
+                        **{key: as_text(rows[key]) for key in FINDING_KEYS[:-1]},
+                        anchor=[evidence_id(s, p, c) for s, p, c in
+                                zip(rows["scenario"], rows["producer"], rows["consumer"],
+                                    strict=True)],
+                        example=as_text(rows["suite"]) + " / " + as_text(rows["mode"]))
+    table = (frame.groupby(FINDING_KEYS, sort=False)
+             .agg(cells=("suite", "size"), example=("example", "first"),
+                  anchor=("anchor", "first"))
+             .sort_values("cells", ascending=False, kind="stable").reset_index())
+    empty = [key for key in FINDING_KEYS if (table[key] == "").all()]
+    return table.drop(columns=empty)
 
 
 def library_findings(rows: pd.DataFrame,

@@ -24,6 +24,7 @@ from harness.report import (
     SUPPORT_RULE,
     Report,
     evidence_id,
+    grouped_findings,
     slug,
 )
 from harness.rundata import LOADTEST_DIR
@@ -281,12 +282,23 @@ def anomalies_section(report: Report) -> str:
         for kind, rows in kinds.items():
             if rows.empty:
                 continue
-            shown = rows.drop(columns=["consumer"]).dropna(axis=1, how="all")
-            more = (note(f"{len(rows) - MAX_FINDING_ROWS} more rows in interop.csv")
-                    if len(rows) > MAX_FINDING_ROWS else "")
             css = "alarm" if kind == "unexpected accepts" else "warn"
-            body.append(tag("h4", e(f"{kind} ({len(rows)}): {KINDS[kind]}"), class_=css)
-                        + frame_table(shown.head(MAX_FINDING_ROWS)) + more)
+            heading = tag("h4", e(f"{kind} ({len(rows)}): {KINDS[kind]}"), class_=css)
+            if kind == "hangs":  # few, and each one's time and memory matter
+                shown = rows.drop(columns=["consumer", "scenario"]).dropna(axis=1, how="all")
+                body.append(heading + frame_table(shown.head(MAX_FINDING_ROWS)))
+                continue
+            groups = grouped_findings(rows)
+            more = (note(f"{len(groups) - MAX_FINDING_ROWS} more groups in the evidence "
+                         "section and interop.csv") if len(groups) > MAX_FINDING_ROWS else "")
+
+            def cell(column: str, value: Any) -> str:
+                if column == "anchor":
+                    return tag("td", tag("a", "rows", href=f"#{value}"))
+                if column == "cause":
+                    return tag("td", e(value), class_="detail")
+                return tag("td", e(value), class_="num" if column == "cells" else "")
+            body.append(heading + frame_table(groups.head(MAX_FINDING_ROWS), cell) + more)
         parts.append(tag("h3", e(library), id=f"anomalies-{slug(library)}")
                      + tag("p", e(counts + ("" if body else ": no finding."))) + "".join(body))
     return "".join(parts)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from harness.anomalies import KINDS, as_text
+from harness.anomalies import KINDS
 from harness.outcomes import LEGEND
-from harness.report import PASS_RULE, SUPPORT_RULE, Report
+from harness.report import PASS_RULE, SUPPORT_RULE, Report, grouped_findings
 from harness.summary import MAX_GROUPS
 from harness.throughput import rate
 
@@ -106,17 +106,11 @@ def render_md(report: Report) -> str:
         out.append("")
         accepts = kinds["unexpected accepts"]
         if not accepts.empty:
-            keys = [c for c in ("case", "config", "attack_class", "requirement")
-                    if accepts[c].notna().any()]
-            grouped = (accepts.assign(**{k: as_text(accepts[k]) for k in keys})
-                       .groupby(keys, sort=False)
-                       .agg(cells=("suite", "size"), example=("suite", "first"),
-                            detail=("detail", "first"))
-                       .sort_values("cells", ascending=False).reset_index())
-            out.append(f"Unexpected accepts by case ({len(grouped)} cases; the rows are in "
-                       "report.html and interop.csv):")
+            grouped = grouped_findings(accepts).drop(columns=["anchor"])
+            out.append(f"Unexpected accepts by case and cause ({len(grouped)} groups; the rows "
+                       "are in report.html and interop.csv):")
             out.append("")
-            out += md_table([*keys, "cells", "e.g. suite", "detail"],
+            out += md_table(list(grouped.columns),
                             grouped.head(MAX_LISTED).itertuples(index=False))
 
     out += ["## Load test", ""]

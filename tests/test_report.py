@@ -129,6 +129,10 @@ def test_failing_cells_link_to_their_evidence(full) -> None:
     assert "<code>bad signature #</code>" in evidence and "bad signature 0x7f3a" in evidence
     assert "&lt;script&gt;" in evidence
     assert f'href="#{evidence_id("attacks.alg_none", "forge", "jwcrypto")}"' in raw
+    # The anomalies list findings grouped by cause, each group linking to the same evidence.
+    anomalies = raw.split('id="anomalies-joserfc"', 1)[1].split("<h3", 1)[0]
+    assert anomalies.count(f'<a href="#{anchor}">rows</a>') == 2
+    assert "bad signature #" in anomalies
     # The support grid's failing cell leads to the library's own refused token.
     own = evidence_id("jws.roundtrip", "jwcrypto", "jwcrypto")
     assert f'<a href="#{own}">fails</a>' in raw and "own token refused" in raw
