@@ -157,8 +157,7 @@ def _grid_cell(counts: pd.Series, anchor: str) -> str:
     passed, failed, unsupported = (int(counts[k]) for k in ("passed", "failed", "unsupported"))
     judged = passed + failed
     if not judged:
-        return tag("td", e(f"not judged ({unsupported} unsupported)" if unsupported else "–"),
-                   class_="na")
+        return tag("td", e(f"{unsupported} unsupported" if unsupported else "–"), class_="na")
     text = f"{passed}/{judged}"
     if failed:
         return tag("td", tag("a", e(f"{text} ✗{failed}"), href=f"#{anchor}"), class_="bad")
@@ -288,12 +287,12 @@ def anomalies_section(report: Report) -> str:
                 shown = rows.drop(columns=["consumer", "scenario"]).dropna(axis=1, how="all")
                 body.append(heading + frame_table(shown.head(MAX_FINDING_ROWS)))
                 continue
-            groups = grouped_findings(rows)
+            groups = grouped_findings(rows).rename(columns={"anchor": "evidence"})
             more = (note(f"{len(groups) - MAX_FINDING_ROWS} more groups in the evidence "
                          "section and interop.csv") if len(groups) > MAX_FINDING_ROWS else "")
 
             def cell(column: str, value: Any) -> str:
-                if column == "anchor":
+                if column == "evidence":
                     return tag("td", tag("a", "rows", href=f"#{value}"))
                 if column == "cause":
                     return tag("td", e(value), class_="detail")
