@@ -94,8 +94,10 @@ def cell_changes(comparison: Comparison) -> None:
 def throughput_changes(comparison: Comparison) -> None:
     a, b = comparison.a.loadtest, comparison.b.loadtest
     if a is None or b is None:
-        which = " and ".join(n for n, t in (("A", a), ("B", b)) if t is None)
-        comparison.throughput_note = f"no throughput comparison: run {which} has no load test"
+        which = [n for n, t in (("A", a), ("B", b)) if t is None]
+        comparison.throughput_note = ("no throughput comparison: "
+                                      + ("neither run has a load test" if len(which) == 2
+                                         else f"run {which[0]} has no load test"))
         return
     both = a.merge(b, on=LOADTEST_KEY, suffixes=("_a", "_b"))
     both["change"] = both["ops_per_s_b"] / both["ops_per_s_a"] - 1
