@@ -43,6 +43,7 @@ class Comparison:
     only_b: int = 0
     broke: pd.DataFrame = field(default_factory=pd.DataFrame)
     fixed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    now_failing: pd.DataFrame = field(default_factory=pd.DataFrame)
     now_unsupported: pd.DataFrame = field(default_factory=pd.DataFrame)
     now_supported: pd.DataFrame = field(default_factory=pd.DataFrame)
     new_accepts: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -51,7 +52,7 @@ class Comparison:
 
     @property
     def regressed(self) -> bool:
-        return not self.broke.empty or not self.new_accepts.empty
+        return not (self.broke.empty and self.now_failing.empty and self.new_accepts.empty)
 
 
 def version_changes(a: RunData, b: RunData) -> list[str]:
@@ -85,7 +86,8 @@ def cell_changes(comparison: Comparison) -> None:
     unsupported_a, unsupported_b = (matched["actual_a"] == "unsupported",
                                     matched["actual_b"] == "unsupported")
     comparison.now_unsupported = matched.loc[~unsupported_a & unsupported_b, columns]
-    comparison.now_supported = matched.loc[unsupported_a & ~unsupported_b, columns]
+    comparison.now_failing = matched.loc[unsupported_a & matched["passed_b"].eq(False), columns]
+    comparison.now_supported = matched.loc[unsupported_a & matched["passed_b"].eq(True), columns]
     before = both["unexpected_accept_a"].eq(True)
     comparison.new_accepts = both.loc[both["unexpected_accept_b"].eq(True) & ~before,
                                       [*CELL_KEY, "detail_b"]].sort_values(CELL_KEY)
@@ -165,9 +167,11 @@ def render_comparison(comparison: Comparison) -> str:
                       lambda r: f"{_cell(r)}: {detail_b(r)}", lambda r: r["case"])
     lines += _listing("now unsupported", c.now_unsupported,
                       lambda r: f"{_cell(r)}: {detail_b(r)}", detail_b)
-    lines += _listing("newly supported", c.now_supported,
-                      lambda r: f"{_cell(r)}: now {r['actual_b']}",
-                      lambda r: f"now {r['actual_b']}")
+    lines += _listing("now failing (unsupported in A, fail in B)", c.now_failing,
+                      lambda r: f"{_cell(r)}: {r['actual_b']}: {detail_b(r)}",
+                      lambda r: f"{r['actual_b']}: {detail_b(r)}")
+    lines += _listing("newly supported (unsupported in A, pass in B)", c.now_supported,
+                      _cell, lambda r: "")
     lines.append(f"throughput: {c.throughput_note}")
     if c.throughput is not None:
         for _, r in c.throughput.iterrows():

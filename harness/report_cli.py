@@ -50,6 +50,6 @@ def add_report_commands(commands: argparse._SubParsersAction) -> None:
     compare_.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
                           help="results root (default: results)")
     compare_.add_argument("--fail-on-regression", action="store_true",
-                          help=f"exit {EXIT_REGRESSION} when a cell broke or a new unexpected "
-                               "accept appeared")
+                          help=f"exit {EXIT_REGRESSION} when a cell broke or newly fails, "
+                               "or a new unexpected accept appeared")
     compare_.set_defaults(handler=_compare)

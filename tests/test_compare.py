@@ -25,6 +25,10 @@ def two_runs(root: Path) -> tuple[Path, Path]:
         row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS HS256",
             actual="accepted"),                                                # drops support
         row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS RS256"),  # only in A
+        row("jws.roundtrip.compact", "jwcrypto", "joserfc", suite="JWS PS256",
+            actual="unsupported", passed=None),                                # will fail
+        row("jws.roundtrip.compact", "joserfc", "jwcrypto", suite="JWS PS256",
+            actual="unsupported", passed=None),                                # will pass
     ], loadtest=[
         loadtest_row("joserfc", "JWS HS256", "sign", 40_000),        # +50%: beyond noise
         loadtest_row("joserfc", "JWS ES256", "verify", 9_000),       # +5%: within the floor
@@ -44,6 +48,9 @@ def two_runs(root: Path) -> tuple[Path, Path]:
         row("jws.roundtrip.compact", "joserfc", "joserfc", suite="JWS HS256",
             actual="unsupported", passed=None, detail="HS256 removed"),
         row("jws.roundtrip.compact", "pyjwt", "pyjwt"),                         # only in B
+        row("jws.roundtrip.compact", "jwcrypto", "joserfc", suite="JWS PS256", actual="error",
+            passed=False, detail="TypeError: x"),
+        row("jws.roundtrip.compact", "joserfc", "jwcrypto", suite="JWS PS256"),
     ], loadtest=[
         loadtest_row("joserfc", "JWS HS256", "sign", 60_000),
         loadtest_row("joserfc", "JWS ES256", "verify", 9_450),
@@ -60,7 +67,7 @@ def test_compare_lists_exactly_the_differences(tmp_path: Path, capsys) -> None:
     assert out.splitlines() == [
         "compare 20261101T000000Z-aaaaaa (A) → 20261128T000000Z-bbbbbb (B)",
         "library versions: joserfc 1.7.0 → 1.8.0; pyjwt 2.15.1 added",
-        "cells: 6 in both runs, 1 only in A, 1 only in B (cells in one run only are not "
+        "cells: 8 in both runs, 1 only in A, 1 only in B (cells in one run only are not "
         "compared)",
         "broke (passed in A, fail in B): 2",
         "  attacks.alg_none.lowercase  forge → joserfc  JWS ES256  default [jwk]: accepted: "
@@ -73,7 +80,10 @@ def test_compare_lists_exactly_the_differences(tmp_path: Path, capsys) -> None:
         "  attacks.alg_none.lowercase  forge → joserfc  JWS ES256  default [jwk]: took alg none",
         "now unsupported: 1",
         "  jws.roundtrip.compact  joserfc → joserfc  JWS HS256  default: HS256 removed",
-        "newly supported: 0",
+        "now failing (unsupported in A, fail in B): 1",
+        "  jws.roundtrip.compact  jwcrypto → joserfc  JWS PS256  default: error: TypeError: x",
+        "newly supported (unsupported in A, pass in B): 1",
+        "  jws.roundtrip.compact  joserfc → jwcrypto  JWS PS256  default",
         "throughput: 4 load-test cells in both runs, 2 changed beyond noise; a rate change "
         "counts when it exceeds 10% and 2× the two runs' combined efficiency shortfall "
         "(|1 − efficiency| of each); one run each, so a threshold, not a statistical test",
@@ -90,6 +100,7 @@ def test_a_run_compared_with_itself_shows_no_change(tmp_path: Path, capsys) -> N
     assert main(["compare", a.name, a.name, "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for line in ("library versions: unchanged", "broke (passed in A, fail in B): 0",
+                 "now failing (unsupported in A, fail in B): 0",
                  "fixed (failed in A, pass in B): 0", "new unexpected accepts (security): 0",
                  "4 load-test cells in both runs, 0 changed beyond noise"):
         assert line in out
