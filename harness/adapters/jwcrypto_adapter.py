@@ -7,6 +7,7 @@ single signature always serializes as flattened JSON, so it cannot produce gener
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -19,13 +20,16 @@ from harness.keys import b64url
 from harness.suites import Suite
 
 ALL_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
+# `JWE(flattened=False)` arrived in jwcrypto 1.6; older releases write one recipient flattened.
+JWE_GENERAL = "flattened" in inspect.signature(jwe.JWE).parameters
 
 
 class JwcryptoAdapter(Adapter):
     name = "jwcrypto"
     distribution = "jwcrypto"
     rejection_errors = (JWException,)
-    produces = {"JWS": frozenset({"compact", "flattened"}), "JWE": ALL_FORMS}
+    produces = {"JWS": frozenset({"compact", "flattened"}),
+                "JWE": ALL_FORMS if JWE_GENERAL else frozenset({"compact", "flattened"})}
     consumes = {"JWS": ALL_FORMS, "JWE": ALL_FORMS}
 
     def supports(self, suite: Suite) -> bool:
@@ -66,8 +70,8 @@ class JwcryptoAdapter(Adapter):
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
                  allowed: Allowed, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, "enc": suite.enc, **header}
-        message = jwe.JWE(plaintext, protected=json_encode(protected),
-                          algs=allowed, flattened=serialization != "general")
+        form = {"flattened": serialization != "general"} if JWE_GENERAL else {}
+        message = jwe.JWE(plaintext, protected=json_encode(protected), algs=allowed, **form)
         message.add_recipient(self._key(key))
         return message.serialize(compact=serialization == "compact")
 
