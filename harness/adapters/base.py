@@ -62,6 +62,9 @@ class Adapter(ABC):
     # Serializations the library offers, per family and direction.
     produces: ClassVar[dict[str, frozenset[Serialization]]] = {}
     consumes: ClassVar[dict[str, frozenset[Serialization]]] = {}
+    # The library refuses to verify without an explicit allow-list (so "no allow-list" is not a
+    # configuration an application can write with it).
+    requires_allow_list: ClassVar[bool] = False
 
     def __init__(self) -> None:
         # Keyed by id() of the JWK dict, which is kept alive beside its import so the id is

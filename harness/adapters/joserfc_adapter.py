@@ -12,7 +12,8 @@ from typing import Any
 from joserfc import jwe, jwk, jws
 from joserfc.errors import JoseError
 
-from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, error_text, is_jwks
+from harness.errors import Rejected
 from harness.suites import Suite
 
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
@@ -37,46 +38,70 @@ class JoserfcAdapter(Adapter):
         recommended = jwe.JWERegistry.recommended
         return suite.alg in recommended and suite.enc in recommended
 
-    def _key(self, key: KeyData) -> Any:
+    def _key(self, key: KeyData, suite: Suite) -> Any:
+        try:
+            return self._import(key, suite)
+        except ValueError as error:
+            # joserfc refuses unusable key material (an empty oct key, ...) at import with a
+            # ValueError: the library refusing the configuration, not an undocumented failure.
+            raise Rejected(f"joserfc refused the key: {error_text(error)}") from error
+
+    def _import(self, key: KeyData, suite: Suite) -> Any:
         if is_jwks(key):
             return self.imported(key, "jwks", jwk.KeySet.import_key_set)
-        # import_key takes a JWK dict, PEM text or raw secret bytes alike.
+        if isinstance(key, str | bytes):
+            # joserfc's docs: for text and bytes "developers SHOULD pass the key_type"; without
+            # it, import_key guesses and makes anything that is not PEM/DER/SSH an OctKey.
+            kty = suite.key.kty
+            return self.imported(key, f"text-{kty}", lambda data: _import_text(data, kty))
         return self.imported(key, "key", jwk.import_key)
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, **header}
         if serialization == "compact":
-            return jws.serialize_compact(protected, payload, self._key(key), algorithms=allowed)
+            return jws.serialize_compact(protected, payload, self._key(key, suite),
+                                        algorithms=allowed)
         members: Any = {"protected": protected}
         if serialization == "general":
             members = [members]
-        return json.dumps(jws.serialize_json(members, payload, self._key(key),
+        return json.dumps(jws.serialize_json(members, payload, self._key(key, suite),
                                              algorithms=allowed))
 
     def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
         if serialization == "compact":
-            result = jws.deserialize_compact(token, self._key(key), algorithms=allowed)
+            result = jws.deserialize_compact(token, self._key(key, suite), algorithms=allowed)
         else:
-            result = jws.deserialize_json(json.loads(token), self._key(key), algorithms=allowed)
+            result = jws.deserialize_json(json.loads(token), self._key(key, suite),
+                                          algorithms=allowed)
         return result.payload
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
                  allowed: Allowed, serialization: Serialization) -> str:
         protected = {"alg": suite.alg, "enc": suite.enc, **header}
         if serialization == "compact":
-            return jwe.encrypt_compact(protected, plaintext, self._key(key), algorithms=allowed)
+            return jwe.encrypt_compact(protected, plaintext, self._key(key, suite),
+                                       algorithms=allowed)
         form = jwe.GeneralJSONEncryption if serialization == "general" else \
             jwe.FlattenedJSONEncryption
         message = form(protected, plaintext)
-        message.add_recipient(None, self._key(key))
+        message.add_recipient(None, self._key(key, suite))
         return json.dumps(jwe.encrypt_json(message, None, algorithms=allowed))
 
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
         if serialization == "compact":
-            result = jwe.decrypt_compact(token, self._key(key), algorithms=allowed)
+            result = jwe.decrypt_compact(token, self._key(key, suite), algorithms=allowed)
         else:
-            result = jwe.decrypt_json(json.loads(token), self._key(key), algorithms=allowed)
+            result = jwe.decrypt_json(json.loads(token), self._key(key, suite),
+                                        algorithms=allowed)
         return result.plaintext or b""
+
+
+def _import_text(data: str | bytes, kty: Any) -> Any:
+    """JWK JSON text is a JWK: parsed and imported as the dict joserfc documents; PEM, DER,
+    OpenSSH text or a raw secret with the key type the application is configured for."""
+    if isinstance(data, str) and data.lstrip().startswith("{"):
+        return jwk.import_key(json.loads(data))
+    return jwk.import_key(data, kty)

@@ -16,6 +16,7 @@ from jwcrypto.common import JWException, json_encode
 from jwcrypto.jwa import JWA
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.errors import Unsupported
 from harness.keys import b64url
 from harness.suites import Suite
 
@@ -43,11 +44,13 @@ class JwcryptoAdapter(Adapter):
     def _names(suite: Suite) -> list[str]:
         return [suite.alg] + ([suite.enc] if suite.enc else [])
 
-    def _key(self, key: KeyData) -> jwk.JWK | jwk.JWKSet:
+    def _key(self, key: KeyData, suite: Suite | None = None) -> jwk.JWK | jwk.JWKSet:
         if is_jwks(key):
             return self.imported(key, "jwks", lambda data: jwk.JWKSet.from_json(json.dumps(data)))
         if isinstance(key, str | bytes):
-            return self.imported(key, "key", _import_text)
+            symmetric = suite is not None and suite.key.kty == "oct"
+            return self.imported(key, f"text-{symmetric}",
+                                 lambda data: _import_text(data, symmetric))
         return self.imported(key, "key", lambda data: jwk.JWK(**data))
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
@@ -55,7 +58,7 @@ class JwcryptoAdapter(Adapter):
         token = jws.JWS(payload)
         if allowed:
             token.allowed_algs = allowed
-        token.add_signature(self._key(key), alg=None,
+        token.add_signature(self._key(key, suite), alg=None,
                             protected=json_encode({"alg": suite.alg, **header}))
         return token.serialize(compact=serialization == "compact")
 
@@ -64,7 +67,7 @@ class JwcryptoAdapter(Adapter):
         message = jws.JWS()
         if allowed:
             message.allowed_algs = allowed
-        message.deserialize(token, key=self._key(key))
+        message.deserialize(token, key=self._key(key, suite))
         return message.payload
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
@@ -72,19 +75,28 @@ class JwcryptoAdapter(Adapter):
         protected = {"alg": suite.alg, "enc": suite.enc, **header}
         form = {"flattened": serialization != "general"} if JWE_GENERAL else {}
         message = jwe.JWE(plaintext, protected=json_encode(protected), algs=allowed, **form)
-        message.add_recipient(self._key(key))
+        message.add_recipient(self._key(key, suite))
         return message.serialize(compact=serialization == "compact")
 
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
         message = jwe.JWE(algs=allowed)
-        message.deserialize(token, key=self._key(key))
+        message.deserialize(token, key=self._key(key, suite))
         return message.payload
 
 
-def _import_text(data: str | bytes) -> jwk.JWK:
-    """PEM through `JWK.from_pem`; anything else is taken as a raw symmetric secret."""
+def _import_text(data: str | bytes, symmetric: bool) -> jwk.JWK:
+    """A key held as text or bytes, through the jwcrypto API for that form: PEM through
+    `JWK.from_pem`, JWK JSON text through `JWK.from_json`, and bytes as an oct secret only when
+    the application is configured for an HMAC suite. jwcrypto has no import for OpenSSH or DER
+    text: turning those into a secret would manufacture a key confusion, so they are declared
+    unsupported."""
     raw = data.encode() if isinstance(data, str) else data
     if raw.lstrip().startswith(b"-----BEGIN"):
         return jwk.JWK.from_pem(raw)
-    return jwk.JWK(kty="oct", k=b64url(raw))
+    if isinstance(data, str) and data.lstrip().startswith("{"):
+        return jwk.JWK.from_json(data)
+    if symmetric and isinstance(data, bytes):
+        return jwk.JWK(kty="oct", k=b64url(raw))
+    raise Unsupported("jwcrypto imports keys as JWK, JWK JSON or PEM; it has no import for "
+                      "this key text (OpenSSH or DER)")

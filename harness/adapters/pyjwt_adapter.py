@@ -23,6 +23,7 @@ class PyJWTAdapter(Adapter):
     rejection_errors = (PyJWTError,)
     produces = {"JWS": frozenset({"compact"})}
     consumes = {"JWS": frozenset({"compact"})}
+    requires_allow_list = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,39 +1,54 @@
-"""`alg: none` (RFC 7518 §3.6): an unsecured JWS must never pass where a signature is expected."""
+"""`alg: none` (RFC 7518 §3.6): an unsecured JWS must never pass where a signature is expected,
+in any spelling, with an empty, garbage or genuine signature, nor a header without `alg`."""
 
 from __future__ import annotations
 
-from harness.forge.encoding import compact, segment
-from harness.scenario import ConsumerConfig, Context, case, named_suites
+from typing import Any
+
+from harness.forge.encoding import b64url, compact, segment
+from harness.forge.jws import raw_signature
+from harness.scenario import Context
+from scenarios.attacks.jws_common import DEFAULT_CONFIGS, REPRESENTATIVE, Catalogue, Forged, valid
 from scenarios.payloads import PAYLOAD
 
-SUITES = named_suites("JWS HS256", "JWS RS256", "JWS ES256", "JWS EdDSA (Ed25519)")
-# The consumer's allow-list as the mode sets it, and a broad one an application writes to accept
-# every algorithm its issuers use (never `none` itself: allowing it is opting in, not a bug).
-CONFIGS = (ConsumerConfig("default"),
-           ConsumerConfig("broad", algorithms=("HS256", "RS256", "ES256", "EdDSA")))
+cases = Catalogue(globals(), requirement="RFC 8725 §3.1", suites=REPRESENTATIVE,
+                  configs=DEFAULT_CONFIGS, attack_class="alg-none")
+
+SPELLINGS = {"lowercase": "none", "capitalised": "None", "uppercase": "NONE", "mixedcase": "nOnE"}
 
 
-def _unsecured(ctx: Context, alg: str, signature: str) -> tuple[bytes, bytes]:
-    token = compact(segment({"alg": alg, "typ": "JWT"}), segment(PAYLOAD), signature)
-    return PAYLOAD, ctx.consumer.verify(ctx.suite, token, ctx.verification_key(ctx.suite.key))
+def _genuine(ctx: Context, head: str) -> str:
+    """The signature the consumer's real key makes over this very signing input."""
+    jwk = ctx.keys.private(ctx.suite.key)
+    return b64url(raw_signature(ctx.suite.alg, jwk, f"{head}.{segment(PAYLOAD)}".encode()))
 
 
-@case(requirement="RFC 8725 §3.1", expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="alg-none")
-def lowercase_empty_signature(ctx: Context) -> tuple[bytes, bytes]:
-    """`alg: none` with an empty signature is refused by a consumer that expects a signature."""
-    return _unsecured(ctx, "none", "")
+def _unsecured(alg: str | None, signature: str) -> Any:
+    def forge(ctx: Context) -> Forged:
+        header = {"typ": "JWT"} if alg is None else {"alg": alg, "typ": "JWT"}
+        head = segment(header)
+        sig = _genuine(ctx, head) if signature == "genuine" else signature
+        clean = None if alg is None else valid(ctx, {"typ": "JWT"})
+        return Forged(compact(head, segment(PAYLOAD), sig), clean=clean)
+    return forge
 
 
-@case(requirement="RFC 8725 §3.1", expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="alg-none")
-def capitalised_empty_signature(ctx: Context) -> tuple[bytes, bytes]:
-    """`alg: None` (another spelling) with an empty signature is refused."""
-    return _unsecured(ctx, "None", "")
+SIGNATURES = {"empty": "", "garbage": segment(b"garbage")}
+for _slug, _alg in SPELLINGS.items():
+    for _kind, _signature in SIGNATURES.items():
+        cases.add(f"{_slug}_{_kind}_signature",
+                  f"`alg: {_alg}` with {'an' if _kind == 'empty' else 'a'} {_kind} signature is "
+                  "refused by a consumer that expects a signature.",
+                  _unsecured(_alg, _signature))
+    cases.add(f"{_slug}_genuine_signature",
+              f"`alg: {_alg}` carrying a signature the real key made is still refused: "
+              "the consumer must not guess the algorithm from its key.",
+              _unsecured(_alg, "genuine"))
 
-
-@case(requirement="RFC 8725 §3.1", expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="alg-none")
-def lowercase_garbage_signature(ctx: Context) -> tuple[bytes, bytes]:
-    """`alg: none` with a garbage signature is refused."""
-    return _unsecured(ctx, "none", segment(b"garbage"))
+cases.add("missing_alg_empty_signature",
+          "A header without `alg` (REQUIRED, RFC 7515 §4.1.1) and an empty signature is refused.",
+          _unsecured(None, ""), requirement="RFC 7515 §4.1.1")
+cases.add("missing_alg_genuine_signature",
+          "A header without `alg` is refused even with a signature the real key made: the "
+          "consumer must not take the algorithm from its key.",
+          _unsecured(None, "genuine"), requirement="RFC 7515 §4.1.1")
