@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from harness.forge.encoding import b64url, compact, segment
+from harness.forge.encoding import b64url, compact, encode_json, segment
 from harness.keyforms import private_key, secret
 from harness.keys import JWK
 
@@ -27,11 +29,18 @@ def hmac_signature(alg: str, key: bytes, data: bytes) -> bytes:
     return mac.finalize()
 
 
+@cache
+def _private_key(jwk_json: bytes) -> Any:
+    # Loading an RSA private key checks it (tens of ms); the forge signs thousands of tokens
+    # with the same few keys.
+    return private_key(json.loads(jwk_json))
+
+
 def raw_signature(alg: str, jwk: JWK, data: bytes) -> bytes:
     """The JWS signature bytes of `data` under `alg` with a private JWK (or oct secret)."""
     if alg.startswith("HS"):
         return hmac_signature(alg, secret(jwk), data)
-    key = private_key(jwk)
+    key = _private_key(encode_json(jwk))
     if alg.startswith("RS"):
         return key.sign(data, padding.PKCS1v15(), _HASHES[alg[-3:]]())
     if alg.startswith("PS"):
