@@ -39,7 +39,9 @@ class PyJWTAdapter(Adapter):
     def _key(self, key: KeyData, suite: Suite) -> jwt.PyJWK | str | bytes:
         if isinstance(key, str | bytes):
             return key  # PyJWT takes PEM text or an HMAC secret as it is
-        return self.imported(key, suite.alg, lambda data: jwt.PyJWK(data, algorithm=suite.alg))
+        # A JWK that names its algorithm keeps it, as PyJWK(jwk) reads it; otherwise the suite's.
+        return self.imported(key, suite.alg, lambda data: jwt.PyJWK(
+            data, algorithm=None if "alg" in data else suite.alg))
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:

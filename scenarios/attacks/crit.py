@@ -10,8 +10,7 @@ from typing import Any
 from harness.forge.encoding import b64url, segment
 from harness.forge.jws import raw_signature
 from harness.scenario import Context
-from scenarios.attacks.jws_common import (DEFAULT_CONFIGS, Catalogue, Forged, json_text,
-                                          valid)
+from scenarios.attacks.jws_common import DEFAULT_CONFIGS, Catalogue, Forged, json_text, valid
 from scenarios.payloads import PAYLOAD
 
 SUITES = ("JWS HS256", "JWS RS256", "JWS ES256")

@@ -24,8 +24,17 @@ from harness.keyforms import private_key
 from harness.keys import JWK
 from harness.listener import HitCounter
 from harness.scenario import ConsumerConfig, Context
-from scenarios.attacks.jws_common import (ASYMMETRIC, BROAD, Catalogue, Forged, attacker_key,
-                                          attacker_public, offer, signed, valid)
+from scenarios.attacks.jws_common import (
+    ASYMMETRIC,
+    BROAD,
+    Catalogue,
+    Forged,
+    attacker_key,
+    attacker_public,
+    offer,
+    signed,
+    valid,
+)
 from scenarios.payloads import PAYLOAD
 
 CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("jwks", key_form="jwks"),

@@ -10,7 +10,7 @@ broken forge.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -44,7 +44,8 @@ class Forged:
     serialization: Serialization = "compact"
     suite: Suite | None = None
     payload: bytes = PAYLOAD
-    notes: dict[str, Any] = field(default_factory=dict)
+    # The key `clean` verifies with, when it is neither `key` nor the configured key.
+    clean_key: KeyData | None = None
 
 
 def suite(name: str) -> Suite:
