@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import MODES, Mode
+from harness.attack_report import write_attack_outputs
 from harness.charts import interop_charts, support_table
 from harness.errors import HarnessError
 from harness.keys import load_key_set
@@ -110,6 +111,8 @@ def run_interop(options: InteropOptions) -> int:
     if options.charts:
         interop_charts(rows, names, run.path)
     print(render(rows))
+    for line in write_attack_outputs(rows, names, run.path, charts=options.charts):
+        print(line)
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts)")
     if (rows["actual"] == "error").any():
         print("error rows: harness bugs or undocumented exception types; see their detail",
