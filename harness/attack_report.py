@@ -77,8 +77,8 @@ def verdict_chart(counts: pd.DataFrame, target: Path) -> Path:
     fig, axes = plt.subplots(1, len(libraries), sharey=True, squeeze=False,
                              figsize=(2.0 + 3.2 * len(libraries), 1.2 + 0.32 * len(classes)))
     for ax, library in zip(axes[0], libraries, strict=True):
-        frame = counts[counts["library"] == library].set_index("attack_class") \
-            .reindex(classes, fill_value=0)[list(VERDICTS)]
+        frame = counts[counts["library"] == library].set_index("attack_class")[list(VERDICTS)] \
+            .reindex(classes, fill_value=0)
         frame.plot.barh(stacked=True, ax=ax, color=COLOURS, legend=False, width=0.8)
         ax.set_title(library)
         ax.set_xlabel("rows")

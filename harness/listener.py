@@ -32,7 +32,8 @@ class HitCounter:
                 pass  # the count is the record; stderr stays quiet
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
 
     def url(self, path: str) -> str:
         host, port = self._server.server_address[:2]

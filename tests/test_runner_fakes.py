@@ -27,9 +27,16 @@ REJECT_CASE = Case(id="tests.forged.any", scenario="tests.forged", description="
                    suites=family_suites("JWS"))
 
 
+def runner_cases() -> list[Case]:
+    """The catalogue the runner tests run: every library-made case and one forged scenario
+    (the whole attack catalogue, with its policy cases, is checked on its own below and in
+    tests/test_attacks_jws*.py)."""
+    return [c for c in discover() if not c.forged or c.scenario == "attacks.alg_none"]
+
+
 def run_matrix(adapters: list[Adapter], keys, jobs: int = 1,
                extra_cases: tuple[Case, ...] = ()) -> pd.DataFrame:
-    cases = [*discover(), *extra_cases]
+    cases = [*runner_cases(), *extra_cases]
     world = World({a.name: a for a in adapters}, keys, {c.id: c for c in cases})
     rows: list[dict] = []
     execute(plan(cases, SUITES, ["default", "enabled"]), world, jobs, rows.extend)
@@ -88,7 +95,7 @@ def test_parallel_run_gives_the_same_rows(keys) -> None:
 
 def test_a_dying_worker_becomes_error_rows_and_the_run_finishes(keys) -> None:
     rows = run_matrix([fakes.KillsProcess()], keys, jobs=2)
-    assert len(rows) == len(plan(discover(), SUITES, ["default", "enabled"]))
+    assert len(rows) == len(plan(runner_cases(), SUITES, ["default", "enabled"]))
     assert (rows.actual == "error").all()
     assert rows.detail.str.contains("worker process died").all()
 
@@ -112,7 +119,10 @@ def test_forged_cases_run_once_per_consumer_and_flag_accept_all(keys) -> None:
     frame = pd.DataFrame(rows)
     assert set(frame.producer) == {"forge"}
     assert set(frame.config) >= {"default", "broad"}
-    accept_all = frame[frame.consumer == "accept-all"]
-    reject_all = frame[frame.consumer == "reject-all"]
+    judged = frame[~frame.policy.astype(bool)]  # policy cases are reported, never judged
+    accept_all = judged[judged.consumer == "accept-all"]
+    reject_all = judged[judged.consumer == "reject-all"]
     assert (accept_all.passed == False).all()  # noqa: E712 - flagged on every case
-    assert (reject_all.passed == True).all()  # noqa: E712 - flagged on none
+    # Flagged on none: refused, or unsupported where a case first needs a genuine token to pass.
+    assert (reject_all.passed != False).all()  # noqa: E712
+    assert (reject_all.passed == True).mean() > 0.9  # noqa: E712
