@@ -29,6 +29,7 @@ class PyJWTAdapter(Adapter):
         super().__init__()
         self._jws = PyJWS()
         self._algorithms = set(jwt.algorithms.get_default_algorithms())
+        self._takes_pyjwk = _decode_takes_pyjwk()
 
     def supports(self, suite: Suite) -> bool:
         return suite.family == "JWS" and suite.alg in self._algorithms
@@ -40,8 +41,10 @@ class PyJWTAdapter(Adapter):
         if isinstance(key, str | bytes):
             return key  # PyJWT takes PEM text or an HMAC secret as it is
         # A JWK that names its algorithm keeps it, as PyJWK(jwk) reads it; otherwise the suite's.
-        return self.imported(key, suite.alg, lambda data: jwt.PyJWK(
+        imported = self.imported(key, suite.alg, lambda data: jwt.PyJWK(
             data, algorithm=None if "alg" in data else suite.alg))
+        # Releases before PyJWK was accepted by decode take the key object it holds.
+        return imported if self._takes_pyjwk else imported.key
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
@@ -59,3 +62,15 @@ class PyJWTAdapter(Adapter):
             key = matches[0]
         # PyJWT has no default allow-list: its documented call always names the algorithms.
         return self._jws.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg])
+
+
+def _decode_takes_pyjwk() -> bool:
+    """Whether this PyJWT release's decode accepts a PyJWK (older ones want the key object)."""
+    key = jwt.PyJWK({"kty": "oct", "k": "cHJvYmUtcHJvYmUtcHJvYmUtcHJvYmUtcHJvYmUtcHJvYmU"},
+                    algorithm="HS256")
+    token = PyJWS().encode(b"probe", key.key, algorithm="HS256")
+    try:
+        PyJWS().decode(token, key, algorithms=["HS256"])
+    except (TypeError, PyJWTError):
+        return False
+    return True
