@@ -10,10 +10,17 @@ from typing import Any
 from harness.forge.encoding import b64url, segment
 from harness.forge.jws import raw_signature
 from harness.scenario import Context
-from scenarios.attacks.jws_common import DEFAULT_CONFIGS, Catalogue, Forged, json_text, valid
+from scenarios.attacks.jws_common import (
+    DEFAULT_CONFIGS,
+    HMAC_RSA_EC,
+    Catalogue,
+    Forged,
+    json_text,
+    valid,
+)
 from scenarios.payloads import PAYLOAD
 
-SUITES = ("JWS HS256", "JWS RS256", "JWS ES256")
+SUITES = HMAC_RSA_EC
 cases = Catalogue(globals(), requirement="RFC 7515 §4.1.11", suites=SUITES,
                   configs=DEFAULT_CONFIGS, attack_class="crit")
 

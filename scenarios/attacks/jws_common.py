@@ -25,6 +25,8 @@ from scenarios.payloads import PAYLOAD
 Forge = Callable[[Context], "Forged"]
 # One suite per key type, the usual representative choice of the attack modules.
 REPRESENTATIVE = ("JWS HS256", "JWS RS256", "JWS ES256", "JWS EdDSA (Ed25519)")
+# HMAC, RSA and ECDSA: where the key type does not change what a case checks.
+HMAC_RSA_EC = ("JWS HS256", "JWS RS256", "JWS ES256")
 ASYMMETRIC = ("JWS RS256", "JWS ES256", "JWS EdDSA (Ed25519)")
 # An allow-list an application writes to accept every algorithm its issuers use.
 BROAD = ("HS256", "RS256", "ES256", "EdDSA")
@@ -81,6 +83,15 @@ def valid(ctx: Context, header: dict[str, Any] | None = None, payload: bytes = P
     """A correct token of the case's suite by the consumer's current key."""
     jwk = ctx.keys.private(ctx.suite.key)
     return signed({"alg": ctx.suite.alg, **(header or {})}, payload, jwk, ctx.suite.alg)[1]
+
+
+def with_signature(change: Callable[[str, str], str]) -> Forge:
+    """The genuine token with its signature segment's text replaced by `change(text, alg)`."""
+    def forge(ctx: Context) -> Forged:
+        clean = valid(ctx)
+        head, body, signature = clean.split(".")
+        return Forged(compact(head, body, change(signature, ctx.suite.alg)), clean=clean)
+    return forge
 
 
 @cache

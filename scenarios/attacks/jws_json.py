@@ -12,6 +12,7 @@ from harness.forge.jws import raw_signature
 from harness.scenario import Context
 from scenarios.attacks.jws_common import (
     DEFAULT_CONFIGS,
+    HMAC_RSA_EC,
     Catalogue,
     Forged,
     attacker_key,
@@ -20,7 +21,7 @@ from scenarios.attacks.jws_common import (
 )
 from scenarios.payloads import PAYLOAD
 
-SUITES = ("JWS HS256", "JWS RS256", "JWS ES256")
+SUITES = HMAC_RSA_EC
 cases = Catalogue(globals(), requirement="RFC 7515 §7.2", suites=SUITES,
                   configs=DEFAULT_CONFIGS, attack_class="jws-json")
 

@@ -16,11 +16,11 @@ from harness.keyforms import public_form
 from harness.keys import JWK, generate_jwk, public_jwk
 from harness.scenario import ConsumerConfig, Context
 from harness.suites import KeySpec
-from scenarios.attacks.jws_common import Catalogue, Forged, signed, valid
+from scenarios.attacks.jws_common import HMAC_RSA_EC, Catalogue, Forged, signed, valid
 from scenarios.payloads import PAYLOAD
 
 cases = Catalogue(globals(), requirement="RFC 7517 §4.2-4.4", attack_class="key-use",
-                  suites=("JWS HS256", "JWS RS256", "JWS ES256"),
+                  suites=HMAC_RSA_EC,
                   configs=(ConsumerConfig("jwk"),), policy=True)
 
 

@@ -14,12 +14,12 @@ from typing import Any
 from harness.forge.encoding import b64url
 from harness.keys import public_jwk
 from harness.scenario import ConsumerConfig, Context
-from scenarios.attacks.jws_common import Catalogue, Forged, attacker_key, signed, valid
+from scenarios.attacks.jws_common import HMAC_RSA_EC, Catalogue, Forged, attacker_key, signed, valid
 from scenarios.payloads import PAYLOAD
 
 CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("jwks", key_form="jwks"))
 cases = Catalogue(globals(), requirement="RFC 8725 §3.10", attack_class="kid",
-                  suites=("JWS HS256", "JWS RS256", "JWS ES256"), configs=CONFIGS)
+                  suites=HMAC_RSA_EC, configs=CONFIGS)
 
 
 def _secret_from_kid(kid: str, secret: bytes) -> Any:

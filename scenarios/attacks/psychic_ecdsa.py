@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.forge import ecdsa
-from harness.forge.encoding import b64url, compact, unb64
-from harness.scenario import ConsumerConfig, Context
-from scenarios.attacks.jws_common import BROAD, Catalogue, Forged, valid
+from harness.forge.encoding import b64url, unb64
+from harness.scenario import ConsumerConfig
+from scenarios.attacks.jws_common import BROAD, Catalogue, with_signature
 
 SUITES = ("JWS ES256", "JWS ES384", "JWS ES512", "JWS ES256K")
 CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("pem", key_form="pem"),
@@ -20,12 +20,7 @@ cases = Catalogue(globals(), requirement="RFC 7518 §3.4", suites=SUITES, config
 
 def _resigned(change: Callable[[str, bytes], bytes]) -> Any:
     """A genuine token whose signature bytes `change(alg, signature)` replaces."""
-    def forge(ctx: Context) -> Forged:
-        clean = valid(ctx)
-        head, body, signature = clean.split(".")
-        return Forged(compact(head, body, b64url(change(ctx.suite.alg, unb64(signature)))),
-                      clean=clean)
-    return forge
+    return with_signature(lambda text, alg: b64url(change(alg, unb64(text))))
 
 
 def _order(alg: str) -> int:

@@ -14,21 +14,25 @@ from typing import Any
 
 from harness.forge.encoding import b64url, compact, segment
 from harness.scenario import Context
-from scenarios.attacks.jws_common import DEFAULT_CONFIGS, Catalogue, Forged, sign_text, valid
+from scenarios.attacks.jws_common import (
+    DEFAULT_CONFIGS,
+    HMAC_RSA_EC,
+    Catalogue,
+    Forged,
+    sign_text,
+    valid,
+    with_signature,
+)
 from scenarios.payloads import PAYLOAD
 
-SUITES = ("JWS HS256", "JWS RS256", "JWS ES256")
+SUITES = HMAC_RSA_EC
 cases = Catalogue(globals(), requirement="RFC 7515 §5.2 step 1-2; §2", suites=SUITES,
                   configs=DEFAULT_CONFIGS, attack_class="base64url")
 
 
 def _in_signature(change: Any) -> Any:
     """The genuine token with its signature segment's text changed."""
-    def forge(ctx: Context) -> Forged:
-        clean = valid(ctx)
-        head, body, signature = clean.split(".")
-        return Forged(compact(head, body, change(signature)), clean=clean)
-    return forge
+    return with_signature(lambda text, alg: change(text))
 
 
 def _in_header(change: Any) -> Any:

@@ -12,9 +12,9 @@ from typing import Any
 from harness.forge.encoding import b64url, segment
 from harness.forge.jws import raw_signature
 from harness.scenario import Context
-from scenarios.attacks.jws_common import DEFAULT_CONFIGS, Catalogue, Forged, signed
+from scenarios.attacks.jws_common import DEFAULT_CONFIGS, HMAC_RSA_EC, Catalogue, Forged, signed
 
-SUITES = ("JWS HS256", "JWS RS256", "JWS ES256")
+SUITES = HMAC_RSA_EC
 # No "." and ASCII only, so the unencoded payload fits the compact serialization (§5.2).
 PAYLOAD = b'{"sub":"alice","scope":"read write"}'
 cases = Catalogue(globals(), requirement="RFC 7797 §6", suites=SUITES,
