@@ -12,6 +12,8 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from harness.scenario import discover
+
 UNEXPECTED_ACCEPTS_CSV = "unexpected-accepts.csv"
 ATTACK_VERDICTS_PNG = "attack-verdicts.png"
 ACCEPT_COLUMNS = ["library", "case", "suite", "config", "attack_class", "requirement", "detail"]
@@ -27,6 +29,14 @@ def attack_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["attack_class"].notna()]
 
 
+def descriptions() -> dict[str, str]:
+    """Case id -> the case's description (what the forged token is), for the evidence."""
+    try:
+        return {case.id: case.description for case in discover()}
+    except Exception:  # the table is still written without descriptions
+        return {}
+
+
 def _is_policy(rows: pd.DataFrame) -> pd.Series:
     return rows["policy"].fillna(False).astype(bool)
 
@@ -36,8 +46,10 @@ def unexpected_accepts(rows: pd.DataFrame) -> pd.DataFrame:
     rows = attack_rows(rows)
     hits = rows[(rows["expected"] == "reject") & (rows["actual"] == "accepted")
                 & ~_is_policy(rows)]
+    described = descriptions()
     detail = "mode " + hits["mode"].astype(str) + ": accepted" + hits["detail"].fillna("").map(
-        lambda text: f" ({text})" if text else "")
+        lambda text: f" ({text})" if text else "") + hits["case"].map(
+        lambda case: f"; the case: {described[case]}" if case in described else "")
     table = pd.DataFrame({"library": hits["consumer"], "case": hits["case"],
                           "suite": hits["suite"], "config": hits["config"],
                           "attack_class": hits["attack_class"],
