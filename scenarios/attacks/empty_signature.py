@@ -51,3 +51,12 @@ cases.add("hmac_with_empty_key",
           _empty_key, requirement="RFC 7518 §3.2; RFC 8725 §3.5",
           suites=("JWS HS256", "JWS HS512"),
           configs=(ConsumerConfig("raw", key_form="raw"), ConsumerConfig("jwk")))
+
+
+cases.add("hmac_by_empty_key_to_real_key",
+          "An HMAC token made with an empty key, offered to a consumer holding its real "
+          "secret, is refused.",
+          lambda ctx: Forged(signed({"alg": ctx.suite.alg, "typ": "JWT"}, PAYLOAD,
+                                    {"kty": "oct", "k": ""}, ctx.suite.alg)[1],
+                             clean=valid(ctx, {"typ": "JWT"})),
+          requirement="RFC 7518 §3.2", suites=("JWS HS256", "JWS HS512"))
