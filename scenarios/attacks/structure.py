@@ -40,7 +40,7 @@ def _in_header(change: Any) -> Any:
     def forge(ctx: Context) -> Forged:
         jwk = ctx.keys.private(ctx.suite.key)
         header = {"alg": ctx.suite.alg, "typ": "JWT", "x": ""}
-        while len(segment(header)) % 4 == 0:  # leave unused bits in the last character
+        while len(segment(header)) % 4 not in (2, 3):  # unused bits in the last character
             header["x"] += "a"
         head, body = segment(header), segment(PAYLOAD)
         return Forged(sign_text(change(head), body, jwk, ctx.suite.alg),
