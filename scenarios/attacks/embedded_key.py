@@ -110,7 +110,8 @@ def _fetch_case(member: str) -> Any:
             raise Fetched(f"the library fetched the {member} URL {len(listener.hits)} time(s) "
                           f"({', '.join(listener.hits)}); the token was then {answer}")
         if outcome is None:
-            raise Rejected(answer.removeprefix("rejected: "))
+            raise Rejected(f"{answer.removeprefix('rejected: ')} [the {member} URL was not "
+                           "fetched: 0 requests]")
         return outcome
     return run
 
