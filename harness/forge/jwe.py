@@ -79,12 +79,15 @@ def cbc_padded(plaintext: bytes) -> bytes:
     return padder.update(plaintext) + padder.finalize()
 
 
-def cbc_hmac_tag(enc: str, cek: bytes, iv: bytes, ciphertext: bytes, aad: bytes) -> bytes:
-    """RFC 7518 §5.2.2.1: HMAC(MAC_KEY, A || IV || E || AL) truncated to half its length."""
-    half = len(cek) // 2
+def cbc_hmac(enc: str, cek: bytes, iv: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    """RFC 7518 §5.2.2.1: the whole HMAC(MAC_KEY, A || IV || E || AL), before truncation."""
     al = (len(aad) * 8).to_bytes(8, "big")
-    full = hmac_signature(f"HS{enc[-3:]}", cek[:half], aad + iv + ciphertext + al)
-    return full[:half]
+    return hmac_signature(f"HS{enc[-3:]}", cek[:len(cek) // 2], aad + iv + ciphertext + al)
+
+
+def cbc_hmac_tag(enc: str, cek: bytes, iv: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    """The authentication tag T: the HMAC truncated to T_LEN, half its length."""
+    return cbc_hmac(enc, cek, iv, ciphertext, aad)[:len(cek) // 2]
 
 
 def seal(enc: str, cek: bytes, iv: bytes, plaintext: bytes, aad: bytes,
@@ -106,8 +109,15 @@ def seal(enc: str, cek: bytes, iv: bytes, plaintext: bytes, aad: bytes,
 
 def deflate(data: bytes, wrapped: bool = False) -> bytes:
     """DEFLATE (RFC 1951) as `zip: DEF` requires; `wrapped` adds the zlib (RFC 1950) frame."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+    compressor = _compressor(wrapped)
     return compressor.compress(data) + compressor.flush()
+
+
+def _compressor(wrapped: bool) -> Any:
+    # The default level, so a wrapped stream starts 78 9c as `zlib.compress` makes it (the
+    # header some consumers sniff for).
+    bits = zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
+    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, bits)
 
 
 BOMB_BLOCK = 1 << 20
@@ -120,8 +130,8 @@ def deflate_bomb(size: int, wrapped: bool = False) -> bytes:
     zeros compresses to the same bytes, and the stream is that piece repeated."""
     if size % BOMB_BLOCK:
         raise ValueError("a bomb is a whole number of MiB")
-    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
     zeros = bytes(BOMB_BLOCK)
+    compressor = _compressor(wrapped)
     first = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
     piece = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
     count = size // BOMB_BLOCK
