@@ -13,7 +13,7 @@ import json
 import os
 
 from harness.forge import jwe
-from harness.scenario import Context, case, named_suites
+from harness.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
 from scenarios.payloads import PAYLOAD
 
@@ -92,7 +92,7 @@ def _two_recipients(ctx: Context, first: jwe.Recipient | None) -> jwe.JWE:
     """Our recipient second, after `first` (by default, the same CEK to the retired key)."""
     suite = ctx.suite
     cek = os.urandom(jwe.cek_bytes(suite.enc or ""))
-    ours = forge(ctx, {"kid": ctx.keys.private(suite.key)["kid"]}, cek=cek)
+    ours = forge(ctx, cek=cek, recipient_header={"kid": ctx.keys.private(suite.key)["kid"]})
     if first is None:
         retired = ctx.keys.private(suite.key, "retired")
         managed = jwe.manage_key(suite.alg, suite.enc or "", retired, cek=cek)
@@ -102,16 +102,19 @@ def _two_recipients(ctx: Context, first: jwe.Recipient | None) -> jwe.JWE:
 
 
 TWO_RECIPIENT_SUITES = named_suites("JWE A128KW + A128GCM", "JWE RSA-OAEP-256 + A256GCM")
+# The key as one JWK, and as a JWKS holding the current and retired keys (selection by `kid`).
+KEY_CONFIGS = (ConsumerConfig("default"), ConsumerConfig("jwks", key_form="jwks"))
 
 
 @case(requirement="RFC 7516 §5.2 step 17; §7.2.1", suites=TWO_RECIPIENT_SUITES,
-      producer="forge")
+      producer="forge", configs=KEY_CONFIGS)
 def second_of_two_recipients(ctx: Context) -> tuple[bytes, bytes]:
     """General JSON JWE for two recipients (another key first, the consumer's second)."""
     return decrypt(ctx, _two_recipients(ctx, None).general(), "general")
 
 
-@case(requirement="RFC 7516 §5.2 step 17", suites=TWO_RECIPIENT_SUITES, producer="forge")
+@case(requirement="RFC 7516 §5.2 step 17", suites=TWO_RECIPIENT_SUITES, producer="forge",
+      configs=KEY_CONFIGS)
 def good_after_bad_recipient(ctx: Context) -> tuple[bytes, bytes]:
     """General JSON JWE whose first recipient's encrypted key is garbage: decryption succeeds
     for the consumer's recipient, so the JWE is valid (RFC 7516 §5.2 step 17)."""
