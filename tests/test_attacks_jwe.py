@@ -207,3 +207,24 @@ def test_a_bomb_against_an_inflating_consumer_is_a_hang_not_a_dead_harness(keys)
     small = next(c for c in CASES if c.id == "attacks.zip_bomb.raw_1mib")
     row = run_cell(small, Unit(small.id, unit.suites, "enabled"), None, Inflates(), keys)
     assert row["actual"] == "accepted" and row["passed"] is None and row["policy"]
+
+
+class InflatesAndWraps(Inflates):
+    """Like jwcrypto before 1.5.4: inflates without a limit and turns every failure into its own
+    refusal, MemoryError included."""
+
+    name = "inflates-and-wraps"
+
+    def _decrypt(self, suite: Any, token: str, key: KeyData, allowed: Any,
+                 serialization: Serialization) -> bytes:
+        try:
+            return super()._decrypt(suite, token, key, allowed, serialization)
+        except Exception as error:
+            raise Rejected(f"No recipient matched the provided key [{error!r}]") from error
+
+
+def test_a_refusal_that_is_really_running_out_of_memory_is_a_hang(keys) -> None:
+    case = next(c for c in CASES if c.id == "attacks.zip_bomb.raw_1gib")
+    unit = Unit(case.id, (SUITES_BY_NAME["JWE dir + A256GCM"],), "enabled")
+    row = run_cell(case, unit, None, InflatesAndWraps(), keys)
+    assert row["actual"] == "hang" and row["passed"] is False
