@@ -23,11 +23,11 @@ SUITES = named_suites("JWE A128KW + A128GCM", "JWE RSA-OAEP-256 + A128GCM")
 OTHER_ENC = "A256GCM"
 CONFIGS = (ConsumerConfig("default"),
            ConsumerConfig("broad", algorithms=("A128KW", "RSA-OAEP-256", "A128GCM", OTHER_ENC)))
-DISJOINT = "RFC 7516 §7.2.1"
+DISJOINT_CASE = case(requirement="RFC 7516 §7.2.1", expected="reject", suites=SUITES,
+                     producer="forge", configs=CONFIGS, attack_class="jwe-json")
 
 
-@case(requirement="RFC 7516 §7.2.1", expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="jwe-json")
+@DISJOINT_CASE
 def empty_recipients(ctx: Context) -> tuple[bytes, bytes]:
     """General JSON with `recipients: []` and a genuine iv, ciphertext and tag."""
     members = forge(ctx).general_members()
@@ -45,16 +45,14 @@ def only_bad_recipients(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, token.general(), "general")
 
 
-@case(requirement=DISJOINT, expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="jwe-json")
+@DISJOINT_CASE
 def alg_in_protected_and_recipient_header(ctx: Context) -> tuple[bytes, bytes]:
     """`alg` both in the protected header and, with the same value, in the recipient's header."""
     token = forge(ctx, recipient_header={"alg": ctx.suite.alg})
     return decrypt(ctx, token.general(), "general")
 
 
-@case(requirement=DISJOINT, expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="jwe-json")
+@DISJOINT_CASE
 def enc_in_protected_and_unprotected(ctx: Context) -> tuple[bytes, bytes]:
     """`enc` both in the protected and, with the same value, in the shared unprotected header."""
     token = forge(ctx, unprotected={"enc": ctx.suite.enc})
@@ -68,15 +66,13 @@ def _conflict(ctx: Context, sealed_with: str) -> tuple[bytes, bytes]:
     return decrypt(ctx, token.flattened(), "flattened")
 
 
-@case(requirement=DISJOINT, expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="jwe-json")
+@DISJOINT_CASE
 def unprotected_enc_overrides(ctx: Context) -> tuple[bytes, bytes]:
     """Protected `enc` A128GCM, unprotected `enc` A256GCM; sealed with the unprotected one."""
     return _conflict(ctx, OTHER_ENC)
 
 
-@case(requirement=DISJOINT, expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="jwe-json")
+@DISJOINT_CASE
 def unprotected_enc_ignored(ctx: Context) -> tuple[bytes, bytes]:
     """Protected `enc` A128GCM, a conflicting unprotected `enc`; sealed with the protected one."""
     return _conflict(ctx, ctx.suite.enc or "")

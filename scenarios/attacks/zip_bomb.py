@@ -24,6 +24,10 @@ SUITES = named_suites("JWE dir + A256GCM", "JWE A256KW + A256CBC-HS512")
 REQUIREMENT = "RFC 7516 §4.1.3; RFC 8725 §3.6; CVE-2024-28102"
 MIB = 1 << 20
 LIMITS = {"isolated": True, "timeout_s": 10.0, "memory_mb": 512}
+ATTACK_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
+                   attack_class="zip-bomb", **LIMITS)
+POLICY_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
+                   attack_class="zip-bomb", policy=True, **LIMITS)
 
 
 def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]:
@@ -42,36 +46,31 @@ def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]
     return (received if exact else f"<{size} zero bytes>".encode()), received
 
 
-@case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
-      attack_class="zip-bomb", policy=True, **LIMITS)
+@POLICY_TIER
 def raw_1mib(ctx: Context) -> tuple[bytes, bytes]:
     """Raw DEFLATE, 1 KiB inflating to 1 MiB of zeros: the consumer may accept (policy)."""
     return _bomb(ctx, MIB)
 
 
-@case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
-      attack_class="zip-bomb", policy=True, **LIMITS)
+@POLICY_TIER
 def raw_100mib(ctx: Context) -> tuple[bytes, bytes]:
     """Raw DEFLATE, 100 KiB inflating to 100 MiB: policy; the memory it took is recorded."""
     return _bomb(ctx, 100 * MIB)
 
 
-@case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
-      attack_class="zip-bomb", **LIMITS)
+@ATTACK_TIER
 def raw_1gib(ctx: Context) -> tuple[bytes, bytes]:
     """Raw DEFLATE, 1 MiB inflating to 1 GiB: must be refused without inflating it."""
     return _bomb(ctx, 1024 * MIB)
 
 
-@case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
-      attack_class="zip-bomb", policy=True, **LIMITS)
+@POLICY_TIER
 def zlib_1mib(ctx: Context) -> tuple[bytes, bytes]:
     """zlib-wrapped DEFLATE (not RFC 1951), 1 KiB to 1 MiB: accepting it is leniency (policy)."""
     return _bomb(ctx, MIB, wrapped=True)
 
 
-@case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
-      attack_class="zip-bomb", **LIMITS)
+@ATTACK_TIER
 def zlib_1gib(ctx: Context) -> tuple[bytes, bytes]:
     """zlib-wrapped DEFLATE, 1 MiB to 1 GiB: must be refused."""
     return _bomb(ctx, 1024 * MIB, wrapped=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 
+from harness.adapters.base import Serialization
 from harness.forge import jwe
 from harness.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
@@ -70,22 +71,26 @@ def aad_member(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, forge(ctx, aad=b"context \x00\xff").flattened(), "flattened")
 
 
+def _moved(ctx: Context, name: str, where: str, serialization: Serialization
+           ) -> tuple[bytes, bytes]:
+    """A JSON JWE with header parameter `name` moved out of the protected header to `where`."""
+    suite = ctx.suite
+    header = {"alg": suite.alg, "enc": suite.enc}
+    token = jwe.encrypt({k: v for k, v in header.items() if k != name}, PAYLOAD,
+                        ctx.keys.private(suite.key), **{where: {name: header[name]}})
+    return decrypt(ctx, token.serialize(serialization), serialization)
+
+
 @case(requirement="RFC 7516 §7.2.1", suites=SUITES, producer="forge")
 def alg_in_recipient_header(ctx: Context) -> tuple[bytes, bytes]:
     """General JSON JWE with `enc` protected and `alg` (and `epk`) in the recipient's header."""
-    suite = ctx.suite
-    token = jwe.encrypt({"enc": suite.enc}, PAYLOAD, ctx.keys.private(suite.key),
-                        recipient_header={"alg": suite.alg})
-    return decrypt(ctx, token.general(), "general")
+    return _moved(ctx, "alg", "recipient_header", "general")
 
 
 @case(requirement="RFC 7516 §7.2.1", suites=SUITES, producer="forge")
 def enc_in_shared_unprotected(ctx: Context) -> tuple[bytes, bytes]:
     """Flattened JSON JWE with `alg` protected and `enc` in the shared unprotected header."""
-    suite = ctx.suite
-    token = jwe.encrypt({"alg": suite.alg}, PAYLOAD, ctx.keys.private(suite.key),
-                        unprotected={"enc": suite.enc})
-    return decrypt(ctx, token.flattened(), "flattened")
+    return _moved(ctx, "enc", "unprotected", "flattened")
 
 
 def _two_recipients(ctx: Context, first: jwe.Recipient | None) -> jwe.JWE:
