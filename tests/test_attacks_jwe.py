@@ -139,6 +139,10 @@ def test_jwe_json_shapes() -> None:
             members = json.loads(token)
             assert json.loads(unb64(members["protected"]))["enc"] == suite.enc
             assert members["unprotected"]["enc"] != suite.enc
+    for suite, token in _forged("attacks.jwe_json.recipient_alg_overrides"):
+        members = json.loads(token)
+        assert json.loads(unb64(members["protected"]))["alg"] == suite.alg
+        assert members["recipients"][0]["header"]["alg"] != suite.alg
     for _, token in _forged("attacks.jwe_json.duplicate_enc_first_wins"):
         assert unb64(token.split(".")[0]).count(b'"enc"') == 2
     for _, token in _forged("attacks.jwe_json.duplicate_protected_member"):

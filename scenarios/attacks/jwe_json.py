@@ -16,13 +16,17 @@ from harness.forge import jwe
 from harness.forge.encoding import encode_json, segment
 from harness.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
+from scenarios.payloads import PAYLOAD
 
 SUITES = named_suites("JWE A128KW + A128GCM", "JWE RSA-OAEP-256 + A128GCM")
 # A consumer that allows both content encryptions, so a refusal is about the header, not the
 # allow-list.
 OTHER_ENC = "A256GCM"
+# Another key management for the same key: what a conflicting recipient `alg` names.
+OTHER_ALG = {"A128KW": "A128GCMKW", "RSA-OAEP-256": "RSA-OAEP"}
 CONFIGS = (ConsumerConfig("default"),
-           ConsumerConfig("broad", algorithms=("A128KW", "RSA-OAEP-256", "A128GCM", OTHER_ENC)))
+           ConsumerConfig("broad", algorithms=("A128KW", "A128GCMKW", "RSA-OAEP-256", "RSA-OAEP",
+                                               "A128GCM", OTHER_ENC)))
 DISJOINT_CASE = case(requirement="RFC 7516 §7.2.1", expected="reject", suites=SUITES,
                      producer="forge", configs=CONFIGS, attack_class="jwe-json")
 
@@ -76,6 +80,24 @@ def unprotected_enc_overrides(ctx: Context) -> tuple[bytes, bytes]:
 def unprotected_enc_ignored(ctx: Context) -> tuple[bytes, bytes]:
     """Protected `enc` A128GCM, a conflicting unprotected `enc`; sealed with the protected one."""
     return _conflict(ctx, ctx.suite.enc or "")
+
+
+@DISJOINT_CASE
+def recipient_alg_overrides(ctx: Context) -> tuple[bytes, bytes]:
+    """Protected `alg` A128KW, the recipient's header `alg` A128GCMKW (RSA-OAEP-256 and
+    RSA-OAEP likewise); the key is managed with the recipient's, unprotected, one."""
+    suite = ctx.suite
+    token = jwe.encrypt({"enc": suite.enc}, PAYLOAD, ctx.keys.private(suite.key),
+                        protected=encode_json({"alg": suite.alg, "enc": suite.enc}),
+                        recipient_header={"alg": OTHER_ALG[suite.alg]})
+    return decrypt(ctx, token.general(), "general")
+
+
+@DISJOINT_CASE
+def recipient_alg_ignored(ctx: Context) -> tuple[bytes, bytes]:
+    """Protected `alg` and a conflicting recipient `alg`; managed with the protected one."""
+    token = forge(ctx, recipient_header={"alg": OTHER_ALG[ctx.suite.alg]})
+    return decrypt(ctx, token.general(), "general")
 
 
 @case(requirement="RFC 7516 §4; RFC 7515 §5.2 step 4", expected="reject", suites=SUITES,
