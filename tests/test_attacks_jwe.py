@@ -232,3 +232,14 @@ def test_a_refusal_that_is_really_running_out_of_memory_is_a_hang(keys) -> None:
     unit = Unit(case.id, (SUITES_BY_NAME["JWE dir + A256GCM"],), "enabled")
     row = run_cell(case, unit, None, InflatesAndWraps(), keys)
     assert row["actual"] == "hang" and row["passed"] is False
+
+
+def test_a_run_of_forged_cases_alone_writes_its_charts(tmp_path) -> None:
+    # No library produced a token, so there is no support grid to draw; the run still finishes.
+    from harness.cli import main
+
+    assert main(["interop", "--results", str(tmp_path), "--jobs", "1", "--library", "joserfc",
+                 "--scenario", "attacks.token_type"]) == 0
+    run = (tmp_path / "latest").resolve()
+    assert (run / "heatmap-attacks.token_type.png").exists()
+    assert not (run / "support-grid.png").exists()
