@@ -39,7 +39,7 @@ def empty_recipients(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, json.dumps(members), "general")
 
 
-@case(requirement="RFC 7516 §5.2 step 17", expected="reject", suites=SUITES, producer="forge",
+@case(requirement="RFC 7516 §5.2 step 18", expected="reject", suites=SUITES, producer="forge",
       configs=CONFIGS, attack_class="jwe-json")
 def only_bad_recipients(ctx: Context) -> tuple[bytes, bytes]:
     """Two recipients whose encrypted keys are random bytes: no recipient decrypts."""

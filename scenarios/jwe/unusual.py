@@ -2,8 +2,9 @@
 
 Tokens that some producer legitimately makes and a strict-but-wrong consumer refuses: a
 protected header written with spaces (the AAD is the header's base64url exactly as received,
-RFC 7516 §5.2 step 14, never a re-encoding), members in other places of the JSON serialization,
-several recipients, an empty plaintext, compression, unknown non-critical header parameters.
+RFC 7516 §5.2 steps 14-15 and §7.2.1, never a re-encoding), members in other places of the
+JSON serialization, several recipients, an empty plaintext, compression, unknown non-critical
+header parameters.
 Built by the forge, so no producing library's habits hide the consumer's.
 """
 
@@ -21,7 +22,7 @@ from scenarios.payloads import PAYLOAD
 SUITES = named_suites("JWE A128KW + A128GCM", "JWE RSA-OAEP-256 + A256GCM",
                       "JWE ECDH-ES (X25519) + A128CBC-HS256", "JWE dir + A256GCM")
 ECDH = named_suites("JWE ECDH-ES (P-256) + A256GCM", "JWE ECDH-ES+A128KW (X25519) + A128GCM")
-AAD_RULE = "RFC 7516 §5.2 step 14; §7.2.1"
+AAD_RULE = "RFC 7516 §5.2 steps 14-15; §7.2.1"
 
 
 def _spaced(header: dict) -> bytes:
@@ -65,7 +66,7 @@ def _with_params(raw: str, header: dict) -> bytes:
     return (raw[:-1] + "," + json.dumps(extra)[1:]).encode()
 
 
-@case(requirement="RFC 7516 §5.2 step 14", suites=SUITES, producer="forge")
+@case(requirement="RFC 7516 §5.2 step 15", suites=SUITES, producer="forge")
 def aad_member(ctx: Context) -> tuple[bytes, bytes]:
     """Flattened JSON JWE with an `aad` member (AAD = protected '.' BASE64URL(aad))."""
     return decrypt(ctx, forge(ctx, aad=b"context \x00\xff").flattened(), "flattened")
@@ -111,18 +112,18 @@ TWO_RECIPIENT_SUITES = named_suites("JWE A128KW + A128GCM", "JWE RSA-OAEP-256 + 
 KEY_CONFIGS = (ConsumerConfig("default"), ConsumerConfig("jwks", key_form="jwks"))
 
 
-@case(requirement="RFC 7516 §5.2 step 17; §7.2.1", suites=TWO_RECIPIENT_SUITES,
+@case(requirement="RFC 7516 §5.2 step 18; §7.2.1", suites=TWO_RECIPIENT_SUITES,
       producer="forge", configs=KEY_CONFIGS)
 def second_of_two_recipients(ctx: Context) -> tuple[bytes, bytes]:
     """General JSON JWE for two recipients (another key first, the consumer's second)."""
     return decrypt(ctx, _two_recipients(ctx, None).general(), "general")
 
 
-@case(requirement="RFC 7516 §5.2 step 17", suites=TWO_RECIPIENT_SUITES, producer="forge",
+@case(requirement="RFC 7516 §5.2 step 18", suites=TWO_RECIPIENT_SUITES, producer="forge",
       configs=KEY_CONFIGS)
 def good_after_bad_recipient(ctx: Context) -> tuple[bytes, bytes]:
     """General JSON JWE whose first recipient's encrypted key is garbage: decryption succeeds
-    for the consumer's recipient, so the JWE is valid (RFC 7516 §5.2 step 17)."""
+    for the consumer's recipient, so the JWE is valid (RFC 7516 §5.2 step 18)."""
     token = _two_recipients(ctx, jwe.Recipient(os.urandom(40), {"kid": "someone-else"}))
     return decrypt(ctx, token.general(), "general")
 
