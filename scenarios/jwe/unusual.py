@@ -134,7 +134,7 @@ def deflated(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, forge(ctx, {"zip": "DEF"}).compact())
 
 
-@case(requirement="RFC 7516 §5.1 step 15", suites=SUITES, producer="forge")
+@case(requirement="RFC 7516 §5.1; RFC 7518 §5.2.2.1, §5.3", suites=SUITES, producer="forge")
 def empty_plaintext(ctx: Context) -> tuple[bytes, bytes]:
     """Compact JWE of a zero-length plaintext (an empty ciphertext segment)."""
     return decrypt(ctx, forge(ctx, plaintext=b"").compact(), sent=b"")
