@@ -42,7 +42,10 @@ class FakeAdapter(Adapter):
 
     def _read(self, token: str) -> bytes:
         if token.startswith("{"):
-            token = json.loads(token)["token"]
+            members = json.loads(token)
+            if "token" not in members:  # a forged JSON token: accepted as it is
+                return token.encode()
+            token = members["token"]
         return _unb64(token.split(".")[1])
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],

@@ -17,9 +17,13 @@ SMALL = ["--suite", "JWS ES256,JWS EdDSA (Ed25519),JWE ECDH-ES+A256KW (X25519) +
 
 
 def test_a_small_real_matrix_passes_end_to_end(tmp_path: Path, capsys) -> None:
-    # The first three libraries, which agree on every cell of these suites.
+    # The first three libraries, which agree on every cell of these suites, on the interop
+    # scenarios and one attack every current release passes: the other forged cases find real
+    # library defects, which this test of the harness must not depend on.
+    chosen = ["--scenario", "jws,jwe.roundtrip,jwe.serialization,jwe.rotation,nested,"
+              "attacks.alg_none"]
     code = main(["interop", "--results", str(tmp_path), "--jobs", "2",
-                 "--library", "pyjwt,joserfc,jwcrypto", *SMALL])
+                 "--library", "pyjwt,joserfc,jwcrypto", *SMALL, *chosen])
     assert code == 0
     run = (tmp_path / "latest").resolve()
     rows = pd.read_json(run / "interop.jsonl", lines=True)

@@ -45,7 +45,10 @@ def run_matrix(adapters: list[Adapter], keys, jobs: int = 1,
 
 def test_accept_all_passes_every_accept_case_and_fails_every_reject_case(keys) -> None:
     rows = run_matrix([fakes.AcceptAll()], keys, extra_cases=(REJECT_CASE,))
-    accept, reject = rows[rows.expected == "accept"], rows[rows.expected == "reject"]
+    # A forged accept case holds a real JWE/JWS that a fake cannot open, so only the tokens the
+    # fakes made themselves come back with their payload.
+    accept = rows[(rows.expected == "accept") & (rows.producer != "forge")]
+    reject = rows[rows.expected == "reject"]
     assert len(accept) > 0 and len(reject) > 0
     assert (accept.actual == "accepted").all() and (accept.passed == True).all()  # noqa: E712
     assert (reject.actual == "accepted").all() and (reject.passed == False).all()  # noqa: E712

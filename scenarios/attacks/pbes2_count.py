@@ -1,0 +1,75 @@
+"""PBES2 parameters from the attacker (RFC 7518 §4.8): the iteration count `p2c` and salt `p2s`.
+
+`p2c` is read from the header before anything is authenticated, so a consumer that derives with
+whatever count it is given can be made to spend minutes per token (CVE-2023-6681 in jwcrypto,
+CVE-2022-36083 in jose for Node). A correct consumer caps the count and refuses counts that are
+not positive integers. RFC 7518 §4.8.1.1 requires a salt input of 8 octets or more; whether a
+consumer refuses a shorter one is left to it (the MUST binds the producer), so those cases are
+policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.scenario import Context, case, named_suites
+from scenarios.attacks._jwe import decrypt, forge
+
+SUITES = named_suites("JWE PBES2-HS256+A128KW + A128GCM", "JWE PBES2-HS512+A256KW + A256GCM")
+REQUIREMENT = "RFC 7518 §4.8.1.2; RFC 8725 §3.4"
+# 10^8 PBKDF2 rounds take a minute or more: a consumer that derives is killed at the timeout.
+HUGE_P2C = 100_000_000
+COUNT_CASE = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
+                  attack_class="pbes2", isolated=True, timeout_s=4.0, memory_mb=512)
+SALT_CASE = case(requirement="RFC 7518 §4.8.1.1", expected="reject", suites=SUITES,
+                 producer="forge", attack_class="pbes2", policy=True)
+
+
+def _count(ctx: Context, p2c: Any) -> tuple[bytes, bytes]:
+    return decrypt(ctx, forge(ctx, p2c=p2c).compact())
+
+
+@COUNT_CASE
+def huge_count(ctx: Context) -> tuple[bytes, bytes]:
+    """`p2c` = 10^8: a consumer must refuse it at once rather than derive for a minute."""
+    return _count(ctx, HUGE_P2C)
+
+
+@COUNT_CASE
+def zero_count(ctx: Context) -> tuple[bytes, bytes]:
+    """`p2c` = 0: PBKDF2 needs a positive iteration count."""
+    return _count(ctx, 0)
+
+
+@COUNT_CASE
+def negative_count(ctx: Context) -> tuple[bytes, bytes]:
+    """`p2c` = -1000."""
+    return _count(ctx, -1000)
+
+
+@COUNT_CASE
+def fractional_count(ctx: Context) -> tuple[bytes, bytes]:
+    """`p2c` = 1000.5, not an integer."""
+    return _count(ctx, 1000.5)
+
+
+@COUNT_CASE
+def string_count(ctx: Context) -> tuple[bytes, bytes]:
+    """`p2c` = "100000000" as a JSON string (a lenient parser would convert and derive)."""
+    return _count(ctx, str(HUGE_P2C))
+
+
+def _salt(ctx: Context, p2s: bytes) -> tuple[bytes, bytes]:
+    return decrypt(ctx, forge(ctx, p2s=p2s, p2c=1000).compact())
+
+
+@SALT_CASE
+def empty_salt(ctx: Context) -> tuple[bytes, bytes]:
+    """`p2s` is empty (RFC 7518 §4.8.1.1: the salt input MUST be 8 octets or more)."""
+    return _salt(ctx, b"")
+
+
+@SALT_CASE
+def one_byte_salt(ctx: Context) -> tuple[bytes, bytes]:
+    """`p2s` is a single octet."""
+    return _salt(ctx, b"\x01")

@@ -1,0 +1,76 @@
+"""`zip: DEF` decompression bombs (RFC 7516 §4.1.3; CVE-2024-28102 in jwcrypto, CVE-2024-33664 in
+python-jose): a token of a few hundred KiB that inflates to gigabytes.
+
+Which sizes must a consumer refuse? No RFC sets a limit (RFC 8725 §3.6 only advises against
+compressing at all), and a JWE may legitimately carry a large compressed document. The tiers:
+
+- 1 MiB from ~1 KiB, and 100 MiB from ~100 KiB: policy. A consumer may accept them (jwcrypto
+  caps the plaintext at 100 MiB by default, joserfc at 250 KiB); the rows record the memory.
+- 1 GiB from ~1 MiB: reject. No access token needs it, it is more than the cap the cases run
+  under (512 MiB), and both CVE fixes refuse it. A consumer that inflates it is a `hang`.
+
+Raw DEFLATE is what `DEF` means; the zlib-wrapped (RFC 1950) form is not RFC 1951 DEFLATE, so a
+consumer may refuse it even when small, and must refuse it when it is a bomb.
+"""
+
+from __future__ import annotations
+
+from harness.errors import Rejected
+from harness.forge import jwe
+from harness.scenario import Context, case, named_suites
+from scenarios.attacks._jwe import forge
+
+SUITES = named_suites("JWE dir + A256GCM", "JWE A256KW + A256CBC-HS512")
+REQUIREMENT = "RFC 7516 §4.1.3; RFC 8725 §3.6; CVE-2024-28102"
+MIB = 1 << 20
+LIMITS = {"isolated": True, "timeout_s": 10.0, "memory_mb": 512}
+ATTACK_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
+                   attack_class="zip-bomb", **LIMITS)
+POLICY_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
+                   attack_class="zip-bomb", policy=True, **LIMITS)
+
+
+def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]:
+    token = forge(ctx, {"zip": "DEF"}, plaintext=b"",
+                  compressed=jwe.deflate_bomb(size, wrapped)).compact()
+    try:
+        received = ctx.consumer.decrypt(ctx.suite, token, ctx.decryption_key(ctx.suite.key))
+    except Rejected as refusal:
+        # A library that wraps every exception (jwcrypto before 1.5.4) reports running out of
+        # memory as a refusal: it did inflate until the cap stopped it, which is a hang.
+        if "MemoryError" in str(refusal):
+            raise MemoryError(f"the library ran out of memory inflating: {refusal}") from refusal
+        raise
+    # What was sealed is `size` zero bytes; compare without building them (1 GiB would not fit).
+    exact = len(received) == size and not received.strip(b"\0")
+    return (received if exact else f"<{size} zero bytes>".encode()), received
+
+
+@POLICY_TIER
+def raw_1mib(ctx: Context) -> tuple[bytes, bytes]:
+    """Raw DEFLATE, 1 KiB inflating to 1 MiB of zeros: the consumer may accept (policy)."""
+    return _bomb(ctx, MIB)
+
+
+@POLICY_TIER
+def raw_100mib(ctx: Context) -> tuple[bytes, bytes]:
+    """Raw DEFLATE, 100 KiB inflating to 100 MiB: policy; the memory it took is recorded."""
+    return _bomb(ctx, 100 * MIB)
+
+
+@ATTACK_TIER
+def raw_1gib(ctx: Context) -> tuple[bytes, bytes]:
+    """Raw DEFLATE, 1 MiB inflating to 1 GiB: must be refused without inflating it."""
+    return _bomb(ctx, 1024 * MIB)
+
+
+@POLICY_TIER
+def zlib_1mib(ctx: Context) -> tuple[bytes, bytes]:
+    """zlib-wrapped DEFLATE (not RFC 1951), 1 KiB to 1 MiB: accepting it is leniency (policy)."""
+    return _bomb(ctx, MIB, wrapped=True)
+
+
+@ATTACK_TIER
+def zlib_1gib(ctx: Context) -> tuple[bytes, bytes]:
+    """zlib-wrapped DEFLATE, 1 MiB to 1 GiB: must be refused."""
+    return _bomb(ctx, 1024 * MIB, wrapped=True)
