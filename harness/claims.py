@@ -29,6 +29,10 @@ class ClaimsOptions:
     def is_default(self) -> bool:
         return self == ClaimsOptions()
 
+    def count_set(self) -> int:
+        return sum(value not in (None, ()) for value in
+                   (self.leeway_s, self.audience, self.issuer, self.required))
+
     def summary(self) -> str:
         """What a reader of the claims sheet needs to know about these options."""
         if self.is_default:

@@ -16,13 +16,13 @@ def sub_number(now: int, claims: Claims) -> Claims:
 
 @situation("RFC 7519 §4.1.2", POLICY_REJECT)
 def sub_object(now: int, claims: Claims) -> Claims:
-    """`sub` = {"id": "alice"}: an object where a StringOrURI belongs."""
+    """`sub` = `{"id": "alice"}`: an object where a StringOrURI belongs."""
     return {**claims, "sub": {"id": "alice"}}
 
 
 @situation("RFC 7519 §4.1.7", POLICY_REJECT)
 def jti_object(now: int, claims: Claims) -> Claims:
-    """`jti` = {"n": 1}: an object where a string belongs."""
+    """`jti` = `{"n": 1}`: an object where a string belongs."""
     return {**claims, "jti": {"n": 1}}
 
 
