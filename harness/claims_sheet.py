@@ -161,7 +161,8 @@ def claims_chart(table: pd.DataFrame, target: Path, libraries: Sequence[str] = (
     fig.suptitle("JWT claims validation: what each library does with a correctly signed token "
                  "(HS256)", fontsize=11)
     fig.tight_layout(rect=(0, 0.045, 1, 0.97))
-    fig.savefig(target, dpi=110)
+    # Long situation labels can outgrow the margin tight_layout leaves; keep all of them.
+    fig.savefig(target, dpi=110, bbox_inches="tight", pad_inches=0.2)
     plt.close(fig)
     return target
 
