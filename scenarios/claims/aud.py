@@ -11,11 +11,12 @@ policy under `defaults`."""
 from __future__ import annotations
 
 from scenarios.claims.common import (
+    ABSENT,
     ACCEPT,
     AUDIENCE,
     OTHER,
     POLICY_REJECT,
-    REJECT,
+    REFUSED_WHEN_CHECKED,
     Claims,
     situation,
     without,
@@ -24,7 +25,6 @@ from scenarios.claims.common import (
 AUD = "RFC 7519 §4.1.3"
 AUD_EXACT = "RFC 7519 §4.1.3, §7.3"
 MATCHES = {"defaults": POLICY_REJECT, "audience_issuer": ACCEPT, "with_options": ACCEPT}
-REFUSED = {"defaults": POLICY_REJECT, "audience_issuer": REJECT, "with_options": REJECT}
 
 
 @situation(AUD, **MATCHES)
@@ -45,57 +45,56 @@ def list_with_extra(now: int, claims: Claims) -> Claims:
     return {**claims, "aud": [OTHER, AUDIENCE]}
 
 
-@situation(AUD, **REFUSED)
+@situation(AUD, **REFUSED_WHEN_CHECKED)
 def other(now: int, claims: Claims) -> Claims:
     """`aud` = another service's audience."""
     return {**claims, "aud": OTHER}
 
 
-@situation(AUD, **REFUSED)
+@situation(AUD, **REFUSED_WHEN_CHECKED)
 def list_of_others(now: int, claims: Claims) -> Claims:
     """`aud` = [two other audiences]."""
     return {**claims, "aud": [OTHER, "https://third.example.com"]}
 
 
-@situation(AUD_EXACT, **REFUSED)
+@situation(AUD_EXACT, **REFUSED_WHEN_CHECKED)
 def prefix(now: int, claims: Claims) -> Claims:
     """`aud` = a prefix of the consumer's audience (`https://api.example`): a substring match
     would pass it."""
     return {**claims, "aud": AUDIENCE.removesuffix(".com")}
 
 
-@situation(AUD_EXACT, **REFUSED)
+@situation(AUD_EXACT, **REFUSED_WHEN_CHECKED)
 def extended(now: int, claims: Claims) -> Claims:
     """`aud` = the consumer's audience with more after it (`...example.com.evil.net`)."""
     return {**claims, "aud": AUDIENCE + ".evil.net"}
 
 
-@situation(AUD, **REFUSED)
+@situation(AUD, **REFUSED_WHEN_CHECKED)
 def empty_string(now: int, claims: Claims) -> Claims:
     """`aud` = "": present, and no principal identifies with it."""
     return {**claims, "aud": ""}
 
 
-@situation(AUD, **REFUSED)
+@situation(AUD, **REFUSED_WHEN_CHECKED)
 def empty_list(now: int, claims: Claims) -> Claims:
     """`aud` = []: present, and no principal identifies with it."""
     return {**claims, "aud": []}
 
 
-@situation(AUD + ", §2 (StringOrURI)", **REFUSED)
+@situation(AUD + ", §2 (StringOrURI)", **REFUSED_WHEN_CHECKED)
 def number(now: int, claims: Claims) -> Claims:
     """`aud` = 42: neither a StringOrURI nor an array of them."""
     return {**claims, "aud": 42}
 
 
-@situation(AUD + ", §2 (StringOrURI)", **REFUSED)
+@situation(AUD + ", §2 (StringOrURI)", **REFUSED_WHEN_CHECKED)
 def nested_list(now: int, claims: Claims) -> Claims:
     """`aud` = [[the consumer's audience]]: an array holding an array, not StringOrURIs."""
     return {**claims, "aud": [[AUDIENCE]]}
 
 
-@situation("RFC 8725 §3.9, RFC 7519 §4.1.3", defaults=ACCEPT, audience_issuer=POLICY_REJECT,
-           with_options=REJECT)
+@situation("RFC 8725 §3.9, RFC 7519 §4.1.3", **ABSENT)
 def missing(now: int, claims: Claims) -> Claims:
     """No `aud`: refused when required; a policy when only the audience is configured.
 

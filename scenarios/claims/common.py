@@ -58,6 +58,13 @@ ACCEPT, REJECT = Expect("accept"), Expect("reject")
 # The RFC leaves it to the application: reported, never judged. The outcome is the stricter
 # reading, shown on the sheet as what a cautious consumer does.
 POLICY_REJECT, POLICY_ACCEPT = Expect("reject", policy=True), Expect("accept", policy=True)
+# A value the consumer must refuse once it is configured to check that claim (`aud`, `iss`);
+# with no option set there is nothing to check it against, and refusing is the library's choice.
+REFUSED_WHEN_CHECKED = {"defaults": POLICY_REJECT, "audience_issuer": REJECT,
+                        "with_options": REJECT}
+# A claim left out: fine by default, a policy when only its value is configured, refused when
+# the application lists it as required (`with-options`).
+ABSENT = {"defaults": ACCEPT, "audience_issuer": POLICY_REJECT, "with_options": REJECT}
 
 
 @dataclass(frozen=True)

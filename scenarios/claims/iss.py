@@ -6,9 +6,10 @@ must not. With none configured there is nothing to compare, so any string passes
 from __future__ import annotations
 
 from scenarios.claims.common import (
+    ABSENT,
     ACCEPT,
     ISSUER,
-    POLICY_REJECT,
+    REFUSED_WHEN_CHECKED,
     REJECT,
     Claims,
     situation,
@@ -18,7 +19,6 @@ from scenarios.claims.common import (
 ISS = "RFC 7519 §4.1.1, §7.3"
 TYPED = "RFC 7519 §4.1.1, §2 (StringOrURI)"
 STRING_MISMATCH = {"defaults": ACCEPT, "audience_issuer": REJECT, "with_options": REJECT}
-WRONG_TYPE = {"defaults": POLICY_REJECT, "audience_issuer": REJECT, "with_options": REJECT}
 
 
 @situation(ISS, **STRING_MISMATCH)
@@ -51,26 +51,25 @@ def uppercase(now: int, claims: Claims) -> Claims:
     return {**claims, "iss": ISSUER.upper()}
 
 
-@situation(TYPED, **WRONG_TYPE)
+@situation(TYPED, **REFUSED_WHEN_CHECKED)
 def list_of_one(now: int, claims: Claims) -> Claims:
     """`iss` = [the configured issuer]: a list is not a StringOrURI."""
     return {**claims, "iss": [ISSUER]}
 
 
-@situation(TYPED, **WRONG_TYPE)
+@situation(TYPED, **REFUSED_WHEN_CHECKED)
 def list_with_extra(now: int, claims: Claims) -> Claims:
     """`iss` = [the configured issuer, another]: a list that a membership test would pass."""
     return {**claims, "iss": [ISSUER, "https://evil.example.net"]}
 
 
-@situation(TYPED, **WRONG_TYPE)
+@situation(TYPED, **REFUSED_WHEN_CHECKED)
 def number(now: int, claims: Claims) -> Claims:
     """`iss` = 42: not a StringOrURI."""
     return {**claims, "iss": 42}
 
 
-@situation("RFC 8725 §3.8, RFC 7519 §4.1.1", defaults=ACCEPT, audience_issuer=POLICY_REJECT,
-           with_options=REJECT)
+@situation("RFC 8725 §3.8, RFC 7519 §4.1.1", **ABSENT)
 def missing(now: int, claims: Claims) -> Claims:
     """No `iss`: refused when required; a policy when only the issuer is configured."""
     return without(claims, "iss")
