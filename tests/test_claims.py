@@ -14,7 +14,7 @@ from harness.adapters import installed_adapters
 from harness.adapters.base import Adapter
 from harness.claims import ClaimsOptions, case_name, situation_of
 from harness.errors import Rejected, Unsupported
-from harness.forge.encoding import unb64
+from harness.forge.encoding import b64url, unb64
 from harness.forge.jws import sign
 from harness.keys import KeySet
 from harness.scenario import discover, select_cases
@@ -22,7 +22,21 @@ from harness.suites import select_suites
 from scenarios.claims.common import CONFIGS, Raw, base_claims, payload
 
 HS256 = select_suites(["JWS HS256"])[0]
-ADAPTERS, _ = installed_adapters(None)
+INSTALLED, _ = installed_adapters(None)
+
+
+def _validates_claims(adapter: Adapter) -> bool:
+    """Whether the adapter validates claims at all: the others declare Unsupported."""
+    probe = {"kty": "oct", "k": b64url(bytes(range(32)))}
+    token = sign({"alg": "HS256"}, b'{"sub":"probe"}', probe)
+    try:
+        adapter.validate_claims(HS256, token, probe, ClaimsOptions(), mode="default")
+    except Unsupported:
+        return False
+    return True
+
+
+ADAPTERS = [adapter for adapter in INSTALLED if _validates_claims(adapter)]
 AUD, ISS = "https://api.example.com", "https://issuer.example.com"
 
 
@@ -48,7 +62,7 @@ def test_an_audience_in_a_list_with_others_is_accepted_and_the_claims_returned(
     assert _validate(adapter, keys, claims, ClaimsOptions(audience="a")) == claims
 
 
-@pytest.mark.parametrize("aud", ["c", ["b", "c"], "ab", []])
+@pytest.mark.parametrize("aud", ["c", ["b", "c"], "ab"])
 def test_an_audience_the_consumer_does_not_hold_is_refused(adapter, keys, aud) -> None:
     with pytest.raises(Rejected):
         _validate(adapter, keys, _fresh(aud=aud), ClaimsOptions(audience="a"))
@@ -93,8 +107,15 @@ def test_a_bad_signature_is_refused_before_any_claim(adapter, keys) -> None:
 
 
 def test_an_adapter_without_claims_support_declares_it(keys) -> None:
+    assert len(ADAPTERS) >= 3
     with pytest.raises(Unsupported):
         Adapter._validate_claims(ADAPTERS[0], HS256, "x.y.z", {}, ClaimsOptions(), None)
+    jwk = keys.private(HS256.key)
+    token = sign({"alg": "HS256"}, payload(_fresh()), jwk)
+    for adapter in INSTALLED:
+        if adapter not in ADAPTERS:
+            with pytest.raises(Unsupported):
+                adapter.validate_claims(HS256, token, jwk, ClaimsOptions(), mode="default")
 
 
 # -- the scenarios ------------------------------------------------------------------------------
