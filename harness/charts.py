@@ -140,8 +140,10 @@ def _key_management(name: str) -> str:
 def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    for scenario in sorted(rows["scenario"].unique()):
+    # Forged tokens have no producing library: no producer × consumer map, no own round trip.
+    produced = rows[rows["producer"] != "forge"]
+    for scenario in sorted(produced["scenario"].unique()):
         made.append(heatmap(rows, scenario, libraries, folder / f"heatmap-{scenario}.png"))
-    if not rows.empty:
+    if (produced["producer"] == produced["consumer"]).any():
         made.append(support_grid(rows, libraries, folder / "support-grid.png"))
     return made

@@ -92,8 +92,13 @@ def claims_chart(table: pd.DataFrame, target: Path, libraries: Sequence[str] = (
     library did, a red frame marks an outcome the RFC forbids, hatching marks policy."""
     situations = list(dict.fromkeys(table["situation"]))
     configs = list(dict.fromkeys(table["configuration"]))
-    libs = [lib for lib in libraries if lib in set(table["library"])] or \
-        list(dict.fromkeys(table["library"]))
+    # A library that supports none of it gets a footnote, not three columns of "n/a".
+    unsupported = table.groupby("library")["outcome"].agg(lambda o: (o == "unsupported").all())
+    omitted = {lib: str(table.loc[table["library"] == lib, "detail"].iloc[0])
+               for lib in unsupported[unsupported].index}
+    present = [lib for lib in dict.fromkeys(table["library"]) if lib not in omitted]
+    libs = [lib for lib in libraries if lib in present] + \
+        [lib for lib in present if lib not in libraries]
     cell = table.set_index(["situation", "configuration", "library"])
     first = table.drop_duplicates(["situation", "configuration"]).set_index(
         ["situation", "configuration"])
@@ -157,10 +162,14 @@ def claims_chart(table: pd.DataFrame, target: Path, libraries: Sequence[str] = (
                       label="✗ fails: departs from RFC 7519 / RFC 8725, or crashes (ERROR)"),
                 Patch(facecolor="white", edgecolor="#999999", hatch="////",
                       label="(expected) policy: the RFC leaves it to the application")]
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7.5, frameon=False)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=4,
+               fontsize=7.5, frameon=False)
+    if omitted:
+        fig.text(0.5, 0.0, "Not shown, unsupported throughout: " + "; ".join(
+            f"{lib} ({why})" for lib, why in omitted.items()), ha="center", fontsize=7.5)
     fig.suptitle("JWT claims validation: what each library does with a correctly signed token "
                  "(HS256)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.045, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     # Long situation labels can outgrow the margin tight_layout leaves; keep all of them.
     fig.savefig(target, dpi=110, bbox_inches="tight", pad_inches=0.2)
     plt.close(fig)
