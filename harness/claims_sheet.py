@@ -54,6 +54,8 @@ def claims_options(cases: Sequence[Case]) -> dict[str, ClaimsOptions]:
 def claims_table(rows: pd.DataFrame, cases: Sequence[Case] = (),
                  libraries: Sequence[str] = ()) -> pd.DataFrame:
     """One row per (library, situation, configuration), in reading order."""
+    if "scenario" not in rows:
+        return pd.DataFrame(columns=list(COLUMNS))
     claims = rows[rows["scenario"].astype(str).str.startswith("claims.")].copy()
     if claims.empty:
         return pd.DataFrame(columns=list(COLUMNS))
@@ -69,9 +71,7 @@ def claims_table(rows: pd.DataFrame, cases: Sequence[Case] = (),
         "policy": claims["policy"], "verdict": claims.apply(_verdict, axis=1),
         "requirement": claims["requirement"],
         "description": claims["case"].map(described).fillna("")})
-    topic = table["situation"].str.split(".").str[0]
-    table["_topic"] = topic.map(lambda t: TOPIC_ORDER.index(t) if t in TOPIC_ORDER
-                                else len(TOPIC_ORDER))
+    table["_topic"] = _rank(table["situation"].str.split(".").str[0], list(TOPIC_ORDER))
     # A situation sits where the first of its cases was declared.
     first_case = claims["case"].map(position).fillna(len(position))
     table["_case"] = first_case.groupby(table["situation"]).transform("min")

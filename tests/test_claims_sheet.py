@@ -88,6 +88,7 @@ def test_no_sheet_without_claims_rows(tmp_path: Path) -> None:
     rows = pd.DataFrame([{"scenario": "jws.roundtrip", "case": "jws.roundtrip.compact"}])
     assert write_claims_sheet(rows, CASES, tmp_path) == []
     assert claims_table(rows).empty and not (tmp_path / CLAIMS_CSV).exists()
+    assert write_claims_sheet(pd.DataFrame(), CASES, tmp_path) == []
 
 
 def test_real_libraries_accept_every_correct_token(keys: KeySet) -> None:
