@@ -140,10 +140,9 @@ def _key_management(name: str) -> str:
 def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    # Forged tokens have no producing library: no producer × consumer map, no own round trip.
-    produced = rows[rows["producer"] != "forge"]
-    for scenario in sorted(produced["scenario"].unique()):
+    for scenario in sorted(rows["scenario"].unique()):
         made.append(heatmap(rows, scenario, libraries, folder / f"heatmap-{scenario}.png"))
-    if (produced["producer"] == produced["consumer"]).any():
+    # Only a library's own round trip shows support; a forged-only run has none to draw.
+    if (rows["producer"] == rows["consumer"]).any():
         made.append(support_grid(rows, libraries, folder / "support-grid.png"))
     return made
