@@ -12,6 +12,7 @@ from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import MODES, Mode
 from harness.attack_report import write_attack_outputs
 from harness.charts import interop_charts, support_table
+from harness.claims_sheet import write_claims_sheet
 from harness.errors import HarnessError
 from harness.keys import load_key_set
 from harness.progress import Progress
@@ -110,10 +111,13 @@ def run_interop(options: InteropOptions) -> int:
     support_table(rows, names).to_csv(run.path / "support.csv")
     if options.charts:
         interop_charts(rows, names, run.path)
+    sheet = write_claims_sheet(rows, cases, run.path, names, options.charts)
     print(render(rows))
     for line in write_attack_outputs(rows, names, run.path, charts=options.charts):
         print(line)
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts)")
+    if sheet:
+        print(f"claims sheet: {', '.join(path.name for path in sheet)}")
     if (rows["actual"] == "error").any():
         print("error rows: harness bugs or undocumented exception types; see their detail",
               file=sys.stderr)

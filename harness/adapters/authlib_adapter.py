@@ -24,9 +24,17 @@ from cryptography.exceptions import InvalidTag
 # that silences the import-time notice must be added after it, not before.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.jose import JoseError, JsonWebEncryption, JsonWebKey, JsonWebSignature
+    from authlib.jose import (
+        JoseError,
+        JsonWebEncryption,
+        JsonWebKey,
+        JsonWebSignature,
+        JsonWebToken,
+        jwt,
+    )
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.claims import ClaimsOptions
 from harness.errors import Rejected
 from harness.suites import Suite
 
@@ -104,3 +112,16 @@ class AuthlibAdapter(Adapter):
             # RFC 7516 §7.2.1 lets be absent (`encrypted_key` with `dir`) surfaces as KeyError.
             raise Rejected(f"authlib: KeyError {error} from deserialize_json (a member it "
                            f"requires is absent)") from error
+
+    def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                         allowed: Allowed) -> dict[str, Any]:
+        # Its documented pattern: `jwt.decode` checks the signature, `claims.validate()` the
+        # claims, with `claims_options` in the OpenID Connect "individual claims" form.
+        requests: dict[str, Any] = {name: {"essential": True} for name in options.required}
+        for name, value in (("aud", options.audience), ("iss", options.issuer)):
+            if value is not None:
+                requests[name] = {**requests.get(name, {}), "value": value}
+        decoder = JsonWebToken(allowed) if allowed else jwt
+        claims = decoder.decode(token, self._key(key), claims_options=requests or None)
+        claims.validate(**({} if options.leeway_s is None else {"leeway": options.leeway_s}))
+        return dict(claims)

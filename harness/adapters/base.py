@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any, ClassVar, Literal, TypeVar
 
+from harness.claims import ClaimsOptions
 from harness.errors import Rejected, Unsupported
 from harness.keys import JWK
 from harness.suites import Suite
@@ -148,6 +149,18 @@ class Adapter(ABC):
         return self._call(self._decrypt, suite, token, key,
                           self.allow_list(suite, mode, algorithms), serialization)
 
+    def validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                        *, mode: Mode, algorithms: Sequence[str] | None = None
+                        ) -> dict[str, Any]:
+        """Verify a compact JWS JWT and validate its claims; return the claims.
+
+        The library's own JWT API does the claims validation, configured from `options` (an
+        unset field leaves the library's default). Implement `_validate_claims`.
+        """
+        self.check(suite, mode, "verify", "compact", explicit=algorithms is not None)
+        return self._call(self._validate_claims, suite, token, key, options,
+                          self.allow_list(suite, mode, algorithms))
+
     def _call(self, operation: Callable[..., T], *args: Any) -> T:
         try:
             return operation(*args)
@@ -171,6 +184,13 @@ class Adapter(ABC):
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
         raise Unsupported(f"{self.name} does not implement JWE")
+
+    def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                         allowed: Allowed) -> dict[str, Any]:
+        """Call the library's JWT decode with `options` translated to its API: leeway, expected
+        audience and issuer, required claims; raise its own error types on refusal. A library
+        with no JWT claims API keeps this default."""
+        raise Unsupported(f"{self.name}: the harness has no JWT claims validation for it")
 
     # -- keys ---------------------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from joserfc import jwe, jwk, jws
+from joserfc import jwe, jwk, jws, jwt
 from joserfc.errors import JoseError
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, error_text, is_jwks
+from harness.claims import ClaimsOptions
 from harness.errors import Rejected
 from harness.suites import Suite
 
@@ -98,6 +99,18 @@ class JoserfcAdapter(Adapter):
                                         algorithms=allowed)
         return result.plaintext or b""
 
+    def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                         allowed: Allowed) -> dict[str, Any]:
+        # joserfc's `jwt.decode` checks only the signature and that the payload is a JSON
+        # object; its documented next step validates the claims with a `JWTClaimsRegistry`.
+        claims = jwt.decode(token, self._key(key, suite), algorithms=allowed).claims
+        requests: dict[str, Any] = {name: {"essential": True} for name in options.required}
+        for name, value in (("aud", options.audience), ("iss", options.issuer)):
+            if value is not None:
+                requests[name] = {**requests.get(name, {}), "value": value}
+        leeway = {} if options.leeway_s is None else {"leeway": int(options.leeway_s)}
+        jwt.JWTClaimsRegistry(**leeway, **requests).validate(claims)
+        return claims
 
 def _import_text(data: str | bytes, kty: Any) -> Any:
     """JWK JSON text is a JWK: parsed and imported as the dict joserfc documents; PEM, DER,

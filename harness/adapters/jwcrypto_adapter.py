@@ -11,11 +11,12 @@ import inspect
 import json
 from typing import Any
 
-from jwcrypto import jwe, jwk, jws
+from jwcrypto import jwe, jwk, jws, jwt
 from jwcrypto.common import JWException, json_encode
 from jwcrypto.jwa import JWA
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.claims import ClaimsOptions
 from harness.errors import Unsupported
 from harness.keys import b64url
 from harness.suites import Suite
@@ -83,6 +84,22 @@ class JwcryptoAdapter(Adapter):
         message = jwe.JWE(algs=allowed)
         message.deserialize(token, key=self._key(key, suite))
         return message.payload
+
+    def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                         allowed: Allowed) -> dict[str, Any]:
+        # `check_claims` maps a claim to the value it must have, or None for "present". Left
+        # unset when the application sets nothing: jwcrypto then checks `exp` and `nbf` itself,
+        # which it no longer does once a `check_claims` dict is given without them.
+        checks: dict[str, Any] = dict.fromkeys(options.required)
+        if options.audience is not None:
+            checks["aud"] = options.audience
+        if options.issuer is not None:
+            checks["iss"] = options.issuer
+        token_object = jwt.JWT(algs=allowed, check_claims=checks or None, expected_type="JWS")
+        if options.leeway_s is not None:
+            token_object.leeway = options.leeway_s
+        token_object.deserialize(token, self._key(key, suite))
+        return json.loads(token_object.claims)
 
 
 def _import_text(data: str | bytes, symmetric: bool) -> jwk.JWK:

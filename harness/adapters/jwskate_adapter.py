@@ -50,6 +50,7 @@ from harness.adapters.base import (
     is_jwks,
     pick_by_kid,
 )
+from harness.claims import ClaimsOptions
 from harness.errors import Rejected, Unsupported
 from harness.suites import CONTENT_KEY_BITS, Suite
 
@@ -176,6 +177,12 @@ class JwskateAdapter(Adapter):
         algs = [name for name in allowed if name not in CONTENT_KEY_BITS and name != "DEF"]
         return bytes(message.decrypt(self._key(key), algs=algs))
 
+    def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                         allowed: Allowed) -> dict[str, Any]:
+        # Its claims API, `JwtVerifier`, refuses every key that is not public, so no HMAC JWT
+        # (the claims cases' tokens) can be checked there; checking the claims one by one with
+        # `SignedJwt` would be the harness's logic, not the library's.
+        raise Unsupported("jwskate's JwtVerifier verifies with public keys only: no HS256 JWT")
 
 
 def _import_text(data: str | bytes) -> Jwk:

@@ -13,6 +13,7 @@ from jwt.api_jws import PyJWS
 from jwt.exceptions import PyJWTError
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.claims import ClaimsOptions
 from harness.errors import Rejected
 from harness.suites import Suite
 
@@ -63,6 +64,20 @@ class PyJWTAdapter(Adapter):
         # PyJWT has no default allow-list: its documented call always names the algorithms.
         return self._jws.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg])
 
+    def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                         allowed: Allowed) -> dict[str, Any]:
+        # Only what the application set is passed, so unset fields keep PyJWT's defaults.
+        settings: dict[str, Any] = {}
+        if options.leeway_s is not None:
+            settings["leeway"] = options.leeway_s
+        if options.audience is not None:
+            settings["audience"] = options.audience
+        if options.issuer is not None:
+            settings["issuer"] = options.issuer
+        if options.required:
+            settings["options"] = {"require": list(options.required)}
+        return jwt.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg],
+                          **settings)
 
 def _decode_takes_pyjwk() -> bool:
     """Whether this PyJWT release's decode accepts a PyJWK (older ones want the key object)."""

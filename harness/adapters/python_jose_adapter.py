@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from jose import jwe, jwk, jws
+from jose import jwe, jwk, jws, jwt
 from jose.constants import ALGORITHMS
 from jose.exceptions import JOSEError
 from jose.utils import base64url_decode
@@ -25,12 +25,15 @@ from harness.adapters.base import (
     is_jwks,
     pick_by_kid,
 )
+from harness.claims import ClaimsOptions
 from harness.errors import Rejected, Unsupported
 from harness.suites import Suite
 
 COMPACT: frozenset[Serialization] = frozenset({"compact"})
 # `jwe.encrypt` builds the protected header itself from these keyword arguments only.
 JWE_HEADER_ARGUMENTS = frozenset({"zip", "cty", "kid"})
+# The claims `jwt.decode` can require, each through its own `require_<name>` option.
+REQUIRABLE = frozenset({"aud", "iat", "exp", "nbf", "iss", "sub", "jti", "at_hash"})
 # The key classes its backends offer; the backend has no class for the other curves.
 CURVES = {"EC": frozenset({"P-256", "P-384", "P-521"})}
 
@@ -103,3 +106,15 @@ class PythonJoseAdapter(Adapter):
             raise Rejected("python-jose: jwe.decrypt returned None (content key not unwrapped)")
         return plaintext
 
+    def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
+                         allowed: Allowed) -> dict[str, Any]:
+        unknown = set(options.required) - REQUIRABLE
+        if unknown:
+            raise Unsupported(f"python-jose's jwt.decode cannot require {sorted(unknown)}")
+        settings: dict[str, Any] = {f"require_{name}": True for name in options.required}
+        if options.leeway_s is not None:
+            settings["leeway"] = options.leeway_s
+        chosen = key if is_jwks(key) else self._key(key, suite)
+        return jwt.decode(token, chosen, algorithms=allowed or [suite.alg],
+                          options=settings or None, audience=options.audience,
+                          issuer=options.issuer)
