@@ -11,8 +11,8 @@ LEGEND = {
     "accepted": "the consumer returned a payload (for `accept` cases, it must be the exact one)",
     "rejected": "the consumer refused the token with one of the library's own error types",
     "unsupported": "the adapter declared the library cannot do this (in this mode); no verdict",
-    "error": "a harness bug, a producer failure, or an exception type the library does not "
-             "document; always a failure",
+    "error": "an exception type the library does not document, or a crash (error_source "
+             "library: a finding), or a harness bug (error_source harness); always a failure",
     "hang": "the case hit its time or memory limit in an isolated child process; a failure",
 }
 

@@ -17,8 +17,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import harness
+import scenarios
 from harness.adapters.base import Adapter, Mode
 from harness.errors import HarnessError, ProducerFailed, Rejected, Unsupported
 from harness.isolation import run_isolated
@@ -86,15 +89,30 @@ def check_declares_unsupported(adapter: Adapter) -> None:
         raise HarnessError(f"adapter {adapter.name!r} claimed to {operation} a made-up suite")
 
 
+HARNESS_CODE = tuple(str(Path(module.__file__).resolve().parent) + os.sep
+                     for module in (harness, scenarios) if module.__file__)
+
+
 def _describe(error: BaseException) -> str:
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     where = f" (at {os.path.basename(frame.filename)}:{frame.lineno})" if frame else ""
     return f"{type(error).__name__}: {error}{where}"
 
 
+def error_source(error: BaseException) -> str:
+    """`library` when the exception was raised inside the library (or what it calls): an
+    undocumented exception type, a finding; `harness` when the harness's own code raised it: a
+    bug to fix. Decided by where the innermost frame of the traceback lies."""
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
+    if not frames:
+        return "harness"
+    inner = str(Path(frames[-1].filename).resolve())
+    return "harness" if inner.startswith(HARNESS_CODE) else "library"
+
+
 def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any]]:
     """Run the case (in a child process when it is isolated): actual, detail, payload match,
-    and the measurements of an isolated run."""
+    and extra row fields (where an error came from, the measurements of an isolated run)."""
     if case.isolation is None:
         return _classify(lambda: case.run(ctx))
     limits = case.isolation
@@ -105,10 +123,12 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         return "hang", f"no answer within {limits.timeout_s:g} s (killed)", True, measured
     if result.out_of_memory:
         return "hang", f"hit the {limits.memory_mb} MiB memory cap", True, measured
-    if result.died or result.error is not None:
-        return "error", result.died or _describe(result.error), True, measured
-    actual, detail, matches, _ = result.value
-    return actual, detail, matches, measured
+    if result.died:
+        return "error", result.died, True, {**measured, "error_source": "library"}
+    if result.error is not None:  # _classify itself failed in the child: a harness bug
+        return "error", _describe(result.error), True, {**measured, "error_source": "harness"}
+    actual, detail, matches, extra = result.value
+    return actual, detail, matches, {**extra, **measured}
 
 
 def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, bool,
@@ -123,11 +143,11 @@ def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, 
     except Rejected as error:
         return "rejected", str(error), True, {}
     except ProducerFailed as error:
-        return "error", str(error), True, {}
+        return "error", str(error), True, {"error_source": "library"}
     except MemoryError:
         return "hang", "MemoryError: the library ran out of memory", True, {}
     except Exception as error:  # an undocumented exception type is recorded, not fatal
-        return "error", _describe(error), True, {}
+        return "error", _describe(error), True, {"error_source": error_source(error)}
     if sent == received:
         return "accepted", "", True, {}
     return "accepted", f"returned payload differs: {received[:80]!r}", False, {}
@@ -181,7 +201,7 @@ def _crash_rows(units: Sequence[Unit], world: World, why: str) -> list[Row]:
                     "expected": case.expected, "actual": "error", "passed": False,
                     "detail": why, "duration_ms": None, "requirement": case.requirement,
                     "config": unit.config.name, "attack_class": case.attack_class,
-                    "policy": case.policy})
+                    "policy": case.policy, "error_source": "library"})
     return rows
 
 

@@ -134,3 +134,24 @@ def test_forged_cases_run_once_per_consumer_and_flag_accept_all(keys) -> None:
     # Flagged on none: refused, or unsupported where a case first needs a genuine token to pass.
     assert (reject_all.passed != False).all()  # noqa: E712
     assert (reject_all.passed == True).mean() > 0.9  # noqa: E712
+
+
+def _harness_bug(ctx: Context) -> tuple[bytes, bytes]:
+    """Asks the key set for a key it never holds: the harness's own code raises."""
+    from harness.suites import KeySpec
+    ctx.keys.private(KeySpec("oct", "999"))
+    return b"", b""
+
+
+HARNESS_BUG_CASE = Case(id="tests.bug.any", scenario="tests.bug", description="bug",
+                        requirement="test", expected="accept", run=_harness_bug,
+                        suites=family_suites("JWS"))
+
+
+def test_errors_say_whether_the_library_or_the_harness_raised(keys) -> None:
+    library = run_matrix([fakes.RaisesUndocumented()], keys)
+    assert (library[library.actual == "error"].error_source == "library").all()
+    world = World({"accept-all": fakes.AcceptAll()}, keys, {HARNESS_BUG_CASE.id: HARNESS_BUG_CASE})
+    rows: list[dict] = []
+    execute(plan([HARNESS_BUG_CASE], SUITES, ["enabled"]), world, 1, rows.extend)
+    assert rows and all(r["actual"] == "error" and r["error_source"] == "harness" for r in rows)

@@ -33,7 +33,14 @@ with warnings.catch_warnings():
         jwt,
     )
 
-from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.adapters.base import (
+    Adapter,
+    Allowed,
+    KeyData,
+    Serialization,
+    is_jwks,
+    pick_by_kid,
+)
 from harness.claims import ClaimsOptions
 from harness.errors import Rejected
 from harness.suites import Suite
@@ -72,6 +79,18 @@ class AuthlibAdapter(Adapter):
         # import_key takes a JWK dict, PEM text or raw secret bytes alike.
         return self.imported(key, "key", JsonWebKey.import_key)
 
+    def _json_key(self, token: str, key: KeyData) -> Any:
+        """Authlib's JWE JSON parser takes one key, not its key callable: with a JWKS, the key
+        of the first recipient whose kid the JWKS holds (the first key when none matches)."""
+        if not is_jwks(key):
+            return self._key(key)
+        message = json.loads(token)
+        recipients = message.get("recipients") or [message]
+        kids = [r.get("header", {}).get("kid") for r in recipients if isinstance(r, dict)]
+        known = {k.get("kid") for k in key["keys"]}  # type: ignore[index]
+        kid = next((k for k in kids if k in known), key["keys"][0].get("kid"))  # type: ignore[index]
+        return self._key(pick_by_kid(key, kid))
+
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
         signer = JsonWebSignature(algorithms=allowed)
@@ -106,7 +125,7 @@ class AuthlibAdapter(Adapter):
         if serialization == "compact":
             return decrypter.deserialize_compact(token, self._key(key))["payload"]
         try:
-            return decrypter.deserialize_json(token, self._key(key))["payload"]
+            return decrypter.deserialize_json(token, self._json_key(token, key))["payload"]
         except KeyError as error:
             # Its JSON parser indexes members without checking them: a member it expects but
             # RFC 7516 §7.2.1 lets be absent (`encrypted_key` with `dir`) surfaces as KeyError.
