@@ -16,7 +16,7 @@ _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
 def cause_of(detail: str) -> str:
     """The detail with addresses and numbers masked, so one cause groups across suites."""
     first_line = (detail or "").strip().splitlines()[0] if detail else ""
-    return _VOLATILE.sub("#", first_line)[:160]
+    return _VOLATILE.sub("#", first_line)[:110]
 
 
 def verdict_counts(rows: pd.DataFrame) -> dict[str, int]:
@@ -32,6 +32,9 @@ def failing_groups(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["producer", "consumer", "actual", "cause", "cells",
                                      "example"])
     failed["cause"] = failed["detail"].map(cause_of)
+    # An unexpected accept has no error text: say what it means instead of printing nothing.
+    silent = (failed["cause"] == "") & (failed["expected"] == "reject")
+    failed.loc[silent, "cause"] = "accepted a token a correct consumer refuses"
     grouped = failed.groupby(["producer", "consumer", "actual", "cause"], sort=False)
     table = grouped.agg(cells=("case", "size"),
                         example=("suite", lambda s: f"{s.iloc[0]}"),
