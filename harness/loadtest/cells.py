@@ -7,6 +7,7 @@ checked to return the exact payload, and the first call imports the key.
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
+from harness.adapters import load_adapter
 from harness.adapters.base import Adapter, Mode, Operation
 from harness.errors import HarnessError
 from harness.keys import KeySet
@@ -118,3 +120,21 @@ def timed_loop(call: Callable[[Any], Any], arg: Any, seconds: float) -> tuple[in
         now = time.perf_counter()
         if now >= deadline:
             return ops, now - start
+
+
+def load_adapter_spec(spec: str) -> Adapter:
+    """A registry name (`joserfc`) or `module:Class` for an adapter outside the registry."""
+    if ":" not in spec:
+        return load_adapter(spec)
+    module_name, _, class_name = spec.partition(":")
+    try:
+        adapter_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise HarnessError(f"cannot load adapter {spec!r}: {error}") from None
+    adapter: Adapter = adapter_class()
+    return adapter
+
+
+def user_class_name(library: str) -> str:
+    """The Locust User class of a library: `joserfc` -> `JoserfcUser`."""
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", library)) + "User"

@@ -219,7 +219,9 @@ def _key_management(suite: Suite, key: Any, header: dict[str, Any], cek_bytes: i
         return _concat_kdf(algorithm_id, derived_bits).derive(shared)
 
     def ephemeral() -> Any:
-        return ec.generate_private_key(key.curve) if nist else OKP_PRIVATE[suite.key.param].generate()
+        if nist:
+            return ec.generate_private_key(key.curve)
+        return OKP_PRIVATE[suite.key.param].generate()
     name = f"ECDH {suite.key.param} + Concat KDF" + (" + AES-KW" if wrap_bits else "")
     if not wrap_bits:
         def make_direct() -> tuple[bytes, Any]:
