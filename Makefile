@@ -56,7 +56,8 @@ loadtest: $(STAMP)
 
 loadtest-ui: $(STAMP)
 	HARNESS_LOADTEST_OUT=.cache/loadtest-ui $(BIN)/locust -f harness/loadtest/locustfile.py \
-		--web-host 127.0.0.1 --web-port $(UI_PORT) $(if $(PROCESSES),--processes $(PROCESSES)) $(ARGS)
+		--web-host 127.0.0.1 --web-port $(UI_PORT) \
+		$(if $(PROCESSES),--processes $(PROCESSES) --master-bind-host 127.0.0.1) $(ARGS)
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .

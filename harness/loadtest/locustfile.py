@@ -224,7 +224,8 @@ def _on_quit(exit_code: int, **_kwargs: Any) -> None:
         "expected_workers": int(getattr(options, "expect_workers", 0) or 0) if master else 0,
         "workers": _collector.workers,
         "missing_workers": [str(w.id) for w in runner.clients.missing] if master else [],
-        "errors": [f"{e.error} (x{e.occurrences})" for e in runner.stats.errors.values()],
+        "errors": [f"{e.error} (x{e.occurrences})" for e in runner.stats.errors.values()]
+        + [f"user exception: {e['msg']} (x{e['count']})" for e in runner.exceptions.values()],
         "cells": {key: {**_collector.cells[key], "histogram": h.to_json()}
                   for key, h in _collector.histograms.items()},
     }

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.adapters.base import error_text
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.loops import Loops, combined_rate
@@ -50,8 +52,18 @@ def locust_command(cell: Cell, folder: Path, timing: Timing) -> list[str]:
                "--only-summary", "--logfile", str(folder / "locust.log"),
                "--exit-code-on-error", "0"]
     if timing.processes > 1:
-        command += ["--processes", str(timing.processes)]
+        # The master listens on loopback only, on a free port, so runs never collide.
+        port = str(free_port())
+        command += ["--processes", str(timing.processes), "--master-bind-host", "127.0.0.1",
+                    "--master-bind-port", port, "--master-port", port]
     return [*command, user_class_name(cell.library)]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def run_locust(cell: Cell, spec: str, folder: Path, timing: Timing) -> None:
@@ -117,10 +129,16 @@ def measure_cell(cell: Cell, spec: str, folder: Path, timing: Timing,
     started = utc_now()
     half = timing.inprocess_s / 2
     suite, operation = cell.suite.name, cell.operation
-    before = loops.run(spec, suite, operation, "inprocess", half)
-    run_locust(cell, spec, folder, timing)
-    after = loops.run(spec, suite, operation, "inprocess", half)
-    floor = loops.run(spec, suite, operation, "primitive", timing.primitive_s)
+    try:
+        before = loops.run(spec, suite, operation, "inprocess", half)
+        run_locust(cell, spec, folder, timing)
+        after = loops.run(spec, suite, operation, "inprocess", half)
+        floor = loops.run(spec, suite, operation, "primitive", timing.primitive_s)
+    except CellRejected:
+        raise
+    except Exception as error:
+        # A library error in the in-process loop or the floor: the cell has no trustworthy rate.
+        raise CellRejected(cell, [f"the in-process loop failed: {error_text(error)}"]) from None
     entry, summary = read_locust(cell, folder)
     reasons = problems(cell_counts(cell, entry, summary))
     if reasons:

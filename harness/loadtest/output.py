@@ -51,6 +51,7 @@ class LoadtestFolder:
         self.path = run.path / LOADTEST
         self.path.mkdir(parents=True, exist_ok=False)
         self.rows: list[dict[str, Any]] = []
+        self.write_table()
 
     def cell_folder(self, cell_id: str) -> Path:
         return self.path / "cells" / cell_id

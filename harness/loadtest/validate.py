@@ -26,10 +26,10 @@ class CellCounts:
 def problems(counts: CellCounts) -> list[str]:
     """Why the cell must be rejected; empty when its numbers can be trusted."""
     found = []
+    detail = f": {counts.errors[0]}" if counts.errors else ""
     if counts.requests == 0:
-        found.append("Locust recorded no requests (the run measured nothing)")
+        found.append(f"Locust recorded no requests (the run measured nothing){detail}")
     if counts.failures:
-        detail = f": {counts.errors[0]}" if counts.errors else ""
         found.append(f"{counts.failures} of {counts.requests} batches failed{detail}")
     if counts.histogram_count != counts.operations:
         found.append(f"the harness histogram holds {counts.histogram_count} operations but "
