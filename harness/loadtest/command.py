@@ -162,14 +162,15 @@ def run_loadtest(options: LoadtestOptions) -> int:
                                          "operation": cell.operation,
                                          "reasons": rejected.reasons})
                 continue
-            extra = {key[1:]: row.pop(key) for key in ("_mode", "_batch")}
+            extra = {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu")}
             meta["cells"].append({"library": cell.library, "suite": cell.suite.name,
                                   "operation": cell.operation, "tag": cell.tag,
                                   "folder": f"cells/{cell.id}", **extra})
             folder.add_row(row)
             print(f"{label}: {row['ops_per_s']:,.0f} ops/s  p50 {row['p50_us']} µs  "
-                  f"efficiency {row['efficiency']}  overhead ×{row['overhead_x']}",
-                  file=sys.stderr)
+                  f"efficiency {row['efficiency']} (per CPU s {extra['cpu']['efficiency_cpu']}, "
+                  f"core share {extra['cpu']['locust_cpu_share']})  "
+                  f"overhead ×{row['overhead_x']}", file=sys.stderr)
             folder.write_meta(meta)
         status = "complete"
     finally:
@@ -201,4 +202,13 @@ def summary_text(table: Any, meta: dict[str, Any]) -> str:
     lines = [shown.to_string(index=False), "",
              f"efficiency: median {efficiency.median():.3f}, min {efficiency.min():.3f} "
              f"({len(table)} cells; below 0.90 means a noisy window)"]
+    per_cpu = [c["cpu"]["efficiency_cpu"] for c in meta["cells"]
+               if c.get("cpu", {}).get("efficiency_cpu")]
+    shares = [c["cpu"]["locust_cpu_share"] for c in meta["cells"]
+              if c.get("cpu", {}).get("locust_cpu_share")]
+    if per_cpu and shares:
+        per_cpu.sort()
+        lines.append(f"per CPU second: median {per_cpu[len(per_cpu) // 2]:.3f}, min "
+                     f"{per_cpu[0]:.3f}; Locust had {min(shares):.2f}-{max(shares):.2f} of a "
+                     f"core per process (below ~0.95: other work shared the machine)")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ default every installed library), `HARNESS_BATCH_MS`, `HARNESS_LOADTEST_OUT`, `H
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -64,6 +65,9 @@ KEYS = load_key_set()
 _raw: dict[str, list[int]] = {}
 _unreported: dict[str, Histogram] = {}
 _cell_info: dict[str, dict[str, Any]] = {}
+# This process's wall and CPU clocks at its first batch's start and its last batch's end: how
+# much of a core the process really had, which tells a busy machine from Locust's own cost.
+_clocks: list[float] = []
 
 
 def _flush(key: str) -> None:
@@ -80,6 +84,12 @@ def _take_unreported() -> dict[str, dict[str, Any]]:
               for key, histogram in _unreported.items() if histogram.count}
     _unreported.clear()
     return report
+
+
+def _cpu_window() -> dict[str, float]:
+    if len(_clocks) < 4:
+        return {"wall_s": 0.0, "cpu_s": 0.0}
+    return {"wall_s": _clocks[2] - _clocks[0], "cpu_s": _clocks[3] - _clocks[1]}
 
 
 class JoseUser(User):
@@ -109,6 +119,8 @@ class JoseUser(User):
         clock = time.perf_counter_ns
         append = raw.append
         done = 0
+        if not _clocks:
+            _clocks[:] = [time.perf_counter(), time.process_time()]
         first = start = clock()
         try:
             for _ in repeat(None, size):
@@ -122,6 +134,7 @@ class JoseUser(User):
             fire(request_type=self.adapter.name, name=tag, response_time=(clock() - first) / 1e6,
                  response_length=done, exception=error, context={})
             return
+        _clocks[2:] = [time.perf_counter(), time.process_time()]
         fire(request_type=self.adapter.name, name=tag, response_time=(start - first) / 1e6,
              response_length=size, exception=None, context={})
         if len(raw) >= FLUSH_AT:
@@ -172,9 +185,12 @@ class Collector:
         self.cells: dict[str, dict[str, Any]] = {}
         self.histograms: dict[str, Histogram] = {}
         self.workers: dict[str, int] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
 
-    def add(self, source: str, report: dict[str, dict[str, Any]]) -> None:
-        for key, entry in report.items():
+    def add(self, source: str, report: dict[str, Any]) -> None:
+        if report.get("cpu"):
+            self.cpu[source] = report["cpu"]
+        for key, entry in report.get("cells", {}).items():
             histogram = Histogram.from_json(entry["histogram"])
             self.histograms.setdefault(key, Histogram()).merge(histogram)
             self.cells[key] = {k: v for k, v in entry.items() if k != "histogram"}
@@ -190,11 +206,16 @@ def _on_init(environment: Environment, **_kwargs: Any) -> None:
     _environment.append(environment)
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
-        environment.events.report_to_master.add_listener(
-            lambda client_id, data: data.__setitem__(REPORT_KEY, _take_unreported()))
+        def report(client_id: str, data: dict[str, Any]) -> None:
+            data[REPORT_KEY] = {"cells": _take_unreported(), "cpu": _cpu_window()}
+        environment.events.report_to_master.add_listener(report)
     elif isinstance(runner, MasterRunner):
         environment.events.worker_report.add_listener(
             lambda client_id, data: _collector.add(client_id, data.get(REPORT_KEY) or {}))
+    # Objects alive now (Locust, the libraries, the keys) are frozen out of the cyclic GC, as
+    # in the in-process loop, so neither side pays for scanning the harness's own heap.
+    gc.collect()
+    gc.freeze()
 
 
 def _final_entries(runner: Any, options: Any) -> list[dict[str, Any]]:
@@ -217,12 +238,13 @@ def _on_quit(exit_code: int, **_kwargs: Any) -> None:
     runner = environment.runner
     master = isinstance(runner, MasterRunner)
     if not master:
-        _collector.add("local", _take_unreported())
+        _collector.add("local", {"cells": _take_unreported(), "cpu": _cpu_window()})
     options = environment.parsed_options
     summary = {
         "runner": "master" if master else "local",
         "expected_workers": int(getattr(options, "expect_workers", 0) or 0) if master else 0,
         "workers": _collector.workers,
+        "cpu": _collector.cpu,
         "missing_workers": [str(w.id) for w in runner.clients.missing] if master else [],
         "errors": [f"{e.error} (x{e.occurrences})" for e in runner.stats.errors.values()]
         + [f"user exception: {e['msg']} (x{e['count']})" for e in runner.exceptions.values()],

@@ -7,6 +7,7 @@ rate is the same callable without Locust around it; the floor is timed in the sa
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +31,7 @@ _prepared: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 class LoopResult:
     ops: int
     seconds: float
+    cpu_seconds: float
     description: str = ""
 
     @property
@@ -46,6 +48,9 @@ def _prepare(spec: str, suite_name: str, operation: Operation) -> tuple[Any, Any
         cell = prepare(adapter, suite, operation, keys)
         floor = primitive(suite, operation, keys.private(suite.key), cell.token, PAYLOAD)
         _prepared[slot] = (cell, floor)
+        # As in the Locust process: what exists now is frozen out of the cyclic GC.
+        gc.collect()
+        gc.freeze()
     return _prepared[slot]
 
 
@@ -60,10 +65,9 @@ def _run(spec: str, suite_name: str, operation: Operation, what: str, seconds: f
     if delay > 0:
         time.sleep(delay)
     if what == "primitive":
-        ops, elapsed = timed_loop(lambda _arg: floor.run(), None, seconds)
-        return LoopResult(ops, elapsed, floor.description)
-    ops, elapsed = timed_loop(cell.call, cell.arg, seconds)
-    return LoopResult(ops, elapsed)
+        return LoopResult(*timed_loop(lambda _arg: floor.run(), None, seconds),
+                          floor.description)
+    return LoopResult(*timed_loop(cell.call, cell.arg, seconds))
 
 
 class Loops:
@@ -88,6 +92,14 @@ class Loops:
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+
+
+def cpu_rate(*runs: list[LoopResult]) -> tuple[float, float]:
+    """(operations per CPU second, CPU seconds per wall second) over every process and run."""
+    results = [r for run in runs for r in run]
+    cpu = sum(r.cpu_seconds for r in results)
+    wall = sum(r.seconds for r in results)
+    return (sum(r.ops for r in results) / cpu if cpu else 0.0), (cpu / wall if wall else 0.0)
 
 
 def combined_rate(*runs: list[LoopResult]) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 from harness.adapters.base import error_text
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
-from harness.loadtest.loops import Loops, combined_rate
+from harness.loadtest.loops import LoopResult, Loops, combined_rate, cpu_rate
 from harness.loadtest.validate import CellCounts, problems
 from harness.results import utc_now
 
@@ -159,4 +159,22 @@ def measure_cell(cell: Cell, spec: str, folder: Path, timing: Timing,
         "operations": entry["total_content_length"], "failures": entry["num_failures"],
         "duration_s": round(span, 3), "started": started,
         "_mode": info.get("mode"), "_batch": info.get("batch"),
+        "_cpu": cpu_check(entry["total_content_length"], summary, before, after),
+    }
+
+
+def cpu_check(operations: int, summary: dict[str, Any], *inprocess: list[LoopResult]
+              ) -> dict[str, float | None]:
+    """Efficiency per CPU second, blind to other processes taking the cores; and the share of
+    a core each side had. A wall-clock efficiency far below the CPU one means a busy machine."""
+    windows = summary.get("cpu", {}).values()
+    cpu = sum(w["cpu_s"] for w in windows)
+    wall = sum(w["wall_s"] for w in windows)
+    loop_rate, loop_share = cpu_rate(*inprocess)
+    locust_rate_cpu = operations / cpu if cpu else None
+    return {
+        "locust_cpu_share": round(cpu / wall, 3) if wall else None,
+        "inprocess_cpu_share": round(loop_share, 3),
+        "efficiency_cpu": round(locust_rate_cpu / loop_rate, 4)
+        if locust_rate_cpu and loop_rate else None,
     }
