@@ -49,8 +49,10 @@ def test_a_tiny_profile_writes_the_table_and_locust_output(tmp_path: Path, capsy
         assert histograms[f"pyjwt|{tag}"]["histogram"]["count"] == row.operations
         assert locust[tag]["total_content_length"] == row.operations
         assert locust[tag]["num_requests"] == row.requests > 0
-    assert set(pd.read_csv(folder / "locust_stats.csv")["Name"]) == {"HS256:sign",
-                                                                     "HS256:verify"}
+    stats = pd.read_csv(folder / "locust_stats.csv")
+    assert set(stats["task"]) == {"HS256:sign", "HS256:verify"}
+    assert stats["operations"].sum() == table["operations"].sum()
+    assert (folder / "cells" / "pyjwt_HS256_sign" / "locust_stats.csv").exists()
     for chart in ("throughput.png", "latency.png", "overhead.png"):
         assert (folder / chart).stat().st_size > 0
     assert json.loads((run / "run.json").read_text())["loadtest"]["status"] == "complete"

@@ -80,20 +80,26 @@ class LoadtestFolder:
         self.run.update_meta(loadtest={**meta.get("loadtest", {}), **loadtest})
 
     def gather_locust_output(self) -> None:
-        """Every cell's Locust stats and histograms side by side, one file of each kind."""
-        stats, entries, histograms = [], [], {}
+        """Every cell's Locust numbers and histograms side by side, one file of each kind.
+
+        `locust_stats.csv` is made from Locust's `--json-file` output, its final numbers: the
+        `--csv` files Locust writes once a second miss the last second and, once the JSON file
+        is written (which resets Locust's stats), can lose the row. They stay in `cells/`.
+        """
+        entries, histograms = [], {}
         for folder in sorted((self.path / "cells").glob("*")):
-            csv = folder / "locust_stats.csv"
-            if csv.exists():
-                frame = pd.read_csv(csv)
-                stats.append(frame[frame["Name"] != "Aggregated"])
             if (folder / "locust.json").exists():
                 entries += json.loads((folder / "locust.json").read_text(encoding="utf-8"))
             if (folder / "histograms.json").exists():
                 cells = json.loads((folder / "histograms.json").read_text(encoding="utf-8"))
                 histograms.update(cells.get("cells", {}))
-        if stats:
-            pd.concat(stats).to_csv(self.path / "locust_stats.csv", index=False)
+        columns = ["method", "name", "num_requests", "num_failures", "total_content_length",
+                   "total_response_time", "min_response_time", "max_response_time",
+                   "start_time", "last_request_timestamp"]
+        frame = pd.DataFrame.from_records(entries, columns=columns).rename(columns={
+            "method": "library", "name": "task", "total_content_length": "operations",
+            "total_response_time": "total_response_time_ms"})
+        frame.to_csv(self.path / "locust_stats.csv", index=False)
         (self.path / "locust.json").write_text(json.dumps(entries, indent=1) + "\n",
                                                encoding="utf-8")
         (self.path / "histograms.json").write_text(json.dumps(histograms, indent=1) + "\n",
