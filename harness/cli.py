@@ -99,15 +99,17 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
                                "default profile")
     loadtest.add_argument("--operation", "-o", action="append",
                           help="sign, verify, encrypt, decrypt (default: all four)")
-    loadtest.add_argument("--duration", "-t", type=int, default=2,
-                          help="whole seconds of Locust load per cell (default: 2)")
+    loadtest.add_argument("--duration", "-t", type=int,
+                          help="whole seconds of Locust load per cell (default: 2, or 1 when "
+                               "more than 64 cells are planned)")
     loadtest.add_argument("--processes", "-p", type=int, default=1,
                           help="Locust processes per cell, one per free core (default: 1)")
-    loadtest.add_argument("--inprocess", type=float, default=1.0,
+    loadtest.add_argument("--inprocess", type=float,
                           help="seconds of the plain in-process loop per cell, half before and "
-                               "half after the Locust run (default: 1)")
-    loadtest.add_argument("--primitive", type=float, default=0.5,
-                          help="seconds of the cryptography floor per cell (default: 0.5)")
+                               "half after the Locust run (default: half the duration)")
+    loadtest.add_argument("--primitive", type=float,
+                          help="seconds of the cryptography floor per cell (default: a quarter "
+                               "of the duration)")
     loadtest.add_argument("--batch-ms", type=float, default=5.0,
                           help="milliseconds of operations per Locust event (default: 5)")
     loadtest.add_argument("--results", type=Path, default=DEFAULT_RESULTS,

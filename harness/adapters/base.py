@@ -145,27 +145,29 @@ class Adapter(ABC):
         return self._call(self._decrypt, suite, token, key,
                           self.allow_list(suite, mode, algorithms), serialization)
 
-    def prepared(self, operation: Operation, suite: Suite, key: JWK, *, mode: Mode,
-                 serialization: Serialization = "compact") -> Callable[[Any], Any]:
-        """`operation` bound to its suite, key and mode: a callable of the data alone.
+    def prepared(self, operation: Operation, suite: Suite, key: KeyData, *, mode: Mode,
+                 serialization: Serialization = "compact",
+                 algorithms: Sequence[str] | None = None) -> Callable[[Any], Any]:
+        """`operation` bound to its suite, key and allow-list: a callable of the data alone.
 
-        For timed loops: `check()` runs once here instead of on every call, while each call
-        still goes through the adapter's own operation and error translation, exactly as
-        `sign`/`verify`/`encrypt`/`decrypt` do. The key is imported on the first call and
-        cached, so call it once before timing.
+        For timed loops: `check()` and `allow_list()` run once here instead of on every call,
+        while each call still goes through the adapter's own operation and error translation,
+        exactly as `sign`/`verify`/`encrypt`/`decrypt` do. The key is imported on the first
+        call and cached, so call it once before timing.
         """
-        self.check(suite, mode, operation, serialization)
+        self.check(suite, mode, operation, serialization, explicit=algorithms is not None)
+        allowed = self.allow_list(suite, mode, algorithms)
         call = self._call
-        if operation == "sign" or operation == "encrypt":
+        if operation in PRODUCING:
             produce = self._sign if operation == "sign" else self._encrypt
 
             def run_producing(data: Any) -> Any:
-                return call(produce, suite, data, key, {}, mode, serialization)
+                return call(produce, suite, data, key, {}, allowed, serialization)
             return run_producing
         consume = self._verify if operation == "verify" else self._decrypt
 
         def run_consuming(data: Any) -> Any:
-            return call(consume, suite, data, key, mode, serialization)
+            return call(consume, suite, data, key, allowed, serialization)
         return run_consuming
 
     def _call(self, operation: Callable[..., T], *args: Any) -> T:

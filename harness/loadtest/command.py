@@ -29,16 +29,21 @@ from harness.suites import ALL_SUITES, Suite, select_suites
 EXIT_OK, EXIT_REJECTED = 0, 3
 
 
+# The default profile should take about five minutes on 2 cores, whatever the number of
+# installed libraries: 2 s of Locust per cell, 1 s once the plan has more cells than this.
+SHORT_CELLS_ABOVE = 64
+
+
 @dataclass
 class LoadtestOptions:
     libraries: list[str]
     suites: list[str]
     operations: list[str]
-    duration_s: float
+    duration_s: float | None
     processes: int
     results: Path
-    inprocess_s: float = 1.0
-    primitive_s: float = 0.5
+    inprocess_s: float | None = None
+    primitive_s: float | None = None
     batch_ms: float = 5.0
     dry_run: bool = False
     charts: bool = True
@@ -100,7 +105,8 @@ def run_loadtest(options: LoadtestOptions) -> int:
     if unknown:
         raise HarnessError(f"unknown operation {', '.join(map(repr, unknown))}; known: "
                            f"{', '.join(OPERATIONS)}")
-    if options.duration_s < 1 or options.duration_s != int(options.duration_s) \
+    duration_given = options.duration_s is not None
+    if (duration_given and (options.duration_s < 1 or options.duration_s % 1)) \
             or options.processes < 1:
         raise HarnessError("--duration must be whole seconds (at least 1) and --processes at "
                            "least 1")
@@ -109,7 +115,11 @@ def run_loadtest(options: LoadtestOptions) -> int:
     if not adapters:
         raise HarnessError("no library is installed to measure")
     cells, skipped = plan(adapters, suites, operations)
-    per_cell = options.duration_s + options.inprocess_s + options.primitive_s + 1.0
+    duration = options.duration_s or (2 if len(cells) <= SHORT_CELLS_ABOVE else 1)
+    timing = Timing(duration, duration / 2 if options.inprocess_s is None else options.inprocess_s,
+                    duration / 4 if options.primitive_s is None else options.primitive_s,
+                    options.processes, options.batch_ms)
+    per_cell = timing.duration_s + timing.inprocess_s + timing.primitive_s + 1.0
     if options.dry_run:
         for spec, cell in cells:
             print(f"{cell.library}\t{cell.suite.name}\t{cell.operation}\t{cell.tag}\t{spec}")
@@ -127,14 +137,12 @@ def run_loadtest(options: LoadtestOptions) -> int:
                  "operations": operations}
     run, reused = choose_run(options.results, libraries, missing, selection)
     folder = LoadtestFolder(run)
-    timing = Timing(options.duration_s, options.inprocess_s, options.primitive_s,
-                    options.processes, options.batch_ms)
     meta: dict[str, Any] = {
         "command": options.command, "profile": profile,
         "profile_suites": list(DEFAULT_PROFILE) if profile == "default" else options.suites,
         "operations": operations, "processes": options.processes,
-        "duration_per_cell_s": options.duration_s, "inprocess_per_cell_s": options.inprocess_s,
-        "primitive_per_cell_s": options.primitive_s, "batch_ms": options.batch_ms,
+        "duration_per_cell_s": timing.duration_s, "inprocess_per_cell_s": timing.inprocess_s,
+        "primitive_per_cell_s": timing.primitive_s, "batch_ms": options.batch_ms,
         "libraries": libraries, "cpu_count": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)), "load_average_start": list(os.getloadavg()),
         "started": utc_now(), "finished": None, "status": "running",
@@ -143,7 +151,7 @@ def run_loadtest(options: LoadtestOptions) -> int:
     folder.write_meta(meta)
     folder.mark_run(started=meta["started"], finished=None, status="running", cells=0)
     print(f"loadtest: {len(cells)} cells ({len(skipped)} unsupported skipped), "
-          f"{options.duration_s:g} s each on {options.processes} process(es), about "
+          f"{timing.duration_s:g} s each on {options.processes} process(es), about "
           f"{len(cells) * per_cell / 60:.1f} min -> {folder.path}"
           f"{' (added to the newest run)' if reused else ''}", file=sys.stderr)
     for skip in skipped:
