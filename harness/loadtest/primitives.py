@@ -8,7 +8,6 @@ library's own PBES2 iteration count), and nothing else: no JSON, base64 or heade
 
 from __future__ import annotations
 
-import base64
 import hmac as std_hmac
 import json
 import os
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, hmac, padding
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, x448, x25519
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,12 +25,11 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 
+from harness.keyforms import private_key, secret, unb64
 from harness.keys import JWK
 from harness.suites import CONTENT_KEY_BITS, EC_CURVE_OF, Suite
 
 HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
-EC_CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1,
-             "secp256k1": ec.SECP256K1}
 OKP_PRIVATE = {"Ed25519": ed25519.Ed25519PrivateKey, "Ed448": ed448.Ed448PrivateKey,
                "X25519": x25519.X25519PrivateKey, "X448": x448.X448PrivateKey}
 
@@ -42,39 +40,14 @@ class Primitive:
     run: Callable[[], Any]
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _int(text: str) -> int:
-    return int.from_bytes(_unb64(text), "big")
-
-
-def private_key(jwk: JWK) -> Any:
-    """The `cryptography` private key (or the raw bytes of an `oct` key) for a JWK."""
-    kty = jwk["kty"]
-    if kty == "oct":
-        return _unb64(jwk["k"])
-    if kty == "RSA":
-        public = rsa.RSAPublicNumbers(_int(jwk["e"]), _int(jwk["n"]))
-        return rsa.RSAPrivateNumbers(_int(jwk["p"]), _int(jwk["q"]), _int(jwk["d"]),
-                                     _int(jwk["dp"]), _int(jwk["dq"]), _int(jwk["qi"]),
-                                     public).private_key()
-    if kty == "EC":
-        curve = EC_CURVES[jwk["crv"]]()
-        point = ec.EllipticCurvePublicNumbers(_int(jwk["x"]), _int(jwk["y"]), curve)
-        return ec.EllipticCurvePrivateNumbers(_int(jwk["d"]), point).private_key()
-    return OKP_PRIVATE[jwk["crv"]].from_private_bytes(_unb64(jwk["d"]))
-
-
 def token_header(token: str) -> dict[str, Any]:
-    header: dict[str, Any] = json.loads(_unb64(token.split(".", 1)[0]))
+    header: dict[str, Any] = json.loads(unb64(token.split(".", 1)[0]))
     return header
 
 
 def primitive(suite: Suite, operation: str, jwk: JWK, token: str, payload: bytes) -> Primitive:
     """The floor for `operation` on `suite`; `token` is the library's own compact token."""
-    key = private_key(jwk)
+    key = secret(jwk) if jwk["kty"] == "oct" else private_key(jwk)
     if suite.family == "JWS":
         return _jws(suite, operation, key, token.rsplit(".", 1)[0].encode("ascii"))
     return _jwe(suite, operation, key, token, payload)
