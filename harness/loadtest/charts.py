@@ -27,8 +27,8 @@ def _grouped_bars(table: pd.DataFrame, column: str, ylabel: str, title: str,
                   target: Path) -> Path:
     frame = table.assign(cell=_cell_label(table))
     grid = frame.pivot_table(index="cell", columns="library", values=column, sort=False)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(grid) * max(1, len(grid.columns)) / 2
-                                        + 2), 5))
+    bars = len(grid) * max(1, len(grid.columns))
+    fig, ax = plt.subplots(figsize=(min(20.0, max(6.0, 2 + 0.11 * bars)), 6))
     grid.plot.bar(ax=ax, width=0.8)
     _log_when_wide(ax, frame[column].dropna())
     ax.set_ylabel(ylabel)

@@ -118,7 +118,7 @@ class JoseUser(User):
         fire = self.environment.events.request.fire
         clock = time.perf_counter_ns
         append = raw.append
-        done = 0
+        before = len(raw)
         if not _clocks:
             _clocks[:] = [time.perf_counter(), time.process_time()]
         first = start = clock()
@@ -128,11 +128,10 @@ class JoseUser(User):
                 end = clock()
                 append(end - start)
                 start = end
-                done += 1
         except Exception as error:
             # The operations before the failure are in the histogram, so they are counted too.
             fire(request_type=self.adapter.name, name=tag, response_time=(clock() - first) / 1e6,
-                 response_length=done, exception=error, context={})
+                 response_length=len(raw) - before, exception=error, context={})
             return
         _clocks[2:] = [time.perf_counter(), time.process_time()]
         fire(request_type=self.adapter.name, name=tag, response_time=(start - first) / 1e6,
