@@ -39,3 +39,14 @@ class SlowToStart(FakeAdapter):
         if os.environ.get(UNDER_LOCUST):
             time.sleep(5)
         return super()._sign(suite, payload, key, header, mode, serialization)
+
+
+class KillsLoopProcess(FakeAdapter):
+    """Kills the process it runs in, outside Locust: the in-process loop's pool breaks."""
+
+    name = "kills-loop-process"
+
+    def _verify(self, suite: Suite, token: str, key: JWK, mode, serialization) -> bytes:
+        if not os.environ.get(UNDER_LOCUST):
+            os._exit(17)
+        return super()._verify(suite, token, key, mode, serialization)

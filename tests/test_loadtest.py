@@ -101,6 +101,16 @@ def test_a_run_that_recorded_nothing_is_rejected(tmp_path: Path, capsys) -> None
     assert "Locust recorded no requests" in capsys.readouterr().err
 
 
+def test_a_library_that_kills_the_loop_process_is_rejected_and_the_run_goes_on(
+        tmp_path: Path, capsys) -> None:
+    code = _loadtest(tmp_path, "--library", "tests.fakes_loadtest:KillsLoopProcess,pyjwt",
+                     "--suite", "JWS HS256", "--operation", "verify", "--no-charts")
+    err = capsys.readouterr().err
+    assert code == 3 and "the in-process loop failed" in err
+    table = pd.read_csv((tmp_path / "latest").resolve() / "loadtest" / "table.csv")
+    assert list(table.library) == ["pyjwt"]
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--library", "nosuchlib"], "unknown library 'nosuchlib'"),
     (["--suite", "JWS XX512"], "no suite matches JWS XX512"),

@@ -73,9 +73,10 @@ def _adapters(names: list[str]) -> tuple[list[tuple[str, Adapter]], dict[str, st
         raise HarnessError("; ".join(missing.values()))
     for name, why in missing.items():
         print(f"warning: skipping {name}: {why}", file=sys.stderr)
-    pairs = [(a.name, a) for a in loaded]
-    pairs += [(spec, load_adapter_spec(spec)) for spec in names if ":" in spec]
-    return pairs, missing
+    by_spec = {a.name: a for a in loaded}
+    by_spec.update((spec, load_adapter_spec(spec)) for spec in names if ":" in spec)
+    order = names or list(by_spec)
+    return [(spec, by_spec[spec]) for spec in order if spec in by_spec], missing
 
 
 def plan(adapters: list[tuple[str, Adapter]], suites: list[Suite], operations: list[str]

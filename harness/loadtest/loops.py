@@ -75,7 +75,15 @@ class Loops:
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
-        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"))
+
+    def restart(self) -> None:
+        """A fresh pool after a library killed one of its processes, for the next cells."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
 
     def run(self, spec: str, suite_name: str, operation: Operation, what: str,
             seconds: float) -> list[LoopResult]:

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,8 @@ def measure_cell(cell: Cell, spec: str, folder: Path, timing: Timing,
         raise
     except Exception as error:
         # A library error in the in-process loop or the floor: the cell has no trustworthy rate.
+        if isinstance(error, BrokenProcessPool):
+            loops.restart()
         raise CellRejected(cell, [f"the in-process loop failed: {error_text(error)}"]) from None
     entry, summary = read_locust(cell, folder)
     reasons = problems(cell_counts(cell, entry, summary))
