@@ -100,8 +100,7 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
     loadtest.add_argument("--operation", "-o", action="append",
                           help="sign, verify, encrypt, decrypt (default: all four)")
     loadtest.add_argument("--duration", "-t", type=int,
-                          help="whole seconds of Locust load per cell (default: 2, or 1 when "
-                               "more than 64 cells are planned)")
+                          help="whole seconds of Locust load per cell (default: 2)")
     loadtest.add_argument("--processes", "-p", type=int, default=1,
                           help="Locust processes per cell, one per free core (default: 1)")
     loadtest.add_argument("--inprocess", type=float,
