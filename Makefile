@@ -22,11 +22,22 @@ B         ?=
 # installed only when absent (as root, which CI is), so repeated runs stay fast.
 CHROMIUM  := /usr/bin/chromium
 
+# make loadtest LIBS=joserfc SUITES="HS256,RSA-OAEP-256+A256GCM" OPS="sign decrypt" DURATION=5 PROCESSES=2
+OPS       ?=
+DURATION  ?=
+PROCESSES ?=
+# make loadtest-ui: Locust's web UI on 127.0.0.1:$(UI_PORT)
+UI_PORT   ?= 8089
+
 SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
          $(if $(SCENARIOS),--scenario "$(SCENARIOS)") $(if $(MODES),--mode "$(MODES)") \
          $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: setup interop test lint clean-venv
+LOADTEST_SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
+                  $(if $(OPS),--operation "$(OPS)") $(if $(DURATION),--duration $(DURATION)) \
+                  $(if $(PROCESSES),--processes $(PROCESSES))
+
+.PHONY: setup interop test lint clean-venv loadtest loadtest-ui
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jose-harness needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -39,6 +50,14 @@ setup: $(STAMP)
 
 interop: $(STAMP)
 	$(BIN)/harness interop $(SELECT) $(ARGS)
+
+loadtest: $(STAMP)
+	$(BIN)/harness loadtest $(LOADTEST_SELECT) $(ARGS)
+
+loadtest-ui: $(STAMP)
+	HARNESS_LOADTEST_OUT=.cache/loadtest-ui $(BIN)/locust -f harness/loadtest/locustfile.py \
+		--web-host 127.0.0.1 --web-port $(UI_PORT) \
+		$(if $(PROCESSES),--processes $(PROCESSES) --master-bind-host 127.0.0.1) $(ARGS)
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .

@@ -33,6 +33,16 @@ def _interop(args: argparse.Namespace) -> int:
         charts=not args.no_charts))
 
 
+def _loadtest(args: argparse.Namespace) -> int:
+    from harness.loadtest.command import LoadtestOptions, run_loadtest
+
+    return run_loadtest(LoadtestOptions(
+        libraries=_names(args.library), suites=_suite_patterns(args.suite),
+        operations=_names(args.operation), duration_s=args.duration, processes=args.processes,
+        results=args.results, inprocess_s=args.inprocess, primitive_s=args.primitive,
+        batch_ms=args.batch_ms, dry_run=args.dry_run, charts=not args.no_charts))
+
+
 def _list_suites(args: argparse.Namespace) -> int:
     for suite in ALL_SUITES:
         print(f"{suite.name:50} {suite.tag:45} {suite.key.id:16} {suite.rfc}")
@@ -68,12 +78,44 @@ def build_parser() -> argparse.ArgumentParser:
     interop.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
     interop.set_defaults(handler=_interop)
 
+    add_loadtest_parser(commands)
+
     commands.add_parser("suites", help="list the suite registry").set_defaults(
         handler=_list_suites)
     commands.add_parser("scenarios", help="list the declared cases").set_defaults(
         handler=_list_scenarios)
     add_report_commands(commands)
     return parser
+
+
+def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
+    loadtest = commands.add_parser(
+        "loadtest", help="measure throughput and latency per library, suite and operation "
+                         "with Locust, one cell at a time")
+    loadtest.add_argument("--library", "-l", action="append",
+                          help="library names (repeat or comma-separate); default: all installed")
+    loadtest.add_argument("--suite", "-s", action="append",
+                          help="suite name or tag globs; 'all' for every suite; default: the "
+                               "default profile")
+    loadtest.add_argument("--operation", "-o", action="append",
+                          help="sign, verify, encrypt, decrypt (default: all four)")
+    loadtest.add_argument("--duration", "-t", type=int,
+                          help="whole seconds of Locust load per cell (default: 2)")
+    loadtest.add_argument("--processes", "-p", type=int, default=1,
+                          help="Locust processes per cell, one per free core (default: 1)")
+    loadtest.add_argument("--inprocess", type=float,
+                          help="seconds of the plain in-process loop per cell, half before and "
+                               "half after the Locust run (default: half the duration)")
+    loadtest.add_argument("--primitive", type=float,
+                          help="seconds of the cryptography floor per cell (default: a quarter "
+                               "of the duration)")
+    loadtest.add_argument("--batch-ms", type=float, default=5.0,
+                          help="milliseconds of operations per Locust event (default: 5)")
+    loadtest.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
+                          help="results root (default: results)")
+    loadtest.add_argument("--dry-run", action="store_true", help="list the cells, run nothing")
+    loadtest.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    loadtest.set_defaults(handler=_loadtest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

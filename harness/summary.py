@@ -16,7 +16,7 @@ _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
 def cause_of(detail: str) -> str:
     """The detail with addresses and numbers masked, so one cause groups across suites."""
     first_line = (detail or "").strip().splitlines()[0] if detail else ""
-    return _VOLATILE.sub("#", first_line)[:110]
+    return _VOLATILE.sub("#", first_line)[:160]
 
 
 def verdict_counts(rows: pd.DataFrame) -> dict[str, int]:

@@ -1,0 +1,111 @@
+"""`results/<run>/loadtest/`: the tidy table, meta.json, Locust's own files gathered, histograms.
+
+Which run folder: the newest when every measured library has the version recorded in its
+run.json and it holds no load test yet; a new run folder otherwise, so a report never mixes
+library versions and nothing already written is replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.errors import HarnessError
+from harness.results import LATEST, Run, environment, point_latest, resolve_run, utc_now
+
+LOADTEST = "loadtest"
+TABLE_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90_us", "p99_us",
+                 "p999_us", "inprocess_ops_per_s", "efficiency", "primitive",
+                 "primitive_ops_per_s", "overhead_x", "processes", "requests", "operations",
+                 "failures", "duration_s", "started")
+
+
+def choose_run(root: Path, libraries: dict[str, str], missing: dict[str, str],
+               selection: dict[str, Any]) -> tuple[Run, bool]:
+    """(run, reused): the newest run if its library versions match, else a new one."""
+    if (root / LATEST).exists():
+        try:
+            run = resolve_run(root, None)
+            recorded = run.read_meta().get("libraries", {})
+        except HarnessError:
+            recorded, run = {}, None
+        if run and recorded and all(recorded.get(name) == version
+                                    for name, version in libraries.items()) \
+                and not (run.path / LOADTEST).exists():
+            point_latest(root, run.path)
+            return run, True
+    run = Run.create(root, {**environment(libraries, missing), "kind": "loadtest",
+                            "selection": selection})
+    return run, False
+
+
+class LoadtestFolder:
+    """The `loadtest/` folder of a run; the table is rewritten after every cell."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.path = run.path / LOADTEST
+        self.path.mkdir(parents=True, exist_ok=False)
+        self.rows: list[dict[str, Any]] = []
+        self.write_table()
+
+    def cell_folder(self, cell_id: str) -> Path:
+        return self.path / "cells" / cell_id
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        self.write_table()
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame.from_records(self.rows, columns=list(TABLE_COLUMNS))
+
+    def write_table(self) -> Path:
+        target = self.path / "table.csv"
+        tmp = target.with_suffix(".csv.tmp")
+        self.table().to_csv(tmp, index=False)
+        os.replace(tmp, target)
+        return target
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        tmp = self.path / "meta.json.tmp"
+        tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path / "meta.json")
+
+    def mark_run(self, **loadtest: Any) -> None:
+        meta = self.run.read_meta()
+        self.run.update_meta(loadtest={**meta.get("loadtest", {}), **loadtest})
+
+    def gather_locust_output(self) -> None:
+        """Every cell's Locust numbers and histograms side by side, one file of each kind.
+
+        `locust_stats.csv` is made from Locust's `--json-file` output, its final numbers: the
+        `--csv` files Locust writes once a second miss the last second and, once the JSON file
+        is written (which resets Locust's stats), can lose the row. They stay in `cells/`.
+        """
+        entries, histograms = [], {}
+        for folder in sorted((self.path / "cells").glob("*")):
+            if (folder / "locust.json").exists():
+                entries += json.loads((folder / "locust.json").read_text(encoding="utf-8"))
+            if (folder / "histograms.json").exists():
+                cells = json.loads((folder / "histograms.json").read_text(encoding="utf-8"))
+                histograms.update(cells.get("cells", {}))
+        columns = ["method", "name", "num_requests", "num_failures", "total_content_length",
+                   "total_response_time", "min_response_time", "max_response_time",
+                   "start_time", "last_request_timestamp"]
+        frame = pd.DataFrame.from_records(entries, columns=columns).rename(columns={
+            "method": "library", "name": "task", "total_content_length": "operations",
+            "total_response_time": "total_response_time_ms"})
+        frame.to_csv(self.path / "locust_stats.csv", index=False)
+        (self.path / "locust.json").write_text(json.dumps(entries, indent=1) + "\n",
+                                               encoding="utf-8")
+        (self.path / "histograms.json").write_text(json.dumps(histograms, indent=1) + "\n",
+                                                   encoding="utf-8")
+
+
+def finish_meta(meta: dict[str, Any], status: str) -> dict[str, Any]:
+    return {**meta, "finished": utc_now(), "status": status,
+            "load_average_end": list(os.getloadavg())}

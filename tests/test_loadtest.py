@@ -1,0 +1,135 @@
+"""`harness loadtest` end to end on a tiny profile, and the rejections it must make loudly.
+
+No timing is asserted: only that numbers exist, agree with each other and land in the files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.cli import main
+from harness.loadtest.output import TABLE_COLUMNS
+from harness.results import Run
+
+TINY = ["--duration", "1", "--inprocess", "0.2", "--primitive", "0.1"]
+
+
+def _loadtest(tmp_path: Path, *argv: str) -> int:
+    return main(["loadtest", "--results", str(tmp_path), *TINY, *argv])
+
+
+def test_a_tiny_profile_writes_the_table_and_locust_output(tmp_path: Path, capsys) -> None:
+    code = _loadtest(tmp_path, "--library", "pyjwt", "--suite", "JWS HS256,JWE dir + A256GCM")
+    err = capsys.readouterr().err
+    assert code == 0, err
+    run = (tmp_path / "latest").resolve()
+    folder = run / "loadtest"
+    table = pd.read_csv(folder / "table.csv")
+    assert tuple(table.columns) == TABLE_COLUMNS
+    assert list(zip(table.library, table.suite, table.operation, strict=True)) == [
+        ("pyjwt", "JWS HS256", "sign"), ("pyjwt", "JWS HS256", "verify")]
+    assert (table.ops_per_s > 0).all() and (table.inprocess_ops_per_s > 0).all()
+    assert (table.p50_us <= table.p90_us).all() and (table.p99_us <= table.p999_us).all()
+    assert (table.failures == 0).all() and (table.processes == 1).all()
+    assert set(table.primitive) == {"HMAC-SHA256", "HMAC-SHA256 verify"}
+    # PyJWT has no JWE: its cells are skipped and listed, not failed.
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["status"] == "complete" and not meta["rejected"]
+    assert {s["operation"] for s in meta["skipped"]} == {"encrypt", "decrypt"}
+    assert "skip pyjwt JWE dir + A256GCM encrypt" in err
+    # Locust's own numbers and the harness histograms agree on every operation.
+    histograms = json.loads((folder / "histograms.json").read_text())
+    locust = {e["name"]: e for e in json.loads((folder / "locust.json").read_text())}
+    for row in table.itertuples():
+        tag = f"HS256:{row.operation}"
+        assert histograms[f"pyjwt|{tag}"]["histogram"]["count"] == row.operations
+        assert locust[tag]["total_content_length"] == row.operations
+        assert locust[tag]["num_requests"] == row.requests > 0
+    stats = pd.read_csv(folder / "locust_stats.csv")
+    assert set(stats["task"]) == {"HS256:sign", "HS256:verify"}
+    assert stats["operations"].sum() == table["operations"].sum()
+    assert (folder / "cells" / "pyjwt_HS256_sign" / "locust_stats.csv").exists()
+    for chart in ("throughput.png", "latency.png", "overhead.png"):
+        assert (folder / chart).stat().st_size > 0
+    assert json.loads((run / "run.json").read_text())["loadtest"]["status"] == "complete"
+    private = "".join(p.read_text(errors="replace") for p in folder.rglob("*.json"))
+    assert '"k":' not in private and '"d":' not in private
+
+
+def _run_with(tmp_path: Path, libraries: dict[str, str]) -> Run:
+    return Run.create(tmp_path, {"libraries": libraries, "kind": "interop"})
+
+
+def test_added_to_the_newest_run_only_when_versions_match(tmp_path: Path, capsys) -> None:
+    from importlib.metadata import version
+    matching = _run_with(tmp_path, {"pyjwt": version("PyJWT")})
+    assert _loadtest(tmp_path, "--library", "pyjwt", "--suite", "JWS HS256",
+                     "--operation", "sign", "--no-charts") == 0
+    assert (matching.path / "loadtest" / "table.csv").exists()
+    # The same run already holds a load test, so the next one starts a new run.
+    assert _loadtest(tmp_path, "--library", "pyjwt", "--suite", "JWS HS256",
+                     "--operation", "sign", "--no-charts") == 0
+    newest = (tmp_path / "latest").resolve()
+    assert newest != matching.path and (newest / "loadtest" / "table.csv").exists()
+    stale = _run_with(tmp_path, {"pyjwt": "0.0.1"})
+    assert _loadtest(tmp_path, "--library", "pyjwt", "--suite", "JWS HS256",
+                     "--operation", "sign", "--no-charts") == 0
+    assert not (stale.path / "loadtest").exists()
+    assert "added to the newest run" in capsys.readouterr().err
+
+
+def test_failing_operations_reject_the_cell(tmp_path: Path, capsys) -> None:
+    code = _loadtest(tmp_path, "--library", "tests.fakes_loadtest:FailsUnderLoad",
+                     "--suite", "JWS HS256", "--operation", "verify", "--no-charts")
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "REJECTED" in err and "batches failed" in err and "refused after 5000 calls" in err
+    folder = (tmp_path / "latest").resolve() / "loadtest"
+    assert pd.read_csv(folder / "table.csv").empty
+    rejected = json.loads((folder / "meta.json").read_text())["rejected"]
+    assert rejected[0]["library"] == "fails-under-load"
+
+
+def test_a_run_that_recorded_nothing_is_rejected(tmp_path: Path, capsys) -> None:
+    code = _loadtest(tmp_path, "--library", "tests.fakes_loadtest:SlowToStart",
+                     "--suite", "JWS HS256", "--operation", "verify", "--no-charts")
+    assert code == 3
+    assert "Locust recorded no requests" in capsys.readouterr().err
+
+
+def test_a_library_that_kills_the_loop_process_is_rejected_and_the_run_goes_on(
+        tmp_path: Path, capsys) -> None:
+    code = _loadtest(tmp_path, "--library", "tests.fakes_loadtest:KillsLoopProcess,pyjwt",
+                     "--suite", "JWS HS256", "--operation", "verify", "--no-charts")
+    err = capsys.readouterr().err
+    assert code == 3 and "the in-process loop failed" in err
+    table = pd.read_csv((tmp_path / "latest").resolve() / "loadtest" / "table.csv")
+    assert list(table.library) == ["pyjwt"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--library", "nosuchlib"], "unknown library 'nosuchlib'"),
+    (["--suite", "JWS XX512"], "no suite matches JWS XX512"),
+    (["--operation", "sing"], "unknown operation 'sing'"),
+    (["--library", "pyjwt", "--suite", "JWE*"], "no cell any selected library supports"),
+    (["--duration", "0"], "--duration must be whole seconds"),
+])
+def test_bad_arguments_exit_non_zero_and_write_nothing(argv: list[str], message: str,
+                                                       tmp_path: Path, capsys) -> None:
+    assert main(["loadtest", "--results", str(tmp_path), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_lists_the_default_profile(tmp_path: Path, capsys) -> None:
+    assert main(["loadtest", "--results", str(tmp_path), "--dry-run",
+                 "--library", "pyjwt,joserfc,jwcrypto"]) == 0
+    out = capsys.readouterr()
+    assert "pyjwt\tJWS EdDSA (Ed25519)\tsign\tEdDSA(Ed25519):sign" in out.out
+    assert "joserfc\tJWE PBES2-HS256+A128KW + A128GCM\tdecrypt" in out.out
+    assert "58 cells, 14 skipped" in out.err
+    assert list(tmp_path.iterdir()) == []
