@@ -16,7 +16,7 @@ from harness.claims_sheet import write_claims_sheet
 from harness.errors import HarnessError
 from harness.keys import load_key_set
 from harness.progress import Progress
-from harness.results import Run, environment, utc_now
+from harness.results import INTEROP_JSONL, Run, environment, utc_now
 from harness.runner import World, cell_count, check_declares_unsupported, execute, plan
 from harness.scenario import discover, select_cases
 from harness.suites import select_suites
@@ -104,7 +104,7 @@ def run_interop(options: InteropOptions) -> int:
         progress.close()
         run.update_meta(finished=utc_now(), status=status,
                         interop_seconds=round(time.monotonic() - started, 2))
-        if (run.path / "interop.jsonl").exists():
+        if (run.path / INTEROP_JSONL).exists():
             run.write_csv()  # an interrupted run keeps its CSV too
     rows = run.interop_rows()
     names = list(libraries)
