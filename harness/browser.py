@@ -15,8 +15,18 @@ from harness.errors import HarnessError
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags that keep a headless run quiet and self-contained on a server or in CI (root, no GPU,
 # no first-run setup, no background fetches where the browser lets them be switched off).
+# The browser still tries a few of its own requests (accounts, update and time checks) whatever
+# the switches say, so every name fails to resolve and every http(s) request goes to a closed
+# loopback port: nothing but 127.0.0.1 is ever contacted.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-default-apps", "--disable-extensions", "--disable-domain-reliability",
+         "--disable-client-side-phishing-detection", "--no-pings", "--no-default-browser-check",
+         "--metrics-recording-only",
+         "--disable-features=NetworkTimeServiceQuerying,OptimizationHintsFetching,Translate,"
+         "MediaRouter,DialMediaRouteProvider,AutofillServerCommunication",
+         "--proxy-server=127.0.0.1:9",
+         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
          "--hide-scrollbars")
 TIMEOUT_S = 90
 
