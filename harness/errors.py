@@ -15,3 +15,13 @@ class Rejected(Exception):
 
 class ProducerFailed(Exception):
     """The producing library raised while making a token it declared it could make."""
+
+
+class Finding(Exception):
+    """The library did something a correct library never does, whatever it answered (fetched
+    a URL a header named, say). `actual` is the row's outcome: `accepted` when it also took the
+    token, else `error` (a library-side fault, always a failure)."""
+
+    def __init__(self, message: str, actual: str) -> None:
+        super().__init__(message)
+        self.actual = actual

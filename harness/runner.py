@@ -23,7 +23,7 @@ from typing import Any
 import harness
 import scenarios
 from harness.adapters.base import Adapter, Mode
-from harness.errors import HarnessError, ProducerFailed, Rejected, Unsupported
+from harness.errors import Finding, HarnessError, ProducerFailed, Rejected, Unsupported
 from harness.isolation import run_isolated
 from harness.keys import KeySet
 from harness.outcomes import Actual, verdict
@@ -144,6 +144,9 @@ def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, 
         return "rejected", str(error), True, {}
     except ProducerFailed as error:
         return "error", str(error), True, {"error_source": "library"}
+    except Finding as finding:
+        extra = {"error_source": "library"} if finding.actual == "error" else {}
+        return finding.actual, str(finding), False, extra  # type: ignore[return-value]
     except MemoryError:
         return "hang", "MemoryError: the library ran out of memory", True, {}
     except Exception as error:  # an undocumented exception type is recorded, not fatal

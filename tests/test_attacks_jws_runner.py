@@ -89,6 +89,8 @@ def test_a_library_that_fetches_jku_is_flagged_although_it_refuses(keys) -> None
     x5u = rows[rows.case.str.endswith("x5u_header_to_listener")]
     assert len(jku) > 0 and (jku.passed == False).all()  # noqa: E712
     assert jku.detail.str.contains("fetched the jku URL 1 time").all()
+    # A finding about the library, not a harness bug: the run does not exit 3 for it.
+    assert (jku.actual == "error").all() and (jku.error_source == "library").all()
     assert (x5u.actual == "rejected").all()
 
 
@@ -130,3 +132,25 @@ def test_attack_outputs_are_written(tmp_path) -> None:
     assert any("lib1: 1 rows" in line for line in lines)
     assert any("lib2: none" in line for line in lines)
     assert write_attack_outputs(_rows()[_rows().attack_class.isna()], ["lib2"], tmp_path) == []
+
+
+class FetchesJkuAndAccepts(fakes.AcceptAll):
+    """Fetches the `jku` it names and then takes the token: an unexpected accept."""
+
+    name = "fetches-and-accepts"
+
+    def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
+                serialization: Serialization) -> bytes:
+        header = json.loads(fakes._unb64(token.split(".")[0]))
+        if "jku" in header:
+            urllib.request.urlopen(header["jku"], timeout=5).read()
+        return super()._verify(suite, token, key, mode, serialization)
+
+
+def test_a_library_that_fetches_and_accepts_is_an_unexpected_accept(keys) -> None:
+    cases = [c for c in attack_cases({"attacks.embedded_key"})
+             if c.id.endswith("jku_header_to_listener")]
+    rows = run_attacks([FetchesJkuAndAccepts()], keys, cases)
+    assert len(rows) > 0 and (rows.actual == "accepted").all()
+    assert (rows.passed == False).all()  # noqa: E712
+    assert rows.detail.str.contains("fetched the jku URL 1 time").all()

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from harness.errors import Rejected
+from harness.errors import Finding, Rejected
 from harness.keyforms import private_key
 from harness.keys import JWK
 from harness.listener import HitCounter
@@ -42,10 +42,6 @@ CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("jwks", key_form="jwks"),
            ConsumerConfig("broad-jwk", algorithms=BROAD))
 cases = Catalogue(globals(), requirement="RFC 8725 §3.10", suites=ASYMMETRIC, configs=CONFIGS,
                   attack_class="embedded-key")
-
-
-class Fetched(Exception):
-    """The library requested the URL a header named (a finding whatever it then answered)."""
 
 
 @cache
@@ -107,8 +103,9 @@ def _fetch_case(member: str) -> Any:
             else:
                 answer = "accepted"
         if listener.hits:
-            raise Fetched(f"the library fetched the {member} URL {len(listener.hits)} time(s) "
-                          f"({', '.join(listener.hits)}); the token was then {answer}")
+            raise Finding(f"the library fetched the {member} URL {len(listener.hits)} time(s) "
+                          f"({', '.join(listener.hits)}); the token was then {answer}",
+                          actual="accepted" if outcome is not None else "error")
         if outcome is None:
             raise Rejected(f"{answer.removeprefix('rejected: ')} [the {member} URL was not "
                            "fetched: 0 requests]")
