@@ -8,6 +8,8 @@ child's peak resident memory (`wait4` rusage).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import faulthandler
 import os
 import pickle
@@ -21,6 +23,7 @@ from typing import Any
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 1024
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -40,7 +43,15 @@ class ChildError(Exception):
     """An exception from the child that could not be sent back as itself."""
 
 
+def _die_with_parent() -> None:
+    """Linux's PR_SET_PDEATHSIG: the child is killed if the process that forked it dies before
+    reaping it (a pool worker terminated mid-case), so no hostile case runs on, orphaned."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _child(write_fd: int, function: Any, memory_mb: int) -> None:
+    _die_with_parent()
     # A crash is reported as a row; a C-level traceback dump would only clutter the output.
     faulthandler.disable()
     limit = memory_mb * 1024 * 1024
@@ -78,20 +89,30 @@ def run_isolated(function: Any, timeout_s: float = DEFAULT_TIMEOUT_S,
     chunks: list[bytes] = []
     deadline = started + timeout_s
     timed_out = False
-    with os.fdopen(read_fd, "rb") as pipe:
-        while True:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                timed_out = True
-                os.kill(pid, signal.SIGKILL)
-                break
-            ready, _, _ = select.select([pipe], [], [], remaining)
-            if ready:
-                chunk = os.read(pipe.fileno(), 1 << 16)
-                if not chunk:
+    reaped = False
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            while True:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    timed_out = True
+                    os.kill(pid, signal.SIGKILL)
                     break
-                chunks.append(chunk)
-    _, status, usage = os.wait4(pid, 0)
+                ready, _, _ = select.select([pipe], [], [], remaining)
+                if ready:
+                    chunk = os.read(pipe.fileno(), 1 << 16)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+        _, status, usage = os.wait4(pid, 0)
+        reaped = True
+    finally:
+        if not reaped:
+            # Interrupted (Ctrl-C, a dying pool worker): the child must not outlive us.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
     result = Isolated(wall_ms=(time.perf_counter() - started) * 1000,
                       peak_rss_kb=int(usage.ru_maxrss), timed_out=timed_out)
     if timed_out:
