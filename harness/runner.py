@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ UNITS_PER_CHUNK = 6
 
 
 FORGE = "forge"
+DIED = "the library's process died in this cell"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Unit:
     suites: tuple[Suite, ...]
     mode: Mode
     config: ConsumerConfig = DEFAULT_CONFIG
+    # (producer, consumer) when only that one pair is to run: a unit whose process died is
+    # retried pair by pair, so only the pair that kills it is blamed.
+    only: tuple[str, str] | None = None
 
     @property
     def suite_label(self) -> str:
@@ -176,14 +180,21 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
     }
 
 
+def pairs_of(unit: Unit, world: World) -> list[tuple[str, str]]:
+    """(producer, consumer) names the unit runs; `forge` produces a forged case's token."""
+    if unit.only:
+        return [unit.only]
+    producers = [FORGE] if world.cases[unit.case_id].forged else list(world.adapters)
+    return [(producer, consumer) for producer in producers for consumer in world.adapters]
+
+
 def run_units(units: Sequence[Unit], world: World) -> list[Row]:
     rows = []
     for unit in units:
         case = world.cases[unit.case_id]
-        producers: list[Adapter | None] = [None] if case.forged else list(world.adapters.values())
-        for producer in producers:
-            for consumer in world.adapters.values():
-                rows.append(run_cell(case, unit, producer, consumer, world.keys))
+        for producer, consumer in pairs_of(unit, world):
+            rows.append(run_cell(case, unit, world.adapters.get(producer),
+                                 world.adapters[consumer], world.keys))
     return rows
 
 
@@ -192,20 +203,15 @@ def _run_inherited(units: Sequence[Unit]) -> list[Row]:
     return run_units(units, _WORLD)
 
 
-def _crash_rows(units: Sequence[Unit], world: World, why: str) -> list[Row]:
-    rows = []
-    for unit in units:
-        case = world.cases[unit.case_id]
-        for producer in [FORGE] if case.forged else list(world.adapters):
-            for consumer in world.adapters:
-                rows.append({
-                    "scenario": case.scenario, "case": case.id, "producer": producer,
-                    "consumer": consumer, "suite": unit.suite_label, "mode": unit.mode,
-                    "expected": case.expected, "actual": "error", "passed": False,
-                    "detail": why, "duration_ms": None, "requirement": case.requirement,
-                    "config": unit.config.name, "attack_class": case.attack_class,
-                    "policy": case.policy, "error_source": "library"})
-    return rows
+def _crash_row(unit: Unit, world: World, why: str) -> Row:
+    case = world.cases[unit.case_id]
+    producer, consumer = pairs_of(unit, world)[0]
+    return {
+        "scenario": case.scenario, "case": case.id, "producer": producer, "consumer": consumer,
+        "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
+        "actual": "error", "passed": None if case.policy else False, "detail": why,
+        "duration_ms": None, "requirement": case.requirement, "config": unit.config.name,
+        "attack_class": case.attack_class, "policy": case.policy, "error_source": "library"}
 
 
 def _chunks(units: Sequence[Unit], size: int) -> list[list[Unit]]:
@@ -218,8 +224,8 @@ def execute(units: Sequence[Unit], world: World, jobs: int,
 
     With more than one job the work is spread over forked processes. A worker that dies (a
     library crashing the interpreter) breaks the pool and loses every chunk still pending: those
-    are retried unit by unit in a fresh pool, and what is lost again runs alone, one pool per
-    unit, so only the unit that kills its process becomes `error` rows.
+    are retried unit by unit in a fresh pool, and a unit lost again runs pair by pair, one pool
+    per pair, so only the producer × consumer pair that kills its process becomes an `error`.
     """
     if jobs <= 1:
         for chunk in _chunks(units, UNITS_PER_CHUNK):
@@ -232,8 +238,11 @@ def execute(units: Sequence[Unit], world: World, jobs: int,
         if lost:
             lost = _execute_pool(_chunks([u for chunk in lost for u in chunk], 1), jobs, on_rows)
         for chunk in lost:
-            if _execute_pool([chunk], 1, on_rows):
-                on_rows(_crash_rows(chunk, world, "worker process died running this unit"))
+            for unit in chunk:
+                for pair in pairs_of(unit, world):
+                    alone = replace(unit, only=pair)
+                    if _execute_pool([[alone]], 1, on_rows):
+                        on_rows([_crash_row(alone, world, DIED)])
     finally:
         _WORLD = None
 

@@ -105,7 +105,21 @@ def test_a_dying_worker_becomes_error_rows_and_the_run_finishes(keys) -> None:
     rows = run_matrix([fakes.KillsProcess()], keys, jobs=2)
     assert len(rows) == len(plan(runner_cases(), SUITES, ["default", "enabled"]))
     assert (rows.actual == "error").all()
-    assert rows.detail.str.contains("worker process died").all()
+    assert rows.detail.str.contains("process died").all()
+
+
+def test_only_the_pairs_whose_consumer_kills_the_process_are_blamed(keys) -> None:
+    cases = [c for c in runner_cases() if c.id == "jws.roundtrip.compact"]
+    world = World({a.name: a for a in (fakes.AcceptAll(), fakes.KillsProcess())}, keys,
+                  {c.id: c for c in cases})
+    rows: list[dict] = []
+    execute(plan(cases, SUITES, ["enabled"]), world, 2, rows.extend)
+    frame = pd.DataFrame(rows)
+    assert len(frame) == 2 * 2 * 2  # 2 JWS suites × 2 producers × 2 consumers, no duplicate
+    killed = frame[frame.consumer == "kills-process"]
+    spared = frame[frame.consumer == "accept-all"]
+    assert (killed.actual == "error").all() and (killed.error_source == "library").all()
+    assert (spared.actual == "accepted").all() and (spared.passed == True).all()  # noqa: E712
 
 
 def test_the_made_up_suite_probe(keys) -> None:
