@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,16 +72,24 @@ def run_locust(cell: Cell, spec: str, folder: Path, timing: Timing) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HARNESS_LOADTEST_ADAPTERS": spec, "HARNESS_LOADTEST_OUT": str(folder),
            "HARNESS_BATCH_MS": str(timing.batch_ms)}
+    # Its own session, so a hung run is killed with the worker processes Locust forked.
+    locust = subprocess.Popen(locust_command(cell, folder, timing), env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              start_new_session=True)
     try:
-        done = subprocess.run(locust_command(cell, folder, timing), env=env,
-                              capture_output=True, text=True,
-                              timeout=timing.duration_s + LOCUST_GRACE_S)
+        stdout, stderr = locust.communicate(timeout=timing.duration_s + LOCUST_GRACE_S)
     except subprocess.TimeoutExpired:
+        os.killpg(locust.pid, signal.SIGKILL)
+        locust.communicate()
         raise CellRejected(cell, ["Locust did not finish in time"]) from None
-    (folder / "locust.out").write_text(done.stdout + done.stderr, encoding="utf-8")
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise CellRejected(cell, [f"Locust exited {done.returncode}: {tail}"])
+    except BaseException:
+        os.killpg(locust.pid, signal.SIGKILL)
+        locust.communicate()
+        raise
+    (folder / "locust.out").write_text(stdout + stderr, encoding="utf-8")
+    if locust.returncode != 0:
+        tail = (stderr.strip().splitlines() or ["no output"])[-1]
+        raise CellRejected(cell, [f"Locust exited {locust.returncode}: {tail}"])
 
 
 def read_locust(cell: Cell, folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
