@@ -8,9 +8,11 @@ tested on identical key material. Private keys never go under `results/`.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,12 +157,9 @@ def generate_key_set(specs: Iterable[KeySpec]) -> KeySet:
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 
@@ -171,6 +170,15 @@ def load_key_set(path: Path | None = None) -> KeySet:
     generated keys, so nothing of value is lost.
     """
     path = path or Path(os.environ.get("HARNESS_KEYS", DEFAULT_KEY_SET_PATH))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Processes starting together (a load test's workers, a fresh cache) must agree on one key
+    # set: the first generates it under the lock, the others then read it.
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _load_or_generate(path)
+
+
+def _load_or_generate(path: Path) -> KeySet:
     wanted = key_specs()
     cached: dict[str, dict[str, JWK]] = {}
     if path.exists():

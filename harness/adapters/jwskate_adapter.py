@@ -100,11 +100,13 @@ class JwskateAdapter(Adapter):
     def allows_by_default(self, suite: Suite) -> bool:
         return self.supports(suite)
 
-    def _key(self, key: KeyData) -> Jwk | JwkSet:
+    def _key(self, key: KeyData, suite: Suite) -> Jwk | JwkSet:
         if is_jwks(key):
             return self.imported(key, "jwks", JwkSet)
         if isinstance(key, str | bytes):
-            return self.imported(key, "key", _import_text)
+            symmetric = suite.key.kty == "oct"
+            return self.imported(key, f"text-{symmetric}",
+                                 lambda data: _import_text(data, symmetric))
         return self.imported(key, "key", Jwk)
 
     @staticmethod
@@ -119,7 +121,7 @@ class JwskateAdapter(Adapter):
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
-        jwk = self._key(key)
+        jwk = self._key(key, suite)
         if serialization == "compact":
             return str(JwsCompact.sign(payload, jwk, alg=suite.alg, extra_headers=header))
         if serialization == "general":
@@ -129,7 +131,7 @@ class JwskateAdapter(Adapter):
 
     def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
-        jwk = self._key(key)
+        jwk = self._key(key, suite)
         if serialization == "compact":
             return bytes(JwsCompact(token).verify(jwk, **self._signature_algs(suite, allowed))
                          .payload)
@@ -159,7 +161,8 @@ class JwskateAdapter(Adapter):
             token = JweCompact.encrypt_with_password(plaintext, self._password(key),
                                                      alg=suite.alg, enc=suite.enc)
         else:
-            token = JweCompact.encrypt(plaintext, self._key(key), enc=suite.enc, alg=suite.alg,
+            token = JweCompact.encrypt(plaintext, self._key(key, suite), enc=suite.enc,
+                                       alg=suite.alg,
                                        extra_headers=header)
         return str(token)
 
@@ -172,10 +175,10 @@ class JwskateAdapter(Adapter):
             # Its password API has no allow-list beyond the PBES2 algorithms themselves.
             return bytes(message.decrypt_with_password(self._password(key)))
         if allowed is None:
-            return bytes(message.decrypt(self._key(key)))
+            return bytes(message.decrypt(self._key(key, suite)))
         # Its allow-list names key management algorithms only, not `enc` or `zip` values.
         algs = [name for name in allowed if name not in CONTENT_KEY_BITS and name != "DEF"]
-        return bytes(message.decrypt(self._key(key), algs=algs))
+        return bytes(message.decrypt(self._key(key, suite), algs=algs))
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:
@@ -185,14 +188,15 @@ class JwskateAdapter(Adapter):
         raise Unsupported("jwskate's JwtVerifier verifies with public keys only: no HS256 JWT")
 
 
-def _import_text(data: str | bytes) -> Jwk:
-    """PEM and DER through jwskate's own importers; other bytes are a raw symmetric secret."""
+def _import_text(data: str | bytes, symmetric: bool) -> Jwk:
+    """PEM and DER through jwskate's own importers. Bytes become a raw secret only where the
+    application is configured for a symmetric suite: the adapter never turns key material it
+    was given for a public-key suite into an HMAC secret itself."""
     raw = data.encode() if isinstance(data, str) else data
     if raw.lstrip().startswith(b"-----BEGIN"):
         return Jwk.from_pem(raw)
     if isinstance(data, str):
         raise Unsupported("jwskate imports keys from JWK, PEM or DER, not from this text")
-    try:
-        return Jwk.from_der(raw)
-    except Exception:  # not DER: the documented way to hold a raw secret
+    if symmetric:
         return SymmetricJwk.from_bytes(raw)
+    return Jwk.from_der(raw)
