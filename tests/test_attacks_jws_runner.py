@@ -69,6 +69,13 @@ def test_the_listener_counts_a_fetch() -> None:
         assert listener.hits == ["/jwks.json"]
 
 
+def fetch_named_jku(token: str) -> None:
+    """What a careless library does: request the `jku` URL the token's header names."""
+    header = json.loads(fakes._unb64(token.split(".")[0]))
+    if "jku" in header:
+        urllib.request.urlopen(header["jku"], timeout=5).read()
+
+
 class FetchesJku(fakes.RejectAll):
     """Refuses every token, but first fetches the `jku` it names, as a careless library would."""
 
@@ -76,9 +83,7 @@ class FetchesJku(fakes.RejectAll):
 
     def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
                 serialization: Serialization) -> bytes:
-        header = json.loads(fakes._unb64(token.split(".")[0]))
-        if "jku" in header:
-            urllib.request.urlopen(header["jku"], timeout=5).read()
+        fetch_named_jku(token)
         raise Rejected("refused after fetching")
 
 
@@ -141,9 +146,7 @@ class FetchesJkuAndAccepts(fakes.AcceptAll):
 
     def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
                 serialization: Serialization) -> bytes:
-        header = json.loads(fakes._unb64(token.split(".")[0]))
-        if "jku" in header:
-            urllib.request.urlopen(header["jku"], timeout=5).read()
+        fetch_named_jku(token)
         return super()._verify(suite, token, key, mode, serialization)
 
 

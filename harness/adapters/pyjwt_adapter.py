@@ -12,9 +12,8 @@ import jwt
 from jwt.api_jws import PyJWS
 from jwt.exceptions import PyJWTError
 
-from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
+from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks, pick_by_kid
 from harness.claims import ClaimsOptions
-from harness.errors import Rejected
 from harness.suites import Suite
 
 
@@ -56,11 +55,7 @@ class PyJWTAdapter(Adapter):
                 serialization: Serialization) -> bytes:
         if is_jwks(key):
             # PyJWT's documented way: read the kid from the unverified header, pick the key.
-            kid = jwt.get_unverified_header(token).get("kid")
-            matches = [k for k in key["keys"] if k.get("kid") == kid]  # type: ignore[index]
-            if not matches:
-                raise Rejected(f"no key in the JWKS has kid {kid!r}")
-            key = matches[0]
+            key = pick_by_kid(key, jwt.get_unverified_header(token).get("kid"))
         # PyJWT has no default allow-list: its documented call always names the algorithms.
         return self._jws.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg])
 
