@@ -99,15 +99,17 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
                                "default profile")
     loadtest.add_argument("--operation", "-o", action="append",
                           help="sign, verify, encrypt, decrypt (default: all four)")
-    loadtest.add_argument("--duration", "-t", type=int,
-                          help="whole seconds of Locust load per cell (default: 2)")
+    loadtest.add_argument("--duration", "-t", type=float,
+                          help="seconds of Locust load per cell (default: 1.5)")
     loadtest.add_argument("--processes", "-p", type=int, default=1,
-                          help="Locust processes per cell, one per free core (default: 1)")
+                          help="Locust processes loading each cell together, one per free core "
+                               "(default: 1)")
     loadtest.add_argument("--inprocess", type=float,
-                          help="seconds of the plain in-process loop per cell, half before and "
-                               "half after the Locust run (default: half the duration)")
+                          help="seconds of the plain in-process loop per cell, in the Locust "
+                               "process, half before and half after its load (default: a third "
+                               "of the duration)")
     loadtest.add_argument("--primitive", type=float,
-                          help="seconds of the cryptography floor per cell (default: a quarter "
+                          help="seconds of the cryptography floor per cell (default: a tenth "
                                "of the duration)")
     loadtest.add_argument("--batch-ms", type=float, default=5.0,
                           help="milliseconds of operations per Locust event (default: 5)")

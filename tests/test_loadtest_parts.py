@@ -18,12 +18,17 @@ from harness.loadtest.cells import Cell, prepare, profile_suites
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.measure import (
     LOCUSTFILE,
+    Timing,
     cell_counts,
+    cell_entry,
     free_port,
     locust_rate,
-    read_locust,
+    loop_problems,
+    loop_rate,
+    read_run,
 )
 from harness.loadtest.primitives import primitive
+from harness.loadtest.schedule import Schedule
 from harness.loadtest.validate import CellCounts, problems
 from harness.suites import SUITES_BY_NAME
 from scenarios.payloads import PAYLOAD
@@ -112,10 +117,55 @@ def test_a_master_and_two_workers_on_loopback_merge_their_histograms(tmp_path: P
             if process.poll() is None:
                 process.kill()
     cell = Cell("pyjwt", SUITES_BY_NAME["JWS HS256"], "sign")
-    entry, summary = read_locust(cell, tmp_path)
+    entries, summary = read_run(tmp_path)
+    entry = cell_entry(cell, entries)
     counts = cell_counts(cell, entry, summary)
     assert summary["runner"] == "master" and summary["expected_workers"] == 2
     assert counts.reporting_workers == 2, output
     assert problems(counts) == [], output
     assert counts.histogram_count == entry["total_content_length"] > 0
     assert locust_rate(entry, processes=2)[0] > 0
+
+
+def test_a_plain_locust_run_that_measured_nothing_exits_non_zero(tmp_path: Path) -> None:
+    env = {**os.environ, "HARNESS_LOADTEST_ADAPTERS": "tests.fakes_loadtest:SlowToStart",
+           "HARNESS_LOADTEST_OUT": str(tmp_path)}
+    env.pop("HARNESS_SCHEDULE", None)
+    done = subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+                           "-u", "1", "-r", "1", "-t", "1s", "--only-summary", "SlowToStartUser"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert "REJECTED: Locust recorded no requests" in done.stderr
+
+
+def test_the_schedule_gives_every_cell_its_own_slot() -> None:
+    schedule = Schedule(cells=("HS256:sign", "HS256:verify"), locust_s=1.5, inprocess_s=0.5,
+                        floor_s=0.15, gap_s=0.05)
+    assert schedule.slot_s == pytest.approx(2.2)
+    assert schedule.slot_start(100.0, 1) == pytest.approx(102.2)
+    assert Schedule.from_env(schedule.to_env()) == schedule
+    assert Schedule.from_env(None) is None and Schedule.from_env("") is None
+
+
+def test_loop_rates_add_up_processes_and_missing_loops_are_named() -> None:
+    timing = Timing(duration_s=1, inprocess_s=0.2, primitive_s=0.1, processes=2, batch_ms=5)
+    # Two processes: 100 and 300 operations per second over their two halves.
+    states = [{"inprocess": [[10, 0.1, 0.1], [10, 0.1, 0.1]], "floor": [[50, 0.1, 0.1]]},
+              {"inprocess": [[30, 0.1, 0.1], [30, 0.1, 0.1]], "floor": [[70, 0.1, 0.1]]}]
+    assert loop_rate(states, "inprocess") == pytest.approx(400)
+    assert loop_rate(states, "floor") == pytest.approx(1200)
+    assert loop_problems(states, timing) == []
+    half = [{**states[0], "inprocess": [[10, 0.1, 0.1]]}, states[1]]
+    assert "before and after Locust" in loop_problems(half, timing)[0]
+    assert "floor did not run" in loop_problems([{**states[0], "floor": []}], timing)[0]
+    assert loop_problems([{**states[0], "error": "boom"}], timing) == ["boom"]
+
+
+def test_the_harness_side_never_imports_locust() -> None:
+    # Importing Locust monkey-patches the process with gevent, which hangs the interop runner's
+    # forked workers in the same process.
+    done = subprocess.run([sys.executable, "-c", "import sys, harness.cli, "
+                           "harness.loadtest.command, harness.loadtest.measure; "
+                           "print(sorted({'locust', 'gevent'} & set(sys.modules)))"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

@@ -27,16 +27,18 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import User, constant, events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.adapters import adapter_names, installed_adapters
-from harness.adapters.base import Adapter, Operation
+from harness.adapters.base import Adapter, Operation, error_text
 from harness.keys import load_key_set
 from harness.loadtest.cells import (
     FAMILY_OPERATIONS,
@@ -44,52 +46,96 @@ from harness.loadtest.cells import (
     prepare,
     seconds_per_call,
     task_tag,
+    timed_loop,
     user_class_name,
 )
+from harness.loadtest.coordinator import Coordinator, sleep_until
 from harness.loadtest.histogram import Histogram
-from harness.loadtest.validate import CellCounts, problems
+from harness.loadtest.primitives import Primitive, primitive
+from harness.loadtest.schedule import Schedule
+from harness.loadtest.validate import CellCounts, problems, reporting_processes
 from harness.suites import ALL_SUITES, Suite
+from scenarios.payloads import PAYLOAD
 
 BATCH_MS = float(os.environ.get("HARNESS_BATCH_MS", "5"))
+SCHEDULE = Schedule.from_env(os.environ.get("HARNESS_SCHEDULE"))
 # Raw timings are bucketed in bulk once this many wait, keeping numpy out of the timed loop.
 FLUSH_AT = 50_000
 REPORT_KEY = "harness_histograms"
 HISTOGRAMS_FILE = "histograms.json"
+# A raw Locust run whose numbers fail the checks exits with this instead of 0.
+EXIT_REJECTED = 3
 
 logger = logging.getLogger("harness.loadtest")
 KEYS = load_key_set()
 
-# Per process: raw nanosecond timings not yet bucketed, and histograms not yet reported to the
-# master, keyed by "library|cell tag". Batches never yield, so both always agree with the
-# Locust events already fired.
-_raw: dict[str, list[int]] = {}
-_unreported: dict[str, Histogram] = {}
-_cell_info: dict[str, dict[str, Any]] = {}
-# This process's wall and CPU clocks at its first batch's start and its last batch's end: how
-# much of a core the process really had, which tells a busy machine from Locust's own cost.
-_clocks: list[float] = []
+
+@dataclass
+class CellRecord:
+    """One cell in this process: the Locust batches' timings, and the loops run beside them.
+
+    `raw` holds nanosecond timings not yet bucketed and `unreported` the histogram not yet sent
+    to the master; batches never yield, so both always agree with the Locust events fired.
+    """
+
+    info: dict[str, Any]
+    raw: list[int] = field(default_factory=list)
+    unreported: Histogram = field(default_factory=Histogram)
+    inprocess: list[list[float]] = field(default_factory=list)
+    floor: list[list[float]] = field(default_factory=list)
+    # Wall and CPU clocks at the first batch's start and the last batch's end: how much of a
+    # core the process had, which tells a busy machine from Locust's own cost.
+    clocks: list[float] = field(default_factory=list)
+    error: str | None = None
+    operations: int = 0
+
+    def flush(self) -> None:
+        if self.raw:
+            self.unreported.record_ns(self.raw)
+            self.raw.clear()
+
+    def take_report(self) -> dict[str, Any]:
+        self.flush()
+        histogram, self.unreported = self.unreported, Histogram()
+        self.operations += histogram.count
+        cpu = ({"wall_s": self.clocks[2] - self.clocks[0], "cpu_s": self.clocks[3] - self.clocks[1]}
+               if len(self.clocks) == 4 else {"wall_s": 0.0, "cpu_s": 0.0})
+        return {**self.info, "histogram": histogram.to_json(),
+                "process": {"operations": self.operations, "inprocess": self.inprocess,
+                            "floor": self.floor, "cpu": cpu, "error": self.error}}
 
 
-def _flush(key: str) -> None:
-    values = _raw[key]
-    if values:
-        _unreported.setdefault(key, Histogram()).record_ns(values)
-        values.clear()
+_records: dict[str, CellRecord] = {}
+_coordinator = Coordinator()
 
 
-def _take_unreported() -> dict[str, dict[str, Any]]:
-    for key in list(_raw):
-        _flush(key)
-    report = {key: {**_cell_info[key], "histogram": histogram.to_json()}
-              for key, histogram in _unreported.items() if histogram.count}
-    _unreported.clear()
-    return report
+def _take_report() -> dict[str, dict[str, Any]]:
+    return {key: record.take_report() for key, record in _records.items()}
 
 
-def _cpu_window() -> dict[str, float]:
-    if len(_clocks) < 4:
-        return {"wall_s": 0.0, "cpu_s": 0.0}
-    return {"wall_s": _clocks[2] - _clocks[0], "cpu_s": _clocks[3] - _clocks[1]}
+@dataclass
+class PreparedCell:
+    call: Callable[[Any], Any]
+    arg: Any
+    batch: int
+    per_call: float
+    record: CellRecord
+    floor: Primitive | None = None
+    floor_per_call: float = 0.0
+
+
+def _prepare_cell(adapter: Adapter, suite: Suite, operation: Operation,
+                  record: CellRecord) -> PreparedCell:
+    prepared = prepare(adapter, suite, operation, KEYS)
+    per_call = seconds_per_call(prepared.call, prepared.arg)
+    batch = max(1, round(BATCH_MS / 1000.0 / max(per_call, 1e-9)))
+    record.info.update(mode=prepared.mode, batch=batch)
+    cell = PreparedCell(prepared.call, prepared.arg, batch, per_call, record)
+    if SCHEDULE and SCHEDULE.floor_s > 0:
+        cell.floor = primitive(suite, operation, KEYS.private(suite.key), prepared.token, PAYLOAD)
+        cell.floor_per_call = seconds_per_call(lambda _arg: cell.floor.run(), None)  # type: ignore[union-attr]
+        record.info["primitive"] = cell.floor.description
+    return cell
 
 
 class JoseUser(User):
@@ -100,27 +146,36 @@ class JoseUser(User):
     adapter: Adapter
 
     def on_start(self) -> None:
-        self.cells: dict[str, tuple[Callable[[Any], Any], Any, int, list[int], str]] = {}
+        self.cells: dict[str, PreparedCell] = {}
         for task in self.tasks:
             suite, operation = task.harness_cell  # type: ignore[attr-defined]
-            prepared = prepare(self.adapter, suite, operation, KEYS)
-            per_call = seconds_per_call(prepared.call, prepared.arg)
-            batch = max(1, round(BATCH_MS / 1000.0 / max(per_call, 1e-9)))
             tag = task_tag(suite, operation)
-            key = f"{self.adapter.name}|{tag}"
-            _raw.setdefault(key, [])
-            _cell_info[key] = {"library": self.adapter.name, "suite": suite.name,
-                               "operation": operation, "mode": prepared.mode, "batch": batch}
-            self.cells[tag] = (prepared.call, prepared.arg, batch, _raw[key], key)
+            if SCHEDULE and tag not in SCHEDULE.cells:
+                continue
+            record = _records.setdefault(f"{self.adapter.name}|{tag}", CellRecord(
+                {"library": self.adapter.name, "suite": suite.name, "operation": operation}))
+            try:
+                self.cells[tag] = _prepare_cell(self.adapter, suite, operation, record)
+            except Exception as error:
+                if not SCHEDULE:
+                    raise
+                # The other cells are still measured; the harness rejects this one with why.
+                record.error = f"preparing the cell failed: {error_text(error)}"
+        if SCHEDULE:
+            self.tasks = [JoseUser.run_schedule]
 
-    def run_batch(self, tag: str) -> None:
-        call, arg, size, raw, key = self.cells[tag]
+    def run_batch(self, tag: str) -> bool:
+        """One batch and one Locust event; False when an operation failed."""
+        cell = self.cells[tag]
+        record = cell.record
+        raw, size = record.raw, cell.batch
+        call, arg = cell.call, cell.arg
         fire = self.environment.events.request.fire
         clock = time.perf_counter_ns
         append = raw.append
         before = len(raw)
-        if not _clocks:
-            _clocks[:] = [time.perf_counter(), time.process_time()]
+        if not record.clocks:
+            record.clocks[:] = [time.perf_counter(), time.process_time()]
         first = start = clock()
         try:
             for _ in repeat(None, size):
@@ -132,12 +187,48 @@ class JoseUser(User):
             # The operations before the failure are in the histogram, so they are counted too.
             fire(request_type=self.adapter.name, name=tag, response_time=(clock() - first) / 1e6,
                  response_length=len(raw) - before, exception=error, context={})
-            return
-        _clocks[2:] = [time.perf_counter(), time.process_time()]
+            return False
+        record.clocks[2:] = [time.perf_counter(), time.process_time()]
         fire(request_type=self.adapter.name, name=tag, response_time=(start - first) / 1e6,
              response_length=size, exception=None, context={})
         if len(raw) >= FLUSH_AT:
-            _flush(key)
+            record.flush()
+        return True
+
+    def run_schedule(self) -> None:
+        """Every scheduled cell in its slot, then idle until the run quits."""
+        assert SCHEDULE is not None
+        t0 = _coordinator.ready()
+        for index, tag in enumerate(SCHEDULE.cells):
+            slot = SCHEDULE.slot_start(t0, index)
+            sleep_until(slot)
+            if tag in self.cells:
+                self.measure_slot(tag, slot)
+        _coordinator.done()
+        while True:
+            gevent.sleep(60)
+
+    def measure_slot(self, tag: str, slot: float) -> None:
+        assert SCHEDULE is not None
+        cell = self.cells[tag]
+        half = SCHEDULE.inprocess_s / 2
+        try:
+            cell.record.inprocess.append(list(timed_loop(cell.call, cell.arg, half,
+                                                         cell.per_call)))
+            end = slot + half + SCHEDULE.locust_s
+            while time.time() < end:
+                if not self.run_batch(tag):
+                    return
+                # Locust's own greenlets (stats, heartbeats) run here, as between tasks.
+                gevent.sleep(0)
+            cell.record.inprocess.append(list(timed_loop(cell.call, cell.arg, half,
+                                                         cell.per_call)))
+            if cell.floor is not None:
+                run = cell.floor.run
+                cell.record.floor.append(list(timed_loop(lambda _arg: run(), None,
+                                                         SCHEDULE.floor_s, cell.floor_per_call)))
+        except Exception as error:
+            cell.record.error = f"the in-process loop failed: {error_text(error)}"
 
 
 def _task(suite: Suite, operation: Operation) -> Callable[[JoseUser], None]:
@@ -178,22 +269,29 @@ for _adapter in _adapters():
 # -- collecting the histograms ------------------------------------------------------------------
 
 class Collector:
-    """On the master (or a lone local process): the merged histograms and who sent them."""
+    """On the master (or a lone local process): the merged histograms, each process's loops
+    beside them, and who sent them."""
 
     def __init__(self) -> None:
         self.cells: dict[str, dict[str, Any]] = {}
         self.histograms: dict[str, Histogram] = {}
+        self.processes: dict[str, dict[str, dict[str, Any]]] = {}
         self.workers: dict[str, int] = {}
-        self.cpu: dict[str, dict[str, float]] = {}
 
     def add(self, source: str, report: dict[str, Any]) -> None:
-        if report.get("cpu"):
-            self.cpu[source] = report["cpu"]
-        for key, entry in report.get("cells", {}).items():
+        self.workers.setdefault(source, 0)
+        for key, entry in report.items():
             histogram = Histogram.from_json(entry["histogram"])
             self.histograms.setdefault(key, Histogram()).merge(histogram)
-            self.cells[key] = {k: v for k, v in entry.items() if k != "histogram"}
-            self.workers[source] = self.workers.get(source, 0) + histogram.count
+            self.cells[key] = {k: v for k, v in entry.items() if k not in ("histogram", "process")}
+            # A process reports its loops whole every time: the newest report replaces the last.
+            self.processes.setdefault(key, {})[source] = entry["process"]
+            self.workers[source] += histogram.count
+
+    def summary_cells(self) -> dict[str, dict[str, Any]]:
+        return {key: {**self.cells[key], "histogram": histogram.to_json(),
+                      "processes": self.processes.get(key, {})}
+                for key, histogram in self.histograms.items()}
 
 
 _collector = Collector()
@@ -204,9 +302,11 @@ _environment: list[Environment] = []
 def _on_init(environment: Environment, **_kwargs: Any) -> None:
     _environment.append(environment)
     runner = environment.runner
+    if SCHEDULE and runner is not None:
+        _coordinator.attach(environment)
     if isinstance(runner, WorkerRunner):
         def report(client_id: str, data: dict[str, Any]) -> None:
-            data[REPORT_KEY] = {"cells": _take_unreported(), "cpu": _cpu_window()}
+            data[REPORT_KEY] = _take_report()
         environment.events.report_to_master.add_listener(report)
     elif isinstance(runner, MasterRunner):
         environment.events.worker_report.add_listener(
@@ -237,20 +337,35 @@ def _on_quit(exit_code: int, **_kwargs: Any) -> None:
     runner = environment.runner
     master = isinstance(runner, MasterRunner)
     if not master:
-        _collector.add("local", {"cells": _take_unreported(), "cpu": _cpu_window()})
+        _collector.add("local", _take_report())
     options = environment.parsed_options
     summary = {
         "runner": "master" if master else "local",
         "expected_workers": int(getattr(options, "expect_workers", 0) or 0) if master else 0,
         "workers": _collector.workers,
-        "cpu": _collector.cpu,
         "missing_workers": [str(w.id) for w in runner.clients.missing] if master else [],
         "errors": [f"{e.error} (x{e.occurrences})" for e in runner.stats.errors.values()]
         + [f"user exception: {e['msg']} (x{e['count']})" for e in runner.exceptions.values()],
-        "cells": {key: {**_collector.cells[key], "histogram": h.to_json()}
-                  for key, h in _collector.histograms.items()},
+        "schedule": json.loads(SCHEDULE.to_env()) if SCHEDULE else None,
+        "cells": _collector.summary_cells(),
     }
-    entries = _final_entries(runner, options)
+    out = os.environ.get("HARNESS_LOADTEST_OUT")
+    if out:
+        target = Path(out) / HISTOGRAMS_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    if not _log_verdicts(_final_entries(runner, options), summary) and not SCHEDULE \
+            and exit_code == 0:
+        # Locust itself exits 0 after a run that measured nothing; a raw run says so. Under the
+        # harness's schedule each cell is judged on its own, so one bad cell fails no other.
+        raise SystemExit(EXIT_REJECTED)
+
+
+def _log_verdicts(entries: list[dict[str, Any]], summary: dict[str, Any]) -> bool:
+    """Logs each task's numbers or why they cannot be trusted; False when any cannot."""
+    trusted = bool(entries)
+    if not entries:
+        logger.error("harness: REJECTED: Locust recorded no requests")
     for entry in entries:
         key = f"{entry['method']}|{entry['name']}"
         histogram = _collector.histograms.get(key, Histogram())
@@ -258,18 +373,13 @@ def _on_quit(exit_code: int, **_kwargs: Any) -> None:
             requests=entry["num_requests"], operations=entry["total_content_length"],
             failures=entry["num_failures"], histogram_count=histogram.count,
             expected_workers=summary["expected_workers"],
-            reporting_workers=sum(1 for n in _collector.workers.values() if n),
+            reporting_workers=reporting_processes(summary["cells"].get(key, {})),
             missing_workers=summary["missing_workers"], errors=summary["errors"]))
         for problem in found:
             logger.error("harness: %s %s REJECTED: %s", entry["method"], entry["name"], problem)
-        if not found:
+        if found:
+            trusted = False
+        else:
             logger.info("harness: %s %s %d ops, %s", entry["method"], entry["name"],
                         histogram.count, histogram.percentiles_us())
-    if not entries:
-        logger.error("harness: REJECTED: Locust recorded no requests")
-    out = os.environ.get("HARNESS_LOADTEST_OUT")
-    if out:
-        target = Path(out) / HISTOGRAMS_FILE
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-
+    return trusted

@@ -1,33 +1,37 @@
-"""One cell, measured: the in-process loop, the Locust run, the loop again, then the floor.
+"""One library's cells, measured in one Locust run on the harness's schedule; a row per cell.
 
-The in-process loop brackets the Locust run (half its time before, half after) so both rates
-come from the same stretch of machine time; a noisy stretch shows as a low efficiency.
+Each cell has its own time slot (see `schedule.py`): the plain in-process loop brackets
+Locust's window in the same processes, then the floor runs. When a run fails as a whole (the
+library killed or hung the process), its cells are measured again one Locust run each, so only
+the cell that kills its run is rejected.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.adapters.base import error_text
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
-from harness.loadtest.loops import LoopResult, Loops, combined_rate, cpu_rate
-from harness.loadtest.validate import CellCounts, problems
-from harness.results import utc_now
+from harness.loadtest.schedule import Schedule
+from harness.loadtest.validate import CellCounts, problems, reporting_processes
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 HISTOGRAMS_FILE = "histograms.json"
-# Locust's own start-up and shutdown, beyond which a cell's run counts as hung.
-LOCUST_GRACE_S = 90.0
+# Locust's start-up, the key imports and the first calls of every cell, before the first slot.
+START_ALLOWANCE_S = 20.0
+PREPARE_ALLOWANCE_S = 0.5
+# Beyond Locust's own `-t` safety net, after which a run counts as hung.
+LOCUST_GRACE_S = 30.0
 
 
 @dataclass
@@ -38,6 +42,15 @@ class Timing:
     processes: int
     batch_ms: float
 
+    def schedule(self, cells: list[Cell]) -> Schedule:
+        return Schedule(cells=tuple(cell.tag for cell in cells), locust_s=self.duration_s,
+                        inprocess_s=self.inprocess_s, floor_s=self.primitive_s)
+
+    def run_time_s(self, cells: list[Cell]) -> int:
+        """Locust's `-t`: only a safety net, since a scheduled run quits after its last slot."""
+        per_cell = self.schedule(cells).slot_s + PREPARE_ALLOWANCE_S
+        return math.ceil(START_ALLOWANCE_S + len(cells) * per_cell)
+
 
 class CellRejected(Exception):
     def __init__(self, cell: Cell, reasons: list[str]) -> None:
@@ -46,10 +59,14 @@ class CellRejected(Exception):
         self.cell, self.reasons = cell, reasons
 
 
-def locust_command(cell: Cell, folder: Path, timing: Timing) -> list[str]:
+class RunFailed(Exception):
+    """A Locust run that left no trustworthy numbers for any of its cells."""
+
+
+def locust_command(cells: list[Cell], folder: Path, timing: Timing) -> list[str]:
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
                "-u", str(timing.processes), "-r", str(timing.processes),
-               "-t", f"{int(timing.duration_s)}s", "--tags", cell.tag,
+               "-t", f"{timing.run_time_s(cells)}s", "--tags", *[cell.tag for cell in cells],
                "--json-file", str(folder / "locust"), "--csv", str(folder / "locust"),
                "--only-summary", "--logfile", str(folder / "locust.log"),
                "--exit-code-on-error", "0"]
@@ -58,7 +75,7 @@ def locust_command(cell: Cell, folder: Path, timing: Timing) -> list[str]:
         port = str(free_port())
         command += ["--processes", str(timing.processes), "--master-bind-host", "127.0.0.1",
                     "--master-bind-port", port, "--master-port", port]
-    return [*command, user_class_name(cell.library)]
+    return [*command, user_class_name(cells[0].library)]
 
 
 def free_port() -> int:
@@ -68,20 +85,21 @@ def free_port() -> int:
         return port
 
 
-def run_locust(cell: Cell, spec: str, folder: Path, timing: Timing) -> None:
+def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HARNESS_LOADTEST_ADAPTERS": spec, "HARNESS_LOADTEST_OUT": str(folder),
-           "HARNESS_BATCH_MS": str(timing.batch_ms)}
+           "HARNESS_BATCH_MS": str(timing.batch_ms),
+           "HARNESS_SCHEDULE": timing.schedule(cells).to_env()}
     # Its own session, so a hung run is killed with the worker processes Locust forked.
-    locust = subprocess.Popen(locust_command(cell, folder, timing), env=env, text=True,
+    locust = subprocess.Popen(locust_command(cells, folder, timing), env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               start_new_session=True)
     try:
-        stdout, stderr = locust.communicate(timeout=timing.duration_s + LOCUST_GRACE_S)
+        stdout, stderr = locust.communicate(timeout=timing.run_time_s(cells) + LOCUST_GRACE_S)
     except subprocess.TimeoutExpired:
         os.killpg(locust.pid, signal.SIGKILL)
         locust.communicate()
-        raise CellRejected(cell, ["Locust did not finish in time"]) from None
+        raise RunFailed("Locust did not finish in time") from None
     except BaseException:
         os.killpg(locust.pid, signal.SIGKILL)
         locust.communicate()
@@ -89,20 +107,28 @@ def run_locust(cell: Cell, spec: str, folder: Path, timing: Timing) -> None:
     (folder / "locust.out").write_text(stdout + stderr, encoding="utf-8")
     if locust.returncode != 0:
         tail = (stderr.strip().splitlines() or ["no output"])[-1]
-        raise CellRejected(cell, [f"Locust exited {locust.returncode}: {tail}"])
+        raise RunFailed(f"Locust exited {locust.returncode}: {tail}")
 
 
-def read_locust(cell: Cell, folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Locust's final entry for the cell (from `--json-file`) and the harness's histograms."""
+def read_run(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Locust's final entries (from `--json-file`) and the harness's summary."""
     try:
         entries = json.loads((folder / "locust.json").read_text(encoding="utf-8"))
         summary = json.loads((folder / HISTOGRAMS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise CellRejected(cell, [f"Locust left no readable results: {error}"]) from None
-    entry = next((e for e in entries if e["name"] == cell.tag and e["method"] == cell.library),
-                 {"num_requests": 0, "num_failures": 0, "total_content_length": 0,
-                  "start_time": 0.0, "last_request_timestamp": None})
-    return entry, summary
+        raise RunFailed(f"Locust left no readable results: {error}") from None
+    return entries, summary
+
+
+def cell_entry(cell: Cell, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return next((e for e in entries if e["name"] == cell.tag and e["method"] == cell.library),
+                {"num_requests": 0, "num_failures": 0, "total_content_length": 0,
+                 "start_time": 0.0, "last_request_timestamp": None})
+
+
+def cell_summary(cell: Cell, summary: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = summary.get("cells", {}).get(f"{cell.library}|{cell.tag}", {})
+    return found
 
 
 def cell_counts(cell: Cell, entry: dict[str, Any], summary: dict[str, Any]) -> CellCounts:
@@ -111,12 +137,12 @@ def cell_counts(cell: Cell, entry: dict[str, Any], summary: dict[str, Any]) -> C
         requests=entry["num_requests"], operations=entry["total_content_length"],
         failures=entry["num_failures"], histogram_count=histogram.count,
         expected_workers=summary.get("expected_workers", 0),
-        reporting_workers=sum(1 for n in summary.get("workers", {}).values() if n),
+        reporting_workers=reporting_processes(cell_summary(cell, summary)),
         missing_workers=summary.get("missing_workers", []), errors=summary.get("errors", []))
 
 
 def cell_histogram(cell: Cell, summary: dict[str, Any]) -> Histogram:
-    found = summary.get("cells", {}).get(f"{cell.library}|{cell.tag}")
+    found = cell_summary(cell, summary)
     return Histogram.from_json(found["histogram"]) if found else Histogram()
 
 
@@ -133,60 +159,88 @@ def locust_rate(entry: dict[str, Any], processes: int) -> tuple[float, float]:
     return ops * (requests - processes) / requests / span, span
 
 
-def measure_cell(cell: Cell, spec: str, folder: Path, timing: Timing,
-                 loops: Loops) -> dict[str, Any]:
+def loop_rate(states: list[dict[str, Any]], loop: str) -> float:
+    """Operations per second of N processes' loops side by side: each one's rate, summed."""
+    rate = 0.0
+    for state in states:
+        runs = state.get(loop) or []
+        seconds = sum(run[1] for run in runs)
+        rate += sum(run[0] for run in runs) / seconds if seconds else 0.0
+    return rate
+
+
+def loop_problems(states: list[dict[str, Any]], timing: Timing) -> list[str]:
+    found = [state["error"] for state in states if state.get("error")]
+    if found:
+        return found
+    if any(len(state.get("inprocess") or []) != 2 for state in states):
+        return ["the in-process loop did not run before and after Locust in every process"]
+    if timing.primitive_s > 0 and any(not state.get("floor") for state in states):
+        return ["the floor did not run in every process"]
+    return []
+
+
+def cell_row(cell: Cell, entries: list[dict[str, Any]], summary: dict[str, Any],
+             timing: Timing) -> dict[str, Any]:
     """The cell's table row; raises `CellRejected` when its numbers cannot be trusted."""
-    started = utc_now()
-    half = timing.inprocess_s / 2
-    suite, operation = cell.suite.name, cell.operation
-    try:
-        before = loops.run(spec, suite, operation, "inprocess", half)
-        run_locust(cell, spec, folder, timing)
-        after = loops.run(spec, suite, operation, "inprocess", half)
-        floor = loops.run(spec, suite, operation, "primitive", timing.primitive_s)
-    except CellRejected:
-        raise
-    except Exception as error:
-        # A library error in the in-process loop or the floor: the cell has no trustworthy rate.
-        if isinstance(error, BrokenProcessPool):
-            loops.restart()
-        raise CellRejected(cell, [f"the in-process loop failed: {error_text(error)}"]) from None
-    entry, summary = read_locust(cell, folder)
-    reasons = problems(cell_counts(cell, entry, summary))
+    entry = cell_entry(cell, entries)
+    info = cell_summary(cell, summary)
+    states = [state for state in info.get("processes", {}).values() if state.get("operations")]
+    errors = [state["error"] for state in info.get("processes", {}).values()
+              if state.get("error")]
+    reasons = errors + problems(cell_counts(cell, entry, summary))
+    if not reasons:
+        reasons = loop_problems(states, timing)
     if reasons:
-        raise CellRejected(cell, reasons)
+        raise CellRejected(cell, list(dict.fromkeys(reasons)))
     ops_per_s, span = locust_rate(entry, timing.processes)
-    inprocess = combined_rate(before, after)
-    primitive_rate = combined_rate(floor)
+    inprocess = loop_rate(states, "inprocess")
+    primitive_rate = loop_rate(states, "floor")
     histogram = cell_histogram(cell, summary)
-    info = summary["cells"][f"{cell.library}|{cell.tag}"]
     return {
         "library": cell.library, "suite": cell.suite.name, "operation": cell.operation,
         "ops_per_s": round(ops_per_s, 1), **histogram.percentiles_us(),
         "inprocess_ops_per_s": round(inprocess, 1),
         "efficiency": round(ops_per_s / inprocess, 4) if inprocess else None,
-        "primitive": floor[0].description, "primitive_ops_per_s": round(primitive_rate, 1),
+        "primitive": info.get("primitive"), "primitive_ops_per_s": round(primitive_rate, 1),
         "overhead_x": round(primitive_rate / ops_per_s, 2) if ops_per_s else None,
         "processes": timing.processes, "requests": entry["num_requests"],
         "operations": entry["total_content_length"], "failures": entry["num_failures"],
-        "duration_s": round(span, 3), "started": started,
+        "duration_s": round(span, 3),
+        "started": datetime.fromtimestamp(entry["start_time"], UTC).isoformat(timespec="seconds"),
         "_mode": info.get("mode"), "_batch": info.get("batch"),
-        "_cpu": cpu_check(entry["total_content_length"], summary, before, after),
+        "_cpu": cpu_check(entry["total_content_length"], states),
     }
 
 
-def cpu_check(operations: int, summary: dict[str, Any], *inprocess: list[LoopResult]
-              ) -> dict[str, float | None]:
+def cpu_check(operations: int, states: list[dict[str, Any]]) -> dict[str, float | None]:
     """Efficiency per CPU second, blind to other processes taking the cores; and the share of
     a core each side had. A wall-clock efficiency far below the CPU one means a busy machine."""
-    windows = summary.get("cpu", {}).values()
-    cpu = sum(w["cpu_s"] for w in windows)
-    wall = sum(w["wall_s"] for w in windows)
-    loop_rate, loop_share = cpu_rate(*inprocess)
+    cpu = sum(state["cpu"]["cpu_s"] for state in states)
+    wall = sum(state["cpu"]["wall_s"] for state in states)
+    loops = [run for state in states for run in state["inprocess"]]
+    loop_cpu = sum(run[2] for run in loops)
+    loop_wall = sum(run[1] for run in loops)
+    loop_rate_cpu = sum(run[0] for run in loops) / loop_cpu if loop_cpu else None
     locust_rate_cpu = operations / cpu if cpu else None
     return {
         "locust_cpu_share": round(cpu / wall, 3) if wall else None,
-        "inprocess_cpu_share": round(loop_share, 3),
-        "efficiency_cpu": round(locust_rate_cpu / loop_rate, 4)
-        if locust_rate_cpu and loop_rate else None,
+        "inprocess_cpu_share": round(loop_cpu / loop_wall, 3) if loop_wall else None,
+        "efficiency_cpu": round(locust_rate_cpu / loop_rate_cpu, 4)
+        if locust_rate_cpu and loop_rate_cpu else None,
     }
+
+
+def measure_run(cells: list[Cell], spec: str, folder: Path, timing: Timing
+                ) -> list[dict[str, Any] | CellRejected]:
+    """A row or a rejection per cell, in order; raises `RunFailed` when the run as a whole
+    left nothing to read."""
+    run_locust(cells, spec, folder, timing)
+    entries, summary = read_run(folder)
+    results: list[dict[str, Any] | CellRejected] = []
+    for cell in cells:
+        try:
+            results.append(cell_row(cell, entries, summary, timing))
+        except CellRejected as rejected:
+            results.append(rejected)
+    return results

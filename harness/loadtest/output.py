@@ -51,10 +51,14 @@ class LoadtestFolder:
         self.path = run.path / LOADTEST
         self.path.mkdir(parents=True, exist_ok=False)
         self.rows: list[dict[str, Any]] = []
+        self.runs: list[Path] = []
         self.write_table()
 
-    def cell_folder(self, cell_id: str) -> Path:
-        return self.path / "cells" / cell_id
+    def run_folder(self, name: str) -> Path:
+        """Where one Locust run writes: a library's, a re-measure's, or one cell's alone."""
+        folder = self.path / "locust" / name
+        self.runs.append(folder)
+        return folder
 
     def add_row(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -80,20 +84,22 @@ class LoadtestFolder:
         self.run.update_meta(loadtest={**meta.get("loadtest", {}), **loadtest})
 
     def gather_locust_output(self) -> None:
-        """Every cell's Locust numbers and histograms side by side, one file of each kind.
+        """Every run's Locust numbers and histograms side by side, one file of each kind.
 
         `locust_stats.csv` is made from Locust's `--json-file` output, its final numbers: the
         `--csv` files Locust writes once a second miss the last second and, once the JSON file
-        is written (which resets Locust's stats), can lose the row. They stay in `cells/`.
+        is written (which resets Locust's stats), can lose the row. They stay in `locust/<run>/`.
         """
         entries, histograms = [], {}
-        for folder in sorted((self.path / "cells").glob("*")):
+        # In the order the runs were made, so a cell measured again keeps its last histogram.
+        for folder in self.runs:
             if (folder / "locust.json").exists():
-                entries += json.loads((folder / "locust.json").read_text(encoding="utf-8"))
+                entries += [{**entry, "run": folder.name} for entry in
+                            json.loads((folder / "locust.json").read_text(encoding="utf-8"))]
             if (folder / "histograms.json").exists():
                 cells = json.loads((folder / "histograms.json").read_text(encoding="utf-8"))
                 histograms.update(cells.get("cells", {}))
-        columns = ["method", "name", "num_requests", "num_failures", "total_content_length",
+        columns = ["run", "method", "name", "num_requests", "num_failures", "total_content_length",
                    "total_response_time", "min_response_time", "max_response_time",
                    "start_time", "last_request_timestamp"]
         frame = pd.DataFrame.from_records(entries, columns=columns).rename(columns={

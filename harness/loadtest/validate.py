@@ -7,6 +7,7 @@ only lowers the totals; so every cell is checked before its row exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -40,3 +41,9 @@ def problems(counts: CellCounts) -> list[str]:
         found.append(f"only {counts.reporting_workers} of {counts.expected_workers} workers "
                      f"reported operations")
     return found
+
+
+def reporting_processes(summary_cell: dict[str, Any]) -> int:
+    """How many processes timed at least one operation of the cell."""
+    return sum(1 for state in summary_cell.get("processes", {}).values()
+               if state.get("operations"))

@@ -1,0 +1,78 @@
+"""The schedule's handshake inside Locust: ready, one shared start time, done.
+
+Imported by the locustfile only: importing Locust monkey-patches the process with gevent.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+from gevent.event import AsyncResult
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+READY, GO, DONE = "harness_ready", "harness_go", "harness_done"
+# How far ahead of the last ready message the shared start lies: time for the go message to
+# reach every worker on this machine.
+START_AHEAD_S = 0.2
+
+
+def sleep_until(moment: float) -> None:
+    delay = moment - time.time()
+    if delay > 0:
+        gevent.sleep(delay)
+
+
+@dataclass
+class Coordinator:
+    """The ready/go/done handshake between the users and whichever process counts them.
+
+    A local runner counts its own users; a master counts the workers' users and sends the
+    start time to every worker; a worker forwards its users' messages to the master.
+    """
+
+    expected_users: int = 1
+    runner: Any = None
+    start: AsyncResult = field(default_factory=AsyncResult)
+    ready_count: int = 0
+    done_count: int = 0
+
+    def attach(self, environment: Environment) -> None:
+        runner = environment.runner
+        self.runner = runner
+        self.expected_users = max(1, int(getattr(environment.parsed_options, "num_users", 1)
+                                         or 1))
+        if isinstance(runner, WorkerRunner):
+            runner.register_message(GO, lambda environment, msg, **_: self.start.set(
+                msg.data["t0"]))
+            return
+        runner.register_message(READY, self._on_ready)
+        runner.register_message(DONE, self._on_done)
+
+    def _on_ready(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
+        self.ready_count += 1
+        if self.ready_count != self.expected_users:
+            return
+        t0 = time.time() + START_AHEAD_S
+        if isinstance(self.runner, MasterRunner):
+            self.runner.send_message(GO, {"t0": t0})
+        else:
+            self.start.set(t0)
+
+    def _on_done(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
+        self.done_count += 1
+        if self.done_count == self.expected_users:
+            # Not from a user's own greenlet: quitting kills the users.
+            gevent.spawn(self.runner.quit)
+
+    def ready(self) -> float:
+        """Called by a user once its cells are prepared; returns the shared start time."""
+        self.runner.send_message(READY, None)
+        t0: float = self.start.get()
+        return t0
+
+    def done(self) -> None:
+        self.runner.send_message(DONE, None)

@@ -1,0 +1,53 @@
+"""The harness's schedule: every cell of one library measured in turn inside one Locust run.
+
+`harness loadtest` starts one Locust run per library and hands it the schedule in
+`HARNESS_SCHEDULE`. Every process that runs users (a lone local process, or each worker of a
+master) prepares all the cells, reports ready, and gets one start time `t0` from the master;
+then all processes run the same cell in the same time slot, so N processes load one cell
+together and two cells never share the CPU. One slot is
+
+    in-process half | Locust batches | in-process half | floor | gap
+
+so the plain loop brackets Locust's window in the very process Locust measured (the same
+interpreter, heap and CPU), and the `cryptography` floor runs on the same key and token right
+after. The gap absorbs a batch that ends late. When every process has run its last slot, the
+run quits itself instead of waiting for Locust's `-t`, which is only a safety net.
+
+The handshake lives in `coordinator.py`: it imports Locust, and with it gevent's
+monkey-patching, which only Locust's own processes may load. Without `HARNESS_SCHEDULE` the
+locustfile is plain Locust: tasks picked at random among the selected tags, for as long as
+`-t` says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cells: tuple[str, ...]
+    locust_s: float
+    inprocess_s: float
+    floor_s: float
+    gap_s: float = 0.05
+
+    @property
+    def slot_s(self) -> float:
+        return self.inprocess_s + self.locust_s + self.floor_s + self.gap_s
+
+    def slot_start(self, t0: float, index: int) -> float:
+        return t0 + index * self.slot_s
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls, text: str | None) -> Schedule | None:
+        if not text:
+            return None
+        data = json.loads(text)
+        return cls(cells=tuple(data["cells"]), locust_s=float(data["locust_s"]),
+                   inprocess_s=float(data["inprocess_s"]), floor_s=float(data["floor_s"]),
+                   gap_s=float(data.get("gap_s", 0.05)))
