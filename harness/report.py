@@ -138,11 +138,22 @@ def loadtest_meta_warnings(meta: dict[str, Any]) -> list[str]:
                         "absent from the table: " + "; ".join(
                             f"{cell(r)} ({', '.join(map(str, r.get('reasons') or []))})"
                             for r in rejected))
+    remeasured = meta.get("remeasured") or []
+    if remeasured:
+        warnings.append(f"{len(remeasured)} cell(s) had a noisy window (efficiency outside "
+                        "0.95–1.05) and were measured once more; the table keeps the second "
+                        "measurement: " + "; ".join(
+                            f"{cell(r)} ({_efficiency(r.get('first_efficiency'))} then "
+                            f"{_efficiency(r.get('efficiency'))})" for r in remeasured))
     skipped = meta.get("skipped") or []
     if skipped:
         warnings.append(f"{len(skipped)} cell(s) not measured because the library does not "
                         "support them: " + "; ".join(cell(r) for r in skipped))
     return warnings
+
+
+def _efficiency(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "rejected"
 
 
 def interop_grids(rows: pd.DataFrame, libraries: list[str]) -> dict[str, pd.DataFrame]:

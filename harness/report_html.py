@@ -328,8 +328,9 @@ def loadtest_section(report: Report) -> str:
         if isinstance(value, float):
             return tag("td", e(f"{value:.1f}"), class_="num")
         return tag("td", e(value))
-    parts.append(tag("p", "efficiency = Locust rate ÷ the same callable's in-process rate in the "
-                          "same window; overhead = the raw primitive's rate ÷ the library's.")
+    parts.append(tag("p", "efficiency = Locust rate ÷ the same callable's rate in a plain loop "
+                          "in the same process, just before and after its Locust window; "
+                          "overhead = the raw primitive's rate ÷ the library's.")
                  + frame_table(table_[columns], cell))
     charts = [png(lambda buf: efficiency_chart(table_, buf), "load-test efficiency")]
     for name in LOADTEST_CHARTS:
