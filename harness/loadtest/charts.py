@@ -37,6 +37,8 @@ def _grouped_bars(table: pd.DataFrame, column: str, ylabel: str, title: str,
     ax.tick_params(axis="x", labelsize=7)
     plt.setp(ax.get_xticklabels(), rotation=60, ha="right")
     ax.grid(axis="y", alpha=0.3)
+    # Beside the plot, not over it: the last suites' bars are as tall as the first ones'.
+    ax.legend(title="library", fontsize=8, loc="upper left", bbox_to_anchor=(1.005, 1.0))
     fig.tight_layout()
     fig.savefig(target, dpi=110)
     plt.close(fig)
