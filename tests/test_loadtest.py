@@ -87,16 +87,19 @@ def test_added_to_the_newest_run_only_when_versions_match(tmp_path: Path, capsys
     assert "added to the newest run" in capsys.readouterr().err
 
 
-def test_failing_operations_reject_the_cell(tmp_path: Path, capsys) -> None:
+def test_failing_operations_reject_their_cell_and_spare_the_next(tmp_path: Path, capsys) -> None:
     code = _loadtest(tmp_path, "--library", "tests.fakes_loadtest:FailsUnderLoad",
-                     "--suite", "JWS HS256", "--operation", "verify", "--no-charts")
+                     "--suite", "JWS HS256", "--no-charts")
     err = capsys.readouterr().err
     assert code == 3
-    assert "REJECTED" in err and "batches failed" in err and "refused after 5000 calls" in err
+    assert "fails-under-load JWS HS256 verify: REJECTED" in err
+    assert "batches failed" in err and "refused after 5000 calls" in err
+    # The sign cell ran in the same Locust run and quotes no error of its neighbour's.
+    assert "fails-under-load JWS HS256 sign: REJECTED" not in err
     folder = (tmp_path / "latest").resolve() / "loadtest"
-    assert pd.read_csv(folder / "table.csv").empty
+    assert pd.read_csv(folder / "table.csv").operation.tolist() == ["sign"]
     rejected = json.loads((folder / "meta.json").read_text())["rejected"]
-    assert rejected[0]["library"] == "fails-under-load"
+    assert [(r["library"], r["operation"]) for r in rejected] == [("fails-under-load", "verify")]
 
 
 def test_a_cell_that_recorded_nothing_is_rejected(tmp_path: Path, capsys) -> None:
@@ -140,6 +143,18 @@ def test_a_noisy_cell_is_measured_once_more_and_both_efficiencies_are_kept(
     assert stats.run.tolist() == ["slow-in-batches", "slow-in-batches-again"]
 
 
+def test_a_worker_that_dies_fails_its_run_and_only_its_cell_is_lost(tmp_path: Path,
+                                                                     capsys) -> None:
+    code = _loadtest(tmp_path, "--library", "tests.fakes_loadtest:KillsUnderLoad",
+                     "--suite", "JWS HS256", "--processes", "2", "--no-charts")
+    err = capsys.readouterr().err
+    assert code == 3 and "measuring its cells one by one" in err
+    assert "verify: REJECTED: the schedule did not complete" in err
+    assert "worker(s) went missing" in err
+    table = pd.read_csv((tmp_path / "latest").resolve() / "loadtest" / "table.csv")
+    assert table.operation.tolist() == ["sign"] and (table.processes == 2).all()
+
+
 def test_two_processes_load_each_cell_together(tmp_path: Path, capsys) -> None:
     code = _loadtest(tmp_path, "--library", "pyjwt", "--suite", "JWS HS256", "--processes", "2",
                      "--no-charts")
@@ -161,7 +176,8 @@ def test_two_processes_load_each_cell_together(tmp_path: Path, capsys) -> None:
     (["--operation", "sing"], "unknown operation 'sing'"),
     (["--library", "pyjwt", "--suite", "JWE*"], "no cell any selected library supports"),
     (["--duration", "0.2"], "--duration must be at least 0.5 seconds"),
-    (["--inprocess", "-1"], "cannot be negative"),
+    (["--inprocess", "0"], "--inprocess and --batch-ms must be positive"),
+    (["--duration", "nan"], "must be numbers"),
 ])
 def test_bad_arguments_exit_non_zero_and_write_nothing(argv: list[str], message: str,
                                                        tmp_path: Path, capsys) -> None:
@@ -178,3 +194,26 @@ def test_dry_run_lists_the_default_profile(tmp_path: Path, capsys) -> None:
     assert "joserfc\tJWE PBES2-HS256+A128KW + A128GCM\tdecrypt" in out.out
     assert "58 cells, 14 skipped; about " in out.err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_measurement_without_numbers_leaves_the_first(tmp_path: Path, monkeypatch,
+                                                               capsys) -> None:
+    from harness.loadtest import command
+    from harness.loadtest.cells import Cell
+    from harness.loadtest.measure import CellRejected
+    from harness.loadtest.output import LoadtestFolder
+    from harness.suites import SUITES_BY_NAME
+
+    cell = Cell("pyjwt", SUITES_BY_NAME["JWS HS256"], "sign")
+    first = {"library": "pyjwt", "suite": "JWS HS256", "operation": "sign", "efficiency": 0.8}
+    folder = LoadtestFolder(Run.create(tmp_path, {"libraries": {}}))
+    folder.add_row(dict(first))
+    meta: dict = {"cells": [], "remeasured": []}
+    monkeypatch.setattr(command, "measured", lambda *args, **kwargs: [
+        (cell, CellRejected(cell, ["Locust did not finish in time"]))])
+    command.remeasure_noisy("pyjwt", [(cell, first)], folder, None, meta)  # type: ignore[arg-type]
+    assert folder.rows == [first]
+    assert meta["remeasured"] == [{"library": "pyjwt", "suite": "JWS HS256", "operation": "sign",
+                                   "first_efficiency": 0.8, "efficiency": None,
+                                   "second_rejected": ["Locust did not finish in time"]}]
+    assert "the first measurement stays" in capsys.readouterr().err

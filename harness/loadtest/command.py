@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,9 +118,13 @@ def run_loadtest(options: LoadtestOptions) -> int:
             or options.processes < 1:
         raise HarnessError(f"--duration must be at least {MIN_DURATION_S:g} seconds and "
                            f"--processes at least 1")
-    if any(value is not None and value < 0 for value in (options.inprocess_s,
-                                                         options.primitive_s)):
-        raise HarnessError("--inprocess and --primitive cannot be negative")
+    numbers = (options.duration_s, options.inprocess_s, options.primitive_s, options.batch_ms)
+    if any(value is not None and not math.isfinite(value) for value in numbers):
+        raise HarnessError("--duration, --inprocess, --primitive and --batch-ms must be numbers")
+    if (options.inprocess_s is not None and options.inprocess_s <= 0) \
+            or (options.primitive_s is not None and options.primitive_s < 0) \
+            or options.batch_ms <= 0:
+        raise HarnessError("--inprocess and --batch-ms must be positive, --primitive at least 0")
     suites, profile = _suites(options.suites)
     adapters, missing = _adapters(options.libraries)
     if not adapters:
@@ -170,17 +176,23 @@ def run_loadtest(options: LoadtestOptions) -> int:
               file=sys.stderr)
     status = "interrupted"
     progress = Progress(len(cells))
+    # A terminated harness stops like an interrupted one: its Locust run is killed (it runs in
+    # its own session, so nothing else would stop it) and what finished is kept.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         for spec, run_cells in runs:
             print(f"{run_cells[0].library}: {len(run_cells)} cells in one Locust run, about "
                   f"{RUN_OVERHEAD_S + len(run_cells) * timing.schedule(run_cells).slot_s:.0f} s",
                   file=sys.stderr)
-            for cell, result in remeasure_noisy(spec, measured(spec, run_cells, folder, timing),
-                                                folder, timing, meta):
+            results = measured(spec, run_cells, folder, timing)
+            for cell, result in results:
                 record(cell, result, folder, meta, progress)
+            folder.write_meta(meta)
+            remeasure_noisy(spec, results, folder, timing, meta)
             folder.write_meta(meta)
         status = "complete"
     finally:
+        signal.signal(signal.SIGTERM, previous)
         meta = finish_meta(meta, status)
         folder.write_meta(meta)
         folder.gather_locust_output()
@@ -200,6 +212,10 @@ def run_loadtest(options: LoadtestOptions) -> int:
 
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def by_library(cells: list[tuple[str, Cell]]) -> list[tuple[str, list[Cell]]]:
     """The cells of each library together, in plan order: one Locust run each."""
     runs: dict[str, list[Cell]] = {}
@@ -209,13 +225,13 @@ def by_library(cells: list[tuple[str, Cell]]) -> list[tuple[str, list[Cell]]]:
 
 
 def measured(spec: str, cells: list[Cell], folder: LoadtestFolder, timing: Timing,
-             name: str | None = None) -> list[tuple[Cell, dict[str, Any] | CellRejected]]:
+             suffix: str = "") -> list[tuple[Cell, dict[str, Any] | CellRejected]]:
     """Every cell's row or rejection. A run that fails as a whole (the library killed or hung
     its process) is measured again cell by cell, so only the cell that fails alone is lost."""
     try:
         return list(zip(cells, measure_run(cells, spec,
-                                           folder.run_folder(name or cells[0].library), timing),
-                        strict=True))
+                                           folder.run_folder(cells[0].library + suffix),
+                                           timing), strict=True))
     except RunFailed as failed:
         if len(cells) == 1:
             return [(cells[0], CellRejected(cells[0], [str(failed)]))]
@@ -224,8 +240,8 @@ def measured(spec: str, cells: list[Cell], folder: LoadtestFolder, timing: Timin
     results: list[tuple[Cell, dict[str, Any] | CellRejected]] = []
     for cell in cells:
         try:
-            results += zip([cell], measure_run([cell], spec, folder.run_folder(cell.id), timing),
-                           strict=True)
+            results += zip([cell], measure_run([cell], spec, folder.run_folder(cell.id + suffix),
+                                               timing), strict=True)
         except RunFailed as failed:
             results.append((cell, CellRejected(cell, [str(failed)])))
     return results
@@ -238,32 +254,53 @@ def noisy(result: dict[str, Any] | CellRejected) -> bool:
 
 
 def remeasure_noisy(spec: str, results: list[tuple[Cell, dict[str, Any] | CellRejected]],
-                    folder: LoadtestFolder, timing: Timing, meta: dict[str, Any]
-                    ) -> list[tuple[Cell, dict[str, Any] | CellRejected]]:
+                    folder: LoadtestFolder, timing: Timing, meta: dict[str, Any]) -> None:
     """Cells whose Locust window and in-process loop disagree by more than 5 % are measured
-    once more, in one more run, and the second measurement is kept whatever it says; both
-    efficiencies are listed in `meta.json` under `remeasured`."""
-    again = [cell for cell, result in results if noisy(result)]
-    if not again:
-        return results
-    print(f"  {again[0].library}: {len(again)} cell(s) with an efficiency outside "
+    once more, in one more run. The second measurement replaces the first whatever it says,
+    unless it has no trustworthy numbers at all; `meta.json` lists both under `remeasured`."""
+    first = {cell: result for cell, result in results if noisy(result)}
+    if not first:
+        return
+    library = next(iter(first)).library
+    print(f"  {library}: {len(first)} cell(s) with an efficiency outside "
           f"{NOISY_BELOW}-{NOISY_ABOVE} (a noisy window); measuring them once more",
           file=sys.stderr)
-    second = dict(measured(spec, again, folder, timing, name=f"{again[0].library}-again"))
-    for cell, result in results:
-        if cell in second:
-            later = second[cell]
-            meta.setdefault("remeasured", []).append({
-                "library": cell.library, "suite": cell.suite.name, "operation": cell.operation,
-                "first_efficiency": result["efficiency"],  # type: ignore[index]
-                "efficiency": None if isinstance(later, CellRejected) else later["efficiency"]})
-    return [(cell, second.get(cell, result)) for cell, result in results]
+    for cell, later in measured(spec, list(first), folder, timing, suffix="-again"):
+        entry = {"library": cell.library, "suite": cell.suite.name, "operation": cell.operation,
+                 "first_efficiency": first[cell]["efficiency"]}  # type: ignore[index]
+        label = f"[again] {cell.library} {cell.suite.name} {cell.operation}"
+        if isinstance(later, CellRejected):
+            meta["remeasured"].append({**entry, "efficiency": None,
+                                       "second_rejected": later.reasons})
+            print(f"{label}: REJECTED ({'; '.join(later.reasons)}); the first measurement "
+                  f"stays", file=sys.stderr)
+            continue
+        meta["remeasured"].append({**entry, "efficiency": later["efficiency"]})
+        extra = split_extra(later)
+        meta["cells"] = [c for c in meta["cells"] if (c["library"], c["suite"], c["operation"])
+                         != (cell.library, cell.suite.name, cell.operation)]
+        meta["cells"].append({"library": cell.library, "suite": cell.suite.name,
+                              "operation": cell.operation, "tag": cell.tag, **extra})
+        folder.replace_row(later)
+        print_row(label, later, extra)
 
 
 @dataclass
 class Progress:
     total: int
     done: int = 0
+
+
+def split_extra(row: dict[str, Any]) -> dict[str, Any]:
+    """The row's underscored fields, which go to meta.json, taken out of the table row."""
+    return {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu")}
+
+
+def print_row(label: str, row: dict[str, Any], extra: dict[str, Any]) -> None:
+    print(f"{label}: {row['ops_per_s']:,.0f} ops/s  p50 {row['p50_us']} µs  "
+          f"efficiency {row['efficiency']} (per CPU s {extra['cpu']['efficiency_cpu']}, "
+          f"core share {extra['cpu']['locust_cpu_share']})  "
+          f"overhead ×{row['overhead_x']}", file=sys.stderr)
 
 
 def record(cell: Cell, result: dict[str, Any] | CellRejected, folder: LoadtestFolder,
@@ -276,15 +313,11 @@ def record(cell: Cell, result: dict[str, Any] | CellRejected, folder: LoadtestFo
         meta["rejected"].append({"library": cell.library, "suite": cell.suite.name,
                                  "operation": cell.operation, "reasons": result.reasons})
         return
-    row = result
-    extra = {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu")}
+    extra = split_extra(result)
     meta["cells"].append({"library": cell.library, "suite": cell.suite.name,
                           "operation": cell.operation, "tag": cell.tag, **extra})
-    folder.add_row(row)
-    print(f"{label}: {row['ops_per_s']:,.0f} ops/s  p50 {row['p50_us']} µs  "
-          f"efficiency {row['efficiency']} (per CPU s {extra['cpu']['efficiency_cpu']}, "
-          f"core share {extra['cpu']['locust_cpu_share']})  "
-          f"overhead ×{row['overhead_x']}", file=sys.stderr)
+    folder.add_row(result)
+    print_row(label, result, extra)
 
 
 def summary_text(table: Any, meta: dict[str, Any]) -> str:
@@ -295,7 +328,8 @@ def summary_text(table: Any, meta: dict[str, Any]) -> str:
     efficiency = table["efficiency"].dropna()
     lines = [shown.to_string(index=False), "",
              f"efficiency: median {efficiency.median():.3f}, min {efficiency.min():.3f} "
-             f"({len(table)} cells; below 0.90 means a noisy window)"]
+             f"({len(table)} cells; outside {NOISY_BELOW}-{NOISY_ABOVE} means a noisy "
+             f"window)"]
     per_cpu = [c["cpu"]["efficiency_cpu"] for c in meta["cells"]
                if c.get("cpu", {}).get("efficiency_cpu")]
     shares = [c["cpu"]["locust_cpu_share"] for c in meta["cells"]

@@ -5,6 +5,7 @@ Imported by the locustfile only: importing Locust monkey-patches the process wit
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,9 @@ READY, GO, DONE = "harness_ready", "harness_go", "harness_done"
 # How far ahead of the last ready message the shared start lies: time for the go message to
 # reach every worker on this machine.
 START_AHEAD_S = 0.2
+WATCH_EVERY_S = 1.0
+
+logger = logging.getLogger("harness.loadtest")
 
 
 def sleep_until(moment: float) -> None:
@@ -39,8 +43,9 @@ class Coordinator:
     start: AsyncResult = field(default_factory=AsyncResult)
     ready_count: int = 0
     done_count: int = 0
+    failure: str | None = None
 
-    def attach(self, environment: Environment) -> None:
+    def attach(self, environment: Environment, ready_within_s: float) -> None:
         runner = environment.runner
         self.runner = runner
         self.expected_users = max(1, int(getattr(environment.parsed_options, "num_users", 1)
@@ -51,6 +56,7 @@ class Coordinator:
             return
         runner.register_message(READY, self._on_ready)
         runner.register_message(DONE, self._on_done)
+        gevent.spawn(self._watch, ready_within_s)
 
     def _on_ready(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         self.ready_count += 1
@@ -67,6 +73,28 @@ class Coordinator:
         if self.done_count == self.expected_users:
             # Not from a user's own greenlet: quitting kills the users.
             gevent.spawn(self.runner.quit)
+
+    def _watch(self, ready_within_s: float) -> None:
+        """Ends the run early when it can no longer complete: a worker went missing, or the
+        users were not all ready in time. The harness then sees an unfinished handshake."""
+        deadline = time.time() + ready_within_s
+        while self.done_count < self.expected_users:
+            gevent.sleep(WATCH_EVERY_S)
+            missing = isinstance(self.runner, MasterRunner) and self.runner.clients.missing
+            late = not self.start.ready() and time.time() > deadline
+            if missing or late:
+                self.failure = (f"worker(s) went missing: {', '.join(w.id for w in missing)}"
+                                if missing else f"only {self.ready_count} of "
+                                f"{self.expected_users} users were ready after "
+                                f"{ready_within_s:.0f} s")
+                logger.error("harness: the schedule cannot complete: %s; quitting",
+                             self.failure)
+                self.runner.quit()
+                return
+
+    def summary(self) -> dict[str, Any]:
+        return {"expected_users": self.expected_users, "ready": self.ready_count,
+                "done": self.done_count, "failure": self.failure}
 
     def ready(self) -> float:
         """Called by a user once its cells are prepared; returns the shared start time."""

@@ -65,6 +65,8 @@ REPORT_KEY = "harness_histograms"
 HISTOGRAMS_FILE = "histograms.json"
 # A raw Locust run whose numbers fail the checks exits with this instead of 0.
 EXIT_REJECTED = 3
+# How long the users of a scheduled run may take to start and prepare every cell.
+READY_WITHIN_S, READY_PER_CELL_S = 60.0, 1.0
 
 logger = logging.getLogger("harness.loadtest")
 KEYS = load_key_set()
@@ -161,6 +163,8 @@ class JoseUser(User):
                     raise
                 # The other cells are still measured; the harness rejects this one with why.
                 record.error = f"preparing the cell failed: {error_text(error)}"
+            # A worker that never yields misses its heartbeats, and the master drops it.
+            gevent.sleep(0)
         if SCHEDULE:
             self.tasks = [JoseUser.run_schedule]
 
@@ -212,23 +216,43 @@ class JoseUser(User):
         assert SCHEDULE is not None
         cell = self.cells[tag]
         half = SCHEDULE.inprocess_s / 2
+        step = "the in-process loop"
         try:
-            cell.record.inprocess.append(list(timed_loop(cell.call, cell.arg, half,
-                                                         cell.per_call)))
+            cell.record.inprocess.append(yielding_loop(cell.call, cell.arg, half, cell.per_call))
             end = slot + half + SCHEDULE.locust_s
             while time.time() < end:
                 if not self.run_batch(tag):
                     return
                 # Locust's own greenlets (stats, heartbeats) run here, as between tasks.
                 gevent.sleep(0)
-            cell.record.inprocess.append(list(timed_loop(cell.call, cell.arg, half,
-                                                         cell.per_call)))
+            cell.record.inprocess.append(yielding_loop(cell.call, cell.arg, half, cell.per_call))
             if cell.floor is not None:
+                step = "the floor"
                 run = cell.floor.run
-                cell.record.floor.append(list(timed_loop(lambda _arg: run(), None,
-                                                         SCHEDULE.floor_s, cell.floor_per_call)))
+                cell.record.floor.append(yielding_loop(lambda _arg: run(), None,
+                                                       SCHEDULE.floor_s, cell.floor_per_call))
         except Exception as error:
-            cell.record.error = f"the in-process loop failed: {error_text(error)}"
+            cell.record.error = f"{step} failed: {error_text(error)}"
+
+
+# Longest stretch of a plain loop without yielding to Locust's heartbeat and stats greenlets.
+LOOP_PIECE_S = 0.5
+
+
+def yielding_loop(call: Callable[[Any], Any], arg: Any, seconds: float, per_call: float
+                  ) -> list[float]:
+    """`timed_loop` in pieces of at most LOOP_PIECE_S, yielding in between (untimed):
+    [operations, wall seconds, CPU seconds]."""
+    total = [0.0, 0.0, 0.0]
+    left = seconds
+    while True:
+        piece = min(left, LOOP_PIECE_S)
+        ops, wall, cpu = timed_loop(call, arg, piece, per_call)
+        total = [total[0] + ops, total[1] + wall, total[2] + cpu]
+        left -= wall
+        if left <= 0:
+            return total
+        gevent.sleep(0)
 
 
 def _task(suite: Suite, operation: Operation) -> Callable[[JoseUser], None]:
@@ -303,7 +327,8 @@ def _on_init(environment: Environment, **_kwargs: Any) -> None:
     _environment.append(environment)
     runner = environment.runner
     if SCHEDULE and runner is not None:
-        _coordinator.attach(environment)
+        _coordinator.attach(environment, ready_within_s=READY_WITHIN_S
+                            + READY_PER_CELL_S * len(SCHEDULE.cells))
     if isinstance(runner, WorkerRunner):
         def report(client_id: str, data: dict[str, Any]) -> None:
             data[REPORT_KEY] = _take_report()
@@ -317,15 +342,55 @@ def _on_init(environment: Environment, **_kwargs: Any) -> None:
     gc.freeze()
 
 
-def _final_entries(runner: Any, options: Any) -> list[dict[str, Any]]:
+def _final_entries(runner: Any, options: Any, json_written: bool) -> list[dict[str, Any]]:
     """Locust's final per-task numbers. Writing `--json-file` resets Locust's in-memory stats
-    (`serialize_stats` strips each entry), so once that file exists it is the only full copy."""
+    (`serialize_stats` strips each entry), so once that file is written it is the only full
+    copy; before, a file of that name is an earlier run's."""
     json_file = getattr(options, "json_file", None)
-    if json_file and Path(f"{json_file}.json").exists():
+    if json_written and json_file and Path(f"{json_file}.json").exists():
         entries: list[dict[str, Any]] = json.loads(Path(f"{json_file}.json").read_text())
         return entries
     return [entry.serialize() for entry in runner.stats.entries.values()
             if entry.num_requests or entry.num_failures]
+
+
+def _summary(runner: Any, options: Any) -> dict[str, Any]:
+    master = isinstance(runner, MasterRunner)
+    if not master:
+        _collector.add("local", _take_report())
+    cell_errors: dict[str, list[str]] = {}
+    for error in runner.stats.errors.values():
+        cell_errors.setdefault(f"{error.method}|{error.name}", []).append(
+            f"{error.error} (x{error.occurrences})")
+    return {
+        "runner": "master" if master else "local",
+        "expected_workers": int(getattr(options, "expect_workers", 0) or 0) if master else 0,
+        "workers": _collector.workers,
+        "missing_workers": [str(w.id) for w in runner.clients.missing] if master else [],
+        "errors": [f"user exception: {e['msg']} (x{e['count']})"
+                   for e in runner.exceptions.values()],
+        "cell_errors": cell_errors,
+        "schedule": json.loads(SCHEDULE.to_env()) if SCHEDULE else None,
+        "handshake": _coordinator.summary() if SCHEDULE else None,
+        "cells": _collector.summary_cells(),
+    }
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Environment, **_kwargs: Any) -> None:
+    """A headless plain-Locust run whose numbers fail the checks exits 3, not 0. Decided here,
+    before Locust computes its exit code; a headless run has already quit its runner, so the
+    master holds the workers' final reports. Under the harness's schedule each cell is judged
+    on its own by the harness, so one bad cell fails no other."""
+    runner = environment.runner
+    options = environment.parsed_options
+    if SCHEDULE or runner is None or isinstance(runner, WorkerRunner) \
+            or not getattr(options, "headless", False) \
+            or environment.process_exit_code is not None:
+        return
+    if not _verdicts(_final_entries(runner, options, json_written=False),
+                     _summary(runner, options), log=False):
+        environment.process_exit_code = EXIT_REJECTED
 
 
 @events.quit.add_listener
@@ -335,37 +400,24 @@ def _on_quit(exit_code: int, **_kwargs: Any) -> None:
     if environment is None or isinstance(environment.runner, WorkerRunner):
         return
     runner = environment.runner
-    master = isinstance(runner, MasterRunner)
-    if not master:
-        _collector.add("local", _take_report())
     options = environment.parsed_options
-    summary = {
-        "runner": "master" if master else "local",
-        "expected_workers": int(getattr(options, "expect_workers", 0) or 0) if master else 0,
-        "workers": _collector.workers,
-        "missing_workers": [str(w.id) for w in runner.clients.missing] if master else [],
-        "errors": [f"{e.error} (x{e.occurrences})" for e in runner.stats.errors.values()]
-        + [f"user exception: {e['msg']} (x{e['count']})" for e in runner.exceptions.values()],
-        "schedule": json.loads(SCHEDULE.to_env()) if SCHEDULE else None,
-        "cells": _collector.summary_cells(),
-    }
+    summary = _summary(runner, options)
     out = os.environ.get("HARNESS_LOADTEST_OUT")
     if out:
         target = Path(out) / HISTOGRAMS_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    if not _log_verdicts(_final_entries(runner, options), summary) and not SCHEDULE \
-            and exit_code == 0:
-        # Locust itself exits 0 after a run that measured nothing; a raw run says so. Under the
-        # harness's schedule each cell is judged on its own, so one bad cell fails no other.
-        raise SystemExit(EXIT_REJECTED)
+    _verdicts(_final_entries(runner, options, json_written=True), summary, log=True)
 
 
-def _log_verdicts(entries: list[dict[str, Any]], summary: dict[str, Any]) -> bool:
-    """Logs each task's numbers or why they cannot be trusted; False when any cannot."""
+def _verdicts(entries: list[dict[str, Any]], summary: dict[str, Any], log: bool) -> bool:
+    """Each task's numbers, or why they cannot be trusted (logged when `log`); False when any
+    cannot. A plain run picks tasks at random, so there a worker counts as reporting when it
+    timed any task; under the schedule every worker must have timed every cell."""
     trusted = bool(entries)
-    if not entries:
+    if not entries and log:
         logger.error("harness: REJECTED: Locust recorded no requests")
+    any_task = sum(1 for n in _collector.workers.values() if n)
     for entry in entries:
         key = f"{entry['method']}|{entry['name']}"
         histogram = _collector.histograms.get(key, Histogram())
@@ -373,13 +425,16 @@ def _log_verdicts(entries: list[dict[str, Any]], summary: dict[str, Any]) -> boo
             requests=entry["num_requests"], operations=entry["total_content_length"],
             failures=entry["num_failures"], histogram_count=histogram.count,
             expected_workers=summary["expected_workers"],
-            reporting_workers=reporting_processes(summary["cells"].get(key, {})),
-            missing_workers=summary["missing_workers"], errors=summary["errors"]))
+            reporting_workers=reporting_processes(summary["cells"].get(key, {}))
+            if SCHEDULE else any_task,
+            missing_workers=summary["missing_workers"],
+            errors=summary["cell_errors"].get(key, []) + summary["errors"]))
+        trusted = trusted and not found
+        if not log:
+            continue
         for problem in found:
             logger.error("harness: %s %s REJECTED: %s", entry["method"], entry["name"], problem)
-        if found:
-            trusted = False
-        else:
+        if not found:
             logger.info("harness: %s %s %d ops, %s", entry["method"], entry["name"],
                         histogram.count, histogram.percentiles_us())
     return trusted

@@ -138,7 +138,9 @@ def cell_counts(cell: Cell, entry: dict[str, Any], summary: dict[str, Any]) -> C
         failures=entry["num_failures"], histogram_count=histogram.count,
         expected_workers=summary.get("expected_workers", 0),
         reporting_workers=reporting_processes(cell_summary(cell, summary)),
-        missing_workers=summary.get("missing_workers", []), errors=summary.get("errors", []))
+        missing_workers=summary.get("missing_workers", []),
+        errors=summary.get("cell_errors", {}).get(f"{cell.library}|{cell.tag}", [])
+        + summary.get("errors", []))
 
 
 def cell_histogram(cell: Cell, summary: dict[str, Any]) -> Histogram:
@@ -194,6 +196,9 @@ def cell_row(cell: Cell, entries: list[dict[str, Any]], summary: dict[str, Any],
     if reasons:
         raise CellRejected(cell, list(dict.fromkeys(reasons)))
     ops_per_s, span = locust_rate(entry, timing.processes)
+    if ops_per_s <= 0:
+        raise CellRejected(cell, [f"too few batches to read a rate from ({entry['num_requests']} "
+                                  f"on {timing.processes} process(es))"])
     inprocess = loop_rate(states, "inprocess")
     primitive_rate = loop_rate(states, "floor")
     histogram = cell_histogram(cell, summary)
@@ -203,7 +208,7 @@ def cell_row(cell: Cell, entries: list[dict[str, Any]], summary: dict[str, Any],
         "inprocess_ops_per_s": round(inprocess, 1),
         "efficiency": round(ops_per_s / inprocess, 4) if inprocess else None,
         "primitive": info.get("primitive"), "primitive_ops_per_s": round(primitive_rate, 1),
-        "overhead_x": round(primitive_rate / ops_per_s, 2) if ops_per_s else None,
+        "overhead_x": round(primitive_rate / ops_per_s, 2) if primitive_rate else None,
         "processes": timing.processes, "requests": entry["num_requests"],
         "operations": entry["total_content_length"], "failures": entry["num_failures"],
         "duration_s": round(span, 3),
@@ -237,6 +242,11 @@ def measure_run(cells: list[Cell], spec: str, folder: Path, timing: Timing
     left nothing to read."""
     run_locust(cells, spec, folder, timing)
     entries, summary = read_run(folder)
+    handshake = summary.get("handshake") or {}
+    if handshake.get("done", 0) < handshake.get("expected_users", 1):
+        raise RunFailed(f"the schedule did not complete: {handshake.get('done', 0)} of "
+                        f"{handshake.get('expected_users')} users finished"
+                        + (f" ({handshake['failure']})" if handshake.get("failure") else ""))
     results: list[dict[str, Any] | CellRejected] = []
     for cell in cells:
         try:

@@ -64,6 +64,13 @@ class LoadtestFolder:
         self.rows.append(row)
         self.write_table()
 
+    def replace_row(self, row: dict[str, Any]) -> None:
+        """A cell measured again: its new row takes the old one's place."""
+        key = (row["library"], row["suite"], row["operation"])
+        self.rows = [row if (r["library"], r["suite"], r["operation"]) == key else r
+                     for r in self.rows]
+        self.write_table()
+
     def table(self) -> pd.DataFrame:
         return pd.DataFrame.from_records(self.rows, columns=list(TABLE_COLUMNS))
 
@@ -93,12 +100,9 @@ class LoadtestFolder:
         entries, histograms = [], {}
         # In the order the runs were made, so a cell measured again keeps its last histogram.
         for folder in self.runs:
-            if (folder / "locust.json").exists():
-                entries += [{**entry, "run": folder.name} for entry in
-                            json.loads((folder / "locust.json").read_text(encoding="utf-8"))]
-            if (folder / "histograms.json").exists():
-                cells = json.loads((folder / "histograms.json").read_text(encoding="utf-8"))
-                histograms.update(cells.get("cells", {}))
+            found = _read_json(folder / "locust.json", [])
+            entries += [{**entry, "run": folder.name} for entry in found]
+            histograms.update(_read_json(folder / "histograms.json", {}).get("cells", {}))
         columns = ["run", "method", "name", "num_requests", "num_failures", "total_content_length",
                    "total_response_time", "min_response_time", "max_response_time",
                    "start_time", "last_request_timestamp"]
@@ -110,6 +114,14 @@ class LoadtestFolder:
                                                encoding="utf-8")
         (self.path / "histograms.json").write_text(json.dumps(histograms, indent=1) + "\n",
                                                    encoding="utf-8")
+
+
+def _read_json(path: Path, empty: Any) -> Any:
+    """A run's file, or `empty` when a killed run left it missing or half written."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return empty
 
 
 def finish_meta(meta: dict[str, Any], status: str) -> dict[str, Any]:
