@@ -52,7 +52,7 @@ from harness.loadtest.cells import (
 from harness.loadtest.coordinator import Coordinator, sleep_until
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.primitives import Primitive, primitive
-from harness.loadtest.schedule import Schedule
+from harness.loadtest.schedule import HISTOGRAMS_FILE, PROGRESS_FILE, Schedule
 from harness.loadtest.validate import CellCounts, problems, reporting_processes
 from harness.suites import ALL_SUITES, Suite
 from scenarios.payloads import PAYLOAD
@@ -62,7 +62,6 @@ SCHEDULE = Schedule.from_env(os.environ.get("HARNESS_SCHEDULE"))
 # Raw timings are bucketed in bulk once this many wait, keeping numpy out of the timed loop.
 FLUSH_AT = 50_000
 REPORT_KEY = "harness_histograms"
-HISTOGRAMS_FILE = "histograms.json"
 # A raw Locust run whose numbers fail the checks exits with this instead of 0.
 EXIT_REJECTED = 3
 # How long the users of a scheduled run may take to start and prepare every cell.
@@ -208,6 +207,7 @@ class JoseUser(User):
             sleep_until(slot)
             if tag in self.cells:
                 self.measure_slot(tag, slot)
+            _write_progress(index + 1)
         _coordinator.done()
         while True:
             gevent.sleep(60)
@@ -253,6 +253,14 @@ def yielding_loop(call: Callable[[Any], Any], arg: Any, seconds: float, per_call
         if left <= 0:
             return total
         gevent.sleep(0)
+
+
+def _write_progress(done: int) -> None:
+    out = os.environ.get("HARNESS_LOADTEST_OUT")
+    if out:
+        target = Path(out) / PROGRESS_FILE
+        target.with_suffix(f".{os.getpid()}").write_text(f"{done}\n", encoding="utf-8")
+        os.replace(target.with_suffix(f".{os.getpid()}"), target)
 
 
 def _task(suite: Suite, operation: Operation) -> Callable[[JoseUser], None]:

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,11 +23,11 @@ from typing import Any
 
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
-from harness.loadtest.schedule import Schedule
+from harness.loadtest.schedule import HISTOGRAMS_FILE, PROGRESS_FILE, Schedule
 from harness.loadtest.validate import CellCounts, problems, reporting_processes
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-HISTOGRAMS_FILE = "histograms.json"
+PROGRESS_EVERY_S = 10.0
 # Locust's start-up, the key imports and the first calls of every cell, before the first slot.
 START_ALLOWANCE_S = 20.0
 PREPARE_ALLOWANCE_S = 0.5
@@ -90,24 +91,41 @@ def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> No
     env = {**os.environ, "HARNESS_LOADTEST_ADAPTERS": spec, "HARNESS_LOADTEST_OUT": str(folder),
            "HARNESS_BATCH_MS": str(timing.batch_ms),
            "HARNESS_SCHEDULE": timing.schedule(cells).to_env()}
-    # Its own session, so a hung run is killed with the worker processes Locust forked.
-    locust = subprocess.Popen(locust_command(cells, folder, timing), env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              start_new_session=True)
-    try:
-        stdout, stderr = locust.communicate(timeout=timing.run_time_s(cells) + LOCUST_GRACE_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(locust.pid, signal.SIGKILL)
-        locust.communicate()
-        raise RunFailed("Locust did not finish in time") from None
-    except BaseException:
-        os.killpg(locust.pid, signal.SIGKILL)
-        locust.communicate()
-        raise
-    (folder / "locust.out").write_text(stdout + stderr, encoding="utf-8")
+    deadline = time.monotonic() + timing.run_time_s(cells) + LOCUST_GRACE_S
+    shown = ""
+    with (folder / "locust.out").open("w", encoding="utf-8") as output:
+        # Its own session, so a hung run is killed with the worker processes Locust forked.
+        locust = subprocess.Popen(locust_command(cells, folder, timing), env=env, text=True,
+                                  stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        try:
+            while True:
+                try:
+                    locust.wait(timeout=PROGRESS_EVERY_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() > deadline:
+                        raise RunFailed("Locust did not finish in time") from None
+                    shown = show_progress(folder, cells, shown)
+        except BaseException:
+            os.killpg(locust.pid, signal.SIGKILL)
+            locust.wait()
+            raise
     if locust.returncode != 0:
-        tail = (stderr.strip().splitlines() or ["no output"])[-1]
-        raise RunFailed(f"Locust exited {locust.returncode}: {tail}")
+        lines = (folder / "locust.out").read_text(encoding="utf-8").strip().splitlines()
+        raise RunFailed(f"Locust exited {locust.returncode}: {(lines or ['no output'])[-1]}")
+
+
+def show_progress(folder: Path, cells: list[Cell], shown: str) -> str:
+    """Prints how far a long run is, from the file its users write after each slot."""
+    try:
+        done = int((folder / PROGRESS_FILE).read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return shown
+    line = f"  {cells[0].library}: {done}/{len(cells)} cells measured"
+    if line != shown:
+        print(line, file=sys.stderr)
+    return line
 
 
 def read_run(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:

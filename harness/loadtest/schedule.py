@@ -24,6 +24,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+# Where a Locust run of the harness leaves its summary, and its users their progress (how many
+# cells are done, rewritten after each slot).
+HISTOGRAMS_FILE = "histograms.json"
+PROGRESS_FILE = "progress"
+
 
 @dataclass(frozen=True)
 class Schedule:
