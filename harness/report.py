@@ -142,7 +142,7 @@ def loadtest_meta_warnings(meta: dict[str, Any]) -> list[str]:
     if remeasured:
         warnings.append(f"{len(remeasured)} cell(s) had a noisy window (efficiency outside "
                         "0.95–1.05) and were measured once more; the table keeps the second "
-                        "measurement: " + "; ".join(
+                        "measurement unless it had no numbers: " + "; ".join(
                             f"{cell(r)} ({_efficiency(r.get('first_efficiency'))} then "
                             f"{_efficiency(r.get('efficiency'))})" for r in remeasured))
     skipped = meta.get("skipped") or []

@@ -155,6 +155,17 @@ def test_a_worker_that_dies_fails_its_run_and_only_its_cell_is_lost(tmp_path: Pa
     assert table.operation.tolist() == ["sign"] and (table.processes == 2).all()
 
 
+def test_workers_keep_their_heartbeats_through_long_plain_loops(tmp_path: Path, capsys) -> None:
+    # 4.5 s of plain loop on each side of the Locust window: longer than the master waits for
+    # a worker's heartbeat, so the loops must let the workers' timers run.
+    code = main(["loadtest", "--results", str(tmp_path), "--library", "pyjwt", "--suite",
+                 "JWS HS256", "--operation", "sign", "--processes", "2", "--duration", "0.5",
+                 "--inprocess", "9", "--primitive", "0.1", "--no-charts"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "went missing" not in err and "one by one" not in err
+
+
 def test_two_processes_load_each_cell_together(tmp_path: Path, monkeypatch, capsys) -> None:
     from harness.loadtest import measure
     monkeypatch.setattr(measure, "PROGRESS_EVERY_S", 0.3)

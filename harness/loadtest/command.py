@@ -6,6 +6,7 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,10 +185,11 @@ def run_loadtest(options: LoadtestOptions) -> int:
             print(f"{run_cells[0].library}: {len(run_cells)} cells in one Locust run, about "
                   f"{RUN_OVERHEAD_S + len(run_cells) * timing.schedule(run_cells).slot_s:.0f} s",
                   file=sys.stderr)
-            results = measured(spec, run_cells, folder, timing)
-            for cell, result in results:
+            results = []
+            for cell, result in measured(spec, run_cells, folder, timing):
                 record(cell, result, folder, meta, progress)
-            folder.write_meta(meta)
+                results.append((cell, result))
+                folder.write_meta(meta)
             remeasure_noisy(spec, results, folder, timing, meta)
             folder.write_meta(meta)
         status = "complete"
@@ -195,7 +197,8 @@ def run_loadtest(options: LoadtestOptions) -> int:
         signal.signal(signal.SIGTERM, previous)
         meta = finish_meta(meta, status)
         folder.write_meta(meta)
-        folder.gather_locust_output()
+        folder.gather_locust_output({f"{c['library']}|{c['tag']}": c["run"]
+                                     for c in meta["cells"]})
         folder.mark_run(finished=meta["finished"], status=status, cells=len(folder.rows))
         if not reused:
             run.update_meta(finished=meta["finished"], status=status)
@@ -225,26 +228,27 @@ def by_library(cells: list[tuple[str, Cell]]) -> list[tuple[str, list[Cell]]]:
 
 
 def measured(spec: str, cells: list[Cell], folder: LoadtestFolder, timing: Timing,
-             suffix: str = "") -> list[tuple[Cell, dict[str, Any] | CellRejected]]:
-    """Every cell's row or rejection. A run that fails as a whole (the library killed or hung
-    its process) is measured again cell by cell, so only the cell that fails alone is lost."""
+             suffix: str = "") -> Iterator[tuple[Cell, dict[str, Any] | CellRejected]]:
+    """Every cell's row or rejection, as soon as it is known. A run that fails as a whole (the
+    library killed or hung its process, a worker went missing) is measured again cell by cell,
+    so only the cell that fails alone is lost."""
     try:
-        return list(zip(cells, measure_run(cells, spec,
-                                           folder.run_folder(cells[0].library + suffix),
-                                           timing), strict=True))
+        results = measure_run(cells, spec, folder.run_folder(cells[0].library + suffix), timing)
     except RunFailed as failed:
         if len(cells) == 1:
-            return [(cells[0], CellRejected(cells[0], [str(failed)]))]
+            yield cells[0], CellRejected(cells[0], [str(failed)])
+            return
         print(f"  {cells[0].library}: the run failed ({failed}); measuring its cells one "
               f"by one", file=sys.stderr)
-    results: list[tuple[Cell, dict[str, Any] | CellRejected]] = []
+    else:
+        yield from zip(cells, results, strict=True)
+        return
     for cell in cells:
         try:
-            results += zip([cell], measure_run([cell], spec, folder.run_folder(cell.id + suffix),
-                                               timing), strict=True)
+            [result] = measure_run([cell], spec, folder.run_folder(cell.id + suffix), timing)
         except RunFailed as failed:
-            results.append((cell, CellRejected(cell, [str(failed)])))
-    return results
+            result = CellRejected(cell, [str(failed)])
+        yield cell, result
 
 
 def noisy(result: dict[str, Any] | CellRejected) -> bool:
@@ -293,7 +297,7 @@ class Progress:
 
 def split_extra(row: dict[str, Any]) -> dict[str, Any]:
     """The row's underscored fields, which go to meta.json, taken out of the table row."""
-    return {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu")}
+    return {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu", "_run")}
 
 
 def print_row(label: str, row: dict[str, Any], extra: dict[str, Any]) -> None:

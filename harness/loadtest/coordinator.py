@@ -81,7 +81,7 @@ class Coordinator:
         while self.done_count < self.expected_users:
             gevent.sleep(WATCH_EVERY_S)
             missing = isinstance(self.runner, MasterRunner) and self.runner.clients.missing
-            late = not self.start.ready() and time.time() > deadline
+            late = self.ready_count < self.expected_users and time.time() > deadline
             if missing or late:
                 self.failure = (f"worker(s) went missing: {', '.join(w.id for w in missing)}"
                                 if missing else f"only {self.ready_count} of "

@@ -64,8 +64,6 @@ FLUSH_AT = 50_000
 REPORT_KEY = "harness_histograms"
 # A raw Locust run whose numbers fail the checks exits with this instead of 0.
 EXIT_REJECTED = 3
-# How long the users of a scheduled run may take to start and prepare every cell.
-READY_WITHIN_S, READY_PER_CELL_S = 60.0, 1.0
 
 logger = logging.getLogger("harness.loadtest")
 KEYS = load_key_set()
@@ -162,8 +160,8 @@ class JoseUser(User):
                     raise
                 # The other cells are still measured; the harness rejects this one with why.
                 record.error = f"preparing the cell failed: {error_text(error)}"
-            # A worker that never yields misses its heartbeats, and the master drops it.
-            gevent.sleep(0)
+            # A worker that never runs its timers misses its heartbeats and the master drops it.
+            run_timers()
         if SCHEDULE:
             self.tasks = [JoseUser.run_schedule]
 
@@ -220,7 +218,14 @@ class JoseUser(User):
         try:
             cell.record.inprocess.append(yielding_loop(cell.call, cell.arg, half, cell.per_call))
             end = slot + half + SCHEDULE.locust_s
-            while time.time() < end:
+            # Batches of slow operations: 50 of them (after which gevent runs its timers)
+            # could outlast a heartbeat, so their timers run at least once a second.
+            slow = cell.per_call * cell.batch >= SLOW_BATCH_S
+            ticked = time.time()
+            while (now := time.time()) < end:
+                if slow and now - ticked > 1.0:
+                    run_timers()
+                    ticked = now
                 if not self.run_batch(tag):
                     return
                 # Locust's own greenlets (stats, heartbeats) run here, as between tasks.
@@ -237,6 +242,13 @@ class JoseUser(User):
 
 # Longest stretch of a plain loop without yielding to Locust's heartbeat and stats greenlets.
 LOOP_PIECE_S = 0.5
+SLOW_BATCH_S = 0.02
+
+
+def run_timers() -> None:
+    """Lets gevent's loop run its timers (heartbeats, stats reports). `sleep(0)` does not: it
+    only runs callbacks, and gevent checks timers once per 50 of them."""
+    gevent.sleep(0.0005)
 
 
 def yielding_loop(call: Callable[[Any], Any], arg: Any, seconds: float, per_call: float
@@ -252,15 +264,20 @@ def yielding_loop(call: Callable[[Any], Any], arg: Any, seconds: float, per_call
         left -= wall
         if left <= 0:
             return total
-        gevent.sleep(0)
+        run_timers()
 
 
 def _write_progress(done: int) -> None:
     out = os.environ.get("HARNESS_LOADTEST_OUT")
-    if out:
-        target = Path(out) / PROGRESS_FILE
+    if not out:
+        return
+    target = Path(out) / PROGRESS_FILE
+    try:
         target.with_suffix(f".{os.getpid()}").write_text(f"{done}\n", encoding="utf-8")
         os.replace(target.with_suffix(f".{os.getpid()}"), target)
+    except OSError as error:
+        # Progress is a courtesy; failing here would restart the schedule as a new task.
+        logger.warning("harness: cannot write progress: %s", error)
 
 
 def _task(suite: Suite, operation: Operation) -> Callable[[JoseUser], None]:
@@ -335,8 +352,7 @@ def _on_init(environment: Environment, **_kwargs: Any) -> None:
     _environment.append(environment)
     runner = environment.runner
     if SCHEDULE and runner is not None:
-        _coordinator.attach(environment, ready_within_s=READY_WITHIN_S
-                            + READY_PER_CELL_S * len(SCHEDULE.cells))
+        _coordinator.attach(environment, ready_within_s=SCHEDULE.ready_within_s())
     if isinstance(runner, WorkerRunner):
         def report(client_id: str, data: dict[str, Any]) -> None:
             data[REPORT_KEY] = _take_report()
@@ -394,7 +410,8 @@ def _on_quitting(environment: Environment, **_kwargs: Any) -> None:
     options = environment.parsed_options
     if SCHEDULE or runner is None or isinstance(runner, WorkerRunner) \
             or not getattr(options, "headless", False) \
-            or environment.process_exit_code is not None:
+            or environment.process_exit_code is not None or runner.errors or runner.exceptions:
+        # Failed operations already give Locust's own `--exit-code-on-error`.
         return
     if not _verdicts(_final_entries(runner, options, json_written=False),
                      _summary(runner, options), log=False):

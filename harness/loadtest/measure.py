@@ -28,9 +28,9 @@ from harness.loadtest.validate import CellCounts, problems, reporting_processes
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PROGRESS_EVERY_S = 10.0
-# Locust's start-up, the key imports and the first calls of every cell, before the first slot.
-START_ALLOWANCE_S = 20.0
-PREPARE_ALLOWANCE_S = 0.5
+# Beyond the users' own deadline to be ready (`Schedule.ready_within_s`), so the run's own
+# watchdog, which logs why, ends a slow start before Locust's `-t` does.
+RUN_TIME_MARGIN_S = 10.0
 # Beyond Locust's own `-t` safety net, after which a run counts as hung.
 LOCUST_GRACE_S = 30.0
 
@@ -49,8 +49,9 @@ class Timing:
 
     def run_time_s(self, cells: list[Cell]) -> int:
         """Locust's `-t`: only a safety net, since a scheduled run quits after its last slot."""
-        per_cell = self.schedule(cells).slot_s + PREPARE_ALLOWANCE_S
-        return math.ceil(START_ALLOWANCE_S + len(cells) * per_cell)
+        schedule = self.schedule(cells)
+        return math.ceil(schedule.ready_within_s() + len(cells) * schedule.slot_s
+                         + RUN_TIME_MARGIN_S)
 
 
 class CellRejected(Exception):
@@ -112,8 +113,21 @@ def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> No
             locust.wait()
             raise
     if locust.returncode != 0:
-        lines = (folder / "locust.out").read_text(encoding="utf-8").strip().splitlines()
-        raise RunFailed(f"Locust exited {locust.returncode}: {(lines or ['no output'])[-1]}")
+        raise RunFailed(f"Locust exited {locust.returncode}: {last_words(folder)}")
+
+
+def last_words(folder: Path) -> str:
+    """What a dead run said last: its output, else its log's last error line."""
+    def lines(name: str) -> list[str]:
+        try:
+            text = (folder / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if line.strip()]
+    output = lines("locust.out")
+    errors = [line for line in lines("locust.log") if "/ERROR/" in line or "/CRITICAL/" in line]
+    found = output or errors
+    return found[-1].strip() if found else "no output (the process was killed)"
 
 
 def show_progress(folder: Path, cells: list[Cell], shown: str) -> str:
@@ -201,7 +215,7 @@ def loop_problems(states: list[dict[str, Any]], timing: Timing) -> list[str]:
 
 
 def cell_row(cell: Cell, entries: list[dict[str, Any]], summary: dict[str, Any],
-             timing: Timing) -> dict[str, Any]:
+             timing: Timing, run_name: str = "") -> dict[str, Any]:
     """The cell's table row; raises `CellRejected` when its numbers cannot be trusted."""
     entry = cell_entry(cell, entries)
     info = cell_summary(cell, summary)
@@ -231,7 +245,7 @@ def cell_row(cell: Cell, entries: list[dict[str, Any]], summary: dict[str, Any],
         "operations": entry["total_content_length"], "failures": entry["num_failures"],
         "duration_s": round(span, 3),
         "started": datetime.fromtimestamp(entry["start_time"], UTC).isoformat(timespec="seconds"),
-        "_mode": info.get("mode"), "_batch": info.get("batch"),
+        "_mode": info.get("mode"), "_batch": info.get("batch"), "_run": run_name,
         "_cpu": cpu_check(entry["total_content_length"], states),
     }
 
@@ -268,7 +282,7 @@ def measure_run(cells: list[Cell], spec: str, folder: Path, timing: Timing
     results: list[dict[str, Any] | CellRejected] = []
     for cell in cells:
         try:
-            results.append(cell_row(cell, entries, summary, timing))
+            results.append(cell_row(cell, entries, summary, timing, folder.name))
         except CellRejected as rejected:
             results.append(rejected)
     return results

@@ -90,19 +90,23 @@ class LoadtestFolder:
         meta = self.run.read_meta()
         self.run.update_meta(loadtest={**meta.get("loadtest", {}), **loadtest})
 
-    def gather_locust_output(self) -> None:
+    def gather_locust_output(self, kept: dict[str, str]) -> None:
         """Every run's Locust numbers and histograms side by side, one file of each kind.
 
         `locust_stats.csv` is made from Locust's `--json-file` output, its final numbers: the
         `--csv` files Locust writes once a second miss the last second and, once the JSON file
         is written (which resets Locust's stats), can lose the row. They stay in `locust/<run>/`.
+        `kept` names, per `library|tag`, the run whose measurement is in the table: a cell
+        measured twice keeps that run's histogram.
         """
         entries, histograms = [], {}
         # In the order the runs were made, so a cell measured again keeps its last histogram.
         for folder in self.runs:
             found = _read_json(folder / "locust.json", [])
             entries += [{**entry, "run": folder.name} for entry in found]
-            histograms.update(_read_json(folder / "histograms.json", {}).get("cells", {}))
+            cells = _read_json(folder / "histograms.json", {}).get("cells", {})
+            histograms.update({key: cell for key, cell in cells.items()
+                               if kept.get(key, folder.name) == folder.name})
         columns = ["run", "method", "name", "num_requests", "num_failures", "total_content_length",
                    "total_response_time", "min_response_time", "max_response_time",
                    "start_time", "last_request_timestamp"]

@@ -28,6 +28,9 @@ from dataclasses import asdict, dataclass
 # cells are done, rewritten after each slot).
 HISTOGRAMS_FILE = "histograms.json"
 PROGRESS_FILE = "progress"
+# How long the users of a scheduled run may take to start and prepare every cell before the
+# run is given up; Locust's `-t` safety net lies beyond it, so the reason gets logged.
+READY_WITHIN_S, READY_PER_CELL_S = 60.0, 1.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class Schedule:
 
     def slot_start(self, t0: float, index: int) -> float:
         return t0 + index * self.slot_s
+
+    def ready_within_s(self) -> float:
+        return READY_WITHIN_S + READY_PER_CELL_S * len(self.cells)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
