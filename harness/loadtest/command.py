@@ -281,10 +281,9 @@ def remeasure_noisy(spec: str, results: list[tuple[Cell, dict[str, Any] | CellRe
             continue
         meta["remeasured"].append({**entry, "efficiency": later["efficiency"]})
         extra = split_extra(later)
-        meta["cells"] = [c for c in meta["cells"] if (c["library"], c["suite"], c["operation"])
-                         != (cell.library, cell.suite.name, cell.operation)]
-        meta["cells"].append({"library": cell.library, "suite": cell.suite.name,
-                              "operation": cell.operation, "tag": cell.tag, **extra})
+        meta["cells"] = [c for c in meta["cells"] if c["tag"] != cell.tag
+                         or c["library"] != cell.library]
+        meta["cells"].append(meta_cell(cell, extra))
         folder.replace_row(later)
         print_row(label, later, extra)
 
@@ -298,6 +297,12 @@ class Progress:
 def split_extra(row: dict[str, Any]) -> dict[str, Any]:
     """The row's underscored fields, which go to meta.json, taken out of the table row."""
     return {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu", "_run")}
+
+
+def meta_cell(cell: Cell, extra: dict[str, Any]) -> dict[str, Any]:
+    """A measured cell's entry in meta.json: its mode, batch, CPU check and run."""
+    return {"library": cell.library, "suite": cell.suite.name, "operation": cell.operation,
+            "tag": cell.tag, **extra}
 
 
 def print_row(label: str, row: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -318,8 +323,7 @@ def record(cell: Cell, result: dict[str, Any] | CellRejected, folder: LoadtestFo
                                  "operation": cell.operation, "reasons": result.reasons})
         return
     extra = split_extra(result)
-    meta["cells"].append({"library": cell.library, "suite": cell.suite.name,
-                          "operation": cell.operation, "tag": cell.tag, **extra})
+    meta["cells"].append(meta_cell(cell, extra))
     folder.add_row(result)
     print_row(label, result, extra)
 
