@@ -7,12 +7,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.interop import InteropOptions, default_jobs, run_interop
-from harness.report_cli import add_report_commands
-from harness.results import DEFAULT_RESULTS
-from harness.scenario import discover
-from harness.suites import ALL_SUITES
+from harness.core.errors import HarnessError
+from harness.core.results import DEFAULT_RESULTS
+from harness.core.suites import ALL_SUITES
+from harness.interop.command import InteropOptions, default_jobs, run_interop
+from harness.interop.scenario import discover
+from harness.report.command import add_report_commands
 
 
 def _names(values: list[str] | None) -> list[str]:

@@ -1,1 +1,3 @@
-"""What is checked: one module per topic, each a list of declared cases (see harness.scenario)."""
+"""What is checked: one module per topic, each a list of declared cases.
+
+Cases are declared with `harness.interop.scenario.case`."""

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.keys import KeySet, load_key_set
+from harness.core.keys import KeySet, load_key_set
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import os
 from typing import Any
 
 from harness.adapters.base import SERIALIZATIONS, Adapter, Allowed, KeyData, Mode, Serialization
-from harness.errors import Rejected, Unsupported
-from harness.suites import MADE_UP_SUITE, Suite
+from harness.core.errors import Rejected, Unsupported
+from harness.core.suites import MADE_UP_SUITE, Suite
 
 EVERY_FORM = {"JWS": frozenset(SERIALIZATIONS), "JWE": frozenset(SERIALIZATIONS)}
 

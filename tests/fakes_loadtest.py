@@ -6,9 +6,9 @@ import os
 import sys
 import time
 
-from harness.errors import Rejected
-from harness.keys import JWK
-from harness.suites import Suite
+from harness.core.errors import Rejected
+from harness.core.keys import JWK
+from harness.core.suites import Suite
 from tests.fakes import FakeAdapter
 
 # Set only in the Locust processes the harness starts.

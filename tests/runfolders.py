@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.results import ROW_FIELDS
-from harness.rundata import LOADTEST_COLUMNS
+from harness.core.results import ROW_FIELDS
+from harness.report.rundata import LOADTEST_COLUMNS
 
 # A 1×1 PNG: stands in for the load-test charts that branch writes.
 TINY_PNG = base64.b64decode(

@@ -14,11 +14,11 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from harness.adapters.base import KeyData, Serialization
-from harness.errors import Rejected
+from harness.core.errors import Rejected
+from harness.core.suites import ALL_SUITES, SUITES_BY_NAME
 from harness.forge.encoding import unb64
-from harness.runner import Unit, World, execute, plan, run_cell
-from harness.scenario import Consumer, Context, discover
-from harness.suites import ALL_SUITES, SUITES_BY_NAME
+from harness.interop.runner import Unit, World, execute, plan, run_cell
+from harness.interop.scenario import Consumer, Context, discover
 from tests import fakes
 
 MODULES = ("attacks.invalid_curve", "attacks.pbes2_count", "attacks.zip_bomb",

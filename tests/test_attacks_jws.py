@@ -14,12 +14,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 import scenarios.attacks
 from harness.adapters import load_adapter
-from harness.errors import Rejected, Unsupported
+from harness.core.errors import Rejected, Unsupported
+from harness.core.suites import ALL_SUITES
 from harness.forge import ecdsa
 from harness.forge.encoding import unb64
 from harness.forge.jws import hmac_signature
-from harness.scenario import Consumer, Context
-from harness.suites import ALL_SUITES
+from harness.interop.scenario import Consumer, Context
 from scenarios.attacks.jws_common import Catalogue, Forged, attacker_public, consumer_key
 from tests import fakes
 

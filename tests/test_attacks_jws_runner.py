@@ -10,17 +10,17 @@ import urllib.request
 import pandas as pd
 
 from harness.adapters.base import KeyData, Mode, Serialization
-from harness.attack_report import (
+from harness.core.errors import Rejected
+from harness.core.suites import Suite, select_suites
+from harness.interop.attack_report import (
     UNEXPECTED_ACCEPTS_CSV,
     unexpected_accepts,
     verdict_counts,
     write_attack_outputs,
 )
-from harness.errors import Rejected
-from harness.listener import HitCounter
-from harness.runner import World, execute, plan
-from harness.scenario import discover
-from harness.suites import Suite, select_suites
+from harness.interop.listener import HitCounter
+from harness.interop.runner import World, execute, plan
+from harness.interop.scenario import discover
 from tests import fakes
 from tests.test_attacks_jws import MODULES
 

@@ -12,13 +12,13 @@ import pytest
 
 from harness.adapters import installed_adapters
 from harness.adapters.base import Adapter
-from harness.claims import ClaimsOptions, case_name, situation_of
-from harness.errors import Rejected, Unsupported
+from harness.core.claims import ClaimsOptions, case_name, situation_of
+from harness.core.errors import Rejected, Unsupported
+from harness.core.keys import KeySet
+from harness.core.suites import select_suites
 from harness.forge.encoding import b64url, unb64
 from harness.forge.jws import sign
-from harness.keys import KeySet
-from harness.scenario import discover, select_cases
-from harness.suites import select_suites
+from harness.interop.scenario import discover, select_cases
 from scenarios.claims.common import CONFIGS, Raw, base_claims, payload
 
 HS256 = select_suites(["JWS HS256"])[0]

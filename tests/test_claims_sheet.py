@@ -10,11 +10,17 @@ import pytest
 
 from harness.adapters import installed_adapters
 from harness.adapters.base import Adapter
-from harness.claims_sheet import CLAIMS_CHART, CLAIMS_CSV, COLUMNS, claims_table, write_claims_sheet
-from harness.keys import KeySet
-from harness.runner import World, execute, plan
-from harness.scenario import discover, select_cases
-from harness.suites import ALL_SUITES
+from harness.core.keys import KeySet
+from harness.core.suites import ALL_SUITES
+from harness.interop.claims_sheet import (
+    CLAIMS_CHART,
+    CLAIMS_CSV,
+    COLUMNS,
+    claims_table,
+    write_claims_sheet,
+)
+from harness.interop.runner import World, execute, plan
+from harness.interop.scenario import discover, select_cases
 from tests import fakes
 
 CASES = select_cases(discover(), ["claims"])

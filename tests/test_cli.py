@@ -10,7 +10,7 @@ import pytest
 
 from harness import adapters
 from harness.cli import main
-from harness.results import read_rows
+from harness.core.results import read_rows
 
 SMALL = ["--suite", "JWS ES256,JWS EdDSA (Ed25519),JWE ECDH-ES+A256KW (X25519) + A256GCM,"
          "JWE RSA-OAEP-256 + A256GCM"]

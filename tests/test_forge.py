@@ -8,9 +8,9 @@ import json
 import pytest
 
 from harness.adapters import load_adapter
+from harness.core.suites import ALL_SUITES
 from harness.forge import jws as forge_jws
 from harness.forge.encoding import segment, unb64
-from harness.suites import ALL_SUITES
 
 JWS_SUITES = [s for s in ALL_SUITES if s.family == "JWS"]
 

@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from harness.adapters import load_adapter
+from harness.core.keyforms import private_key, secret
+from harness.core.suites import ALL_SUITES
 from harness.forge import jwe
 from harness.forge.encoding import b64url, unb64
-from harness.keyforms import private_key, secret
-from harness.suites import ALL_SUITES
 
 JWE_SUITES = [s for s in ALL_SUITES if s.family == "JWE"]
 CONSUMERS = [load_adapter("joserfc"), load_adapter("jwcrypto")]

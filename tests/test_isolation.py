@@ -6,8 +6,8 @@ import os
 import signal
 import time
 
-from harness.errors import Rejected
-from harness.isolation import run_isolated
+from harness.core.errors import Rejected
+from harness.interop.isolation import run_isolated
 
 
 def test_a_value_comes_back_with_measurements() -> None:

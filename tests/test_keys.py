@@ -2,8 +2,8 @@ import json
 import stat
 from pathlib import Path
 
-from harness.keys import PRIVATE_MEMBERS, load_key_set, public_jwk
-from harness.suites import SUITES_BY_NAME, key_specs
+from harness.core.keys import PRIVATE_MEMBERS, load_key_set, public_jwk
+from harness.core.suites import SUITES_BY_NAME, key_specs
 
 
 def test_key_set_is_cached_private_and_stable(tmp_path: Path) -> None:

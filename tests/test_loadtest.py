@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
+from harness.core.results import Run
 from harness.loadtest.output import TABLE_COLUMNS
-from harness.results import Run
 
 TINY = ["--duration", "1", "--inprocess", "0.2", "--primitive", "0.1"]
 
@@ -214,11 +214,11 @@ def test_dry_run_lists_the_default_profile(tmp_path: Path, capsys) -> None:
 
 def test_a_second_measurement_without_numbers_leaves_the_first(tmp_path: Path, monkeypatch,
                                                                capsys) -> None:
+    from harness.core.suites import SUITES_BY_NAME
     from harness.loadtest import command
     from harness.loadtest.cells import Cell
     from harness.loadtest.measure import CellRejected
     from harness.loadtest.output import LoadtestFolder
-    from harness.suites import SUITES_BY_NAME
 
     cell = Cell("pyjwt", SUITES_BY_NAME["JWS HS256"], "sign")
     first = {"library": "pyjwt", "suite": "JWS HS256", "operation": "sign", "efficiency": 0.8}

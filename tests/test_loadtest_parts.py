@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from harness.adapters import load_adapter
-from harness.errors import Unsupported
-from harness.keys import KeySet
+from harness.core.errors import Unsupported
+from harness.core.keys import KeySet
+from harness.core.suites import SUITES_BY_NAME
 from harness.loadtest.cells import Cell, prepare, profile_suites
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.measure import (
@@ -30,7 +31,6 @@ from harness.loadtest.measure import (
 from harness.loadtest.primitives import primitive
 from harness.loadtest.schedule import Schedule
 from harness.loadtest.validate import CellCounts, problems
-from harness.suites import SUITES_BY_NAME
 from scenarios.payloads import PAYLOAD
 
 

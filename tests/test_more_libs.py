@@ -10,9 +10,9 @@ import pytest
 
 from harness.adapters import load_adapter
 from harness.adapters.base import Adapter
-from harness.errors import Rejected, Unsupported
-from harness.keys import KeySet
-from harness.suites import ALL_SUITES, SUITES_BY_NAME, Suite
+from harness.core.errors import Rejected, Unsupported
+from harness.core.keys import KeySet
+from harness.core.suites import ALL_SUITES, SUITES_BY_NAME, Suite
 
 NEW = ("python-jose", "authlib", "jwskate")
 PAYLOAD = b'{"sub":"5ba552d67","scope":"openid profile"}'

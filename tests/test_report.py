@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.report import build, evidence_id
-from harness.results import Run
-from harness.rundata import load_run
+from harness.core.results import Run
+from harness.report.model import build, evidence_id
+from harness.report.rundata import load_run
 from tests.runfolders import HOSTILE, full_run, loadtest_row, make_run, row
 
 

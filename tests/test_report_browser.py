@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.browser import CHROMIUM, render
 from harness.cli import main
-from harness.report import REPORT_SCREENSHOT as SCREENSHOT
-from harness.report import evidence_id
+from harness.report.browser import CHROMIUM, render
+from harness.report.model import evidence_id
+from harness.report.write import REPORT_SCREENSHOT as SCREENSHOT
 from tests.runfolders import TINY_PNG, full_run, loadtest_row
 from tests.test_cli import SMALL
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from harness.adapters.base import Adapter
-from harness.errors import HarnessError
-from harness.runner import World, check_declares_unsupported, execute, plan
-from harness.scenario import Case, Context, discover, family_suites
-from harness.suites import select_suites
+from harness.core.errors import HarnessError
+from harness.core.suites import select_suites
+from harness.interop.runner import World, check_declares_unsupported, execute, plan
+from harness.interop.scenario import Case, Context, discover, family_suites
 from tests import fakes
 
 SUITES = select_suites(["JWS HS256", "JWS ES256", "JWE A128KW + A128GCM",
@@ -152,7 +152,7 @@ def test_forged_cases_run_once_per_consumer_and_flag_accept_all(keys) -> None:
 
 def _harness_bug(ctx: Context) -> tuple[bytes, bytes]:
     """Asks the key set for a key it never holds: the harness's own code raises."""
-    from harness.suites import KeySpec
+    from harness.core.suites import KeySpec
     ctx.keys.private(KeySpec("oct", "999"))
     return b"", b""
 

@@ -1,6 +1,6 @@
 import pytest
 
-from harness.suites import ALL_SUITES, SUITES_BY_NAME, key_specs, select_suites
+from harness.core.suites import ALL_SUITES, SUITES_BY_NAME, key_specs, select_suites
 
 
 def test_registry_holds_every_rfc_suite() -> None:

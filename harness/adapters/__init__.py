@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from harness.adapters.base import Adapter
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 # name -> (module, class, distribution to install)
 REGISTRY: dict[str, tuple[str, str, str]] = {

@@ -41,9 +41,9 @@ from harness.adapters.base import (
     is_jwks,
     pick_by_kid,
 )
-from harness.claims import ClaimsOptions
-from harness.errors import Rejected
-from harness.suites import Suite
+from harness.core.claims import ClaimsOptions
+from harness.core.errors import Rejected
+from harness.core.suites import Suite
 
 
 class AuthlibAdapter(Adapter):

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any, ClassVar, Literal, TypeVar
 
-from harness.claims import ClaimsOptions
-from harness.errors import Rejected, Unsupported
-from harness.keys import JWK
-from harness.suites import Suite
+from harness.core.claims import ClaimsOptions
+from harness.core.errors import Rejected, Unsupported
+from harness.core.keys import JWK
+from harness.core.suites import Suite
 
 Mode = Literal["default", "enabled"]
 MODES: tuple[Mode, ...] = ("default", "enabled")

@@ -13,9 +13,9 @@ from joserfc import jwe, jwk, jws, jwt
 from joserfc.errors import JoseError
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, error_text, is_jwks
-from harness.claims import ClaimsOptions
-from harness.errors import Rejected
-from harness.suites import Suite
+from harness.core.claims import ClaimsOptions
+from harness.core.errors import Rejected
+from harness.core.suites import Suite
 
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
 

@@ -16,10 +16,10 @@ from jwcrypto.common import JWException, json_encode
 from jwcrypto.jwa import JWA
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
-from harness.claims import ClaimsOptions
-from harness.errors import Unsupported
-from harness.keys import b64url
-from harness.suites import Suite
+from harness.core.claims import ClaimsOptions
+from harness.core.errors import Unsupported
+from harness.core.keys import b64url
+from harness.core.suites import Suite
 
 ALL_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
 # `JWE(flattened=False)` arrived in jwcrypto 1.6; older releases write one recipient flattened.

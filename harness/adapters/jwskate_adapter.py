@@ -50,9 +50,9 @@ from harness.adapters.base import (
     is_jwks,
     pick_by_kid,
 )
-from harness.claims import ClaimsOptions
-from harness.errors import Rejected, Unsupported
-from harness.suites import CONTENT_KEY_BITS, Suite
+from harness.core.claims import ClaimsOptions
+from harness.core.errors import Rejected, Unsupported
+from harness.core.suites import CONTENT_KEY_BITS, Suite
 
 KEY_CLASSES: dict[str, type[Jwk]] = {"oct": SymmetricJwk, "RSA": RSAJwk, "EC": ECJwk,
                                      "OKP": OKPJwk}

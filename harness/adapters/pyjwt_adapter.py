@@ -13,8 +13,8 @@ from jwt.api_jws import PyJWS
 from jwt.exceptions import PyJWTError
 
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks, pick_by_kid
-from harness.claims import ClaimsOptions
-from harness.suites import Suite
+from harness.core.claims import ClaimsOptions
+from harness.core.suites import Suite
 
 
 class PyJWTAdapter(Adapter):

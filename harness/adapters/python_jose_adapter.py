@@ -25,9 +25,9 @@ from harness.adapters.base import (
     is_jwks,
     pick_by_kid,
 )
-from harness.claims import ClaimsOptions
-from harness.errors import Rejected, Unsupported
-from harness.suites import Suite
+from harness.core.claims import ClaimsOptions
+from harness.core.errors import Rejected, Unsupported
+from harness.core.suites import Suite
 
 COMPACT: frozenset[Serialization] = frozenset({"compact"})
 # `jwe.encrypt` builds the protected header itself from these keyword arguments only.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.keyforms import unb64
-from harness.keys import b64url
+from harness.core.keyforms import unb64
+from harness.core.keys import b64url
 
 __all__ = ["b64url", "compact", "encode_json", "segment", "unb64"]
 

@@ -27,11 +27,11 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
+from harness.core.keyforms import public_key, secret
+from harness.core.keys import JWK
+from harness.core.suites import CONTENT_KEY_BITS, KEY_WRAP_BITS
 from harness.forge.encoding import b64url, compact, encode_json, unb64
 from harness.forge.jws import hmac_signature
-from harness.keyforms import public_key, secret
-from harness.keys import JWK
-from harness.suites import CONTENT_KEY_BITS, KEY_WRAP_BITS
 
 Header = dict[str, Any]
 _HASH_OF = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}

@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from harness.core.keyforms import private_key, secret
+from harness.core.keys import JWK
 from harness.forge.encoding import b64url, compact, encode_json, segment
-from harness.keyforms import private_key, secret
-from harness.keys import JWK
 
 _HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 _EC_OCTETS = {"ES256": 32, "ES256K": 32, "ES384": 48, "ES512": 66}

@@ -17,9 +17,9 @@ from typing import Any
 
 from harness.adapters import load_adapter
 from harness.adapters.base import Adapter, Mode, Operation
-from harness.errors import HarnessError
-from harness.keys import KeySet
-from harness.suites import SUITES_BY_NAME, Suite
+from harness.core.errors import HarnessError
+from harness.core.keys import KeySet
+from harness.core.suites import SUITES_BY_NAME, Suite
 from scenarios.payloads import PAYLOAD
 
 # The representative set the issue asks for: the common JWS algorithms and one suite per

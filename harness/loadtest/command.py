@@ -13,7 +13,9 @@ from typing import Any
 
 from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import OPERATIONS, Adapter
-from harness.errors import HarnessError, Unsupported
+from harness.core.errors import HarnessError, Unsupported
+from harness.core.results import utc_now
+from harness.core.suites import ALL_SUITES, Suite, select_suites
 from harness.loadtest.cells import (
     DEFAULT_PROFILE,
     FAMILY_OPERATIONS,
@@ -25,8 +27,6 @@ from harness.loadtest.cells import (
 from harness.loadtest.charts import loadtest_charts
 from harness.loadtest.measure import CellRejected, RunFailed, Timing, measure_run
 from harness.loadtest.output import LoadtestFolder, choose_run, finish_meta
-from harness.results import utc_now
-from harness.suites import ALL_SUITES, Suite, select_suites
 
 EXIT_OK, EXIT_REJECTED = 0, 3
 

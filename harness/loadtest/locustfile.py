@@ -39,7 +39,8 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import Adapter, Operation, error_text
-from harness.keys import load_key_set
+from harness.core.keys import load_key_set
+from harness.core.suites import ALL_SUITES, Suite
 from harness.loadtest.cells import (
     FAMILY_OPERATIONS,
     load_adapter_spec,
@@ -54,7 +55,6 @@ from harness.loadtest.histogram import Histogram
 from harness.loadtest.primitives import Primitive, primitive
 from harness.loadtest.schedule import HISTOGRAMS_FILE, PROGRESS_FILE, Schedule
 from harness.loadtest.validate import CellCounts, problems, reporting_processes
-from harness.suites import ALL_SUITES, Suite
 from scenarios.payloads import PAYLOAD
 
 BATCH_MS = float(os.environ.get("HARNESS_BATCH_MS", "5"))

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import HarnessError
-from harness.results import LATEST, Run, environment, point_latest, resolve_run, utc_now
+from harness.core.errors import HarnessError
+from harness.core.results import LATEST, Run, environment, point_latest, resolve_run, utc_now
 
 LOADTEST = "loadtest"
 TABLE_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90_us", "p99_us",

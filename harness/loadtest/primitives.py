@@ -25,9 +25,9 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 
-from harness.keyforms import private_key, secret, unb64
-from harness.keys import JWK
-from harness.suites import CONTENT_KEY_BITS, EC_CURVE_OF, Suite
+from harness.core.keyforms import private_key, secret, unb64
+from harness.core.keys import JWK
+from harness.core.suites import CONTENT_KEY_BITS, EC_CURVE_OF, Suite
 
 HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 OKP_PRIVATE = {"Ed25519": ed25519.Ed25519PrivateKey, "Ed448": ed448.Ed448PrivateKey,

@@ -6,7 +6,7 @@ from typing import Any
 
 from harness.adapters.base import Serialization
 from harness.forge import jwe
-from harness.scenario import Context
+from harness.interop.scenario import Context
 from scenarios.payloads import PAYLOAD
 
 

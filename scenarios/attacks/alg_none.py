@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.forge.encoding import b64url, compact, segment
 from harness.forge.jws import raw_signature
-from harness.scenario import Context
+from harness.interop.scenario import Context
 from scenarios.attacks.jws_common import DEFAULT_CONFIGS, REPRESENTATIVE, Catalogue, Forged, valid
 from scenarios.payloads import PAYLOAD
 

@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from harness.errors import Finding, Rejected
-from harness.keyforms import private_key
-from harness.keys import JWK
-from harness.listener import HitCounter
-from harness.scenario import ConsumerConfig, Context
+from harness.core.errors import Finding, Rejected
+from harness.core.keyforms import private_key
+from harness.core.keys import JWK
+from harness.interop.listener import HitCounter
+from harness.interop.scenario import ConsumerConfig, Context
 from scenarios.attacks.jws_common import (
     ASYMMETRIC,
     BROAD,

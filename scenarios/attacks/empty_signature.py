@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.scenario import ConsumerConfig, Context
+from harness.interop.scenario import ConsumerConfig, Context
 from scenarios.attacks.jws_common import (
     DEFAULT_CONFIGS,
     REPRESENTATIVE,

@@ -13,7 +13,7 @@ import os
 
 from harness.forge import jwe
 from harness.forge.encoding import b64url, unb64
-from harness.scenario import Context, case, named_suites
+from harness.interop.scenario import Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
 
 EC_SUITES = named_suites("JWE ECDH-ES (P-256) + A256GCM", "JWE ECDH-ES+A128KW (P-256) + A128GCM",

@@ -14,7 +14,7 @@ import os
 
 from harness.forge import jwe
 from harness.forge.encoding import encode_json, segment
-from harness.scenario import ConsumerConfig, Context, case, named_suites
+from harness.interop.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
 from scenarios.payloads import PAYLOAD
 

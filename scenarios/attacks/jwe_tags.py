@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from harness.core.keyforms import secret
 from harness.forge import jwe
-from harness.keyforms import secret
-from harness.scenario import Context, case, named_suites
+from harness.interop.scenario import Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
 from scenarios.payloads import PAYLOAD
 

@@ -15,11 +15,11 @@ from functools import cache
 from typing import Any
 
 from harness.adapters.base import KeyData, Serialization
+from harness.core.keys import JWK, generate_jwk, public_jwk
+from harness.core.suites import SUITES_BY_NAME, KeySpec, Suite
 from harness.forge.encoding import b64url, compact, encode_json, segment
 from harness.forge.jws import raw_signature
-from harness.keys import JWK, generate_jwk, public_jwk
-from harness.scenario import ConsumerConfig, Context, case, named_suites
-from harness.suites import SUITES_BY_NAME, KeySpec, Suite
+from harness.interop.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.payloads import PAYLOAD
 
 Forge = Callable[[Context], "Forged"]

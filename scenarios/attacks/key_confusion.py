@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from harness.adapters.base import error_text
-from harness.errors import Unsupported
+from harness.core.errors import Unsupported
+from harness.core.keyforms import KeyForm
 from harness.forge.encoding import b64url, compact, segment
 from harness.forge.jws import hmac_signature
-from harness.keyforms import KeyForm
-from harness.scenario import ConsumerConfig, Context
+from harness.interop.scenario import ConsumerConfig, Context
 from scenarios.attacks.jws_common import ASYMMETRIC, BROAD, Catalogue, Forged, offer, valid
 from scenarios.payloads import PAYLOAD
 

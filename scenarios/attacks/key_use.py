@@ -11,11 +11,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from harness.core.keyforms import public_form
+from harness.core.keys import JWK, generate_jwk, public_jwk
+from harness.core.suites import KeySpec
 from harness.forge.encoding import b64url
-from harness.keyforms import public_form
-from harness.keys import JWK, generate_jwk, public_jwk
-from harness.scenario import ConsumerConfig, Context
-from harness.suites import KeySpec
+from harness.interop.scenario import ConsumerConfig, Context
 from scenarios.attacks.jws_common import HMAC_RSA_EC, Catalogue, Forged, signed, valid
 from scenarios.payloads import PAYLOAD
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.core.keys import public_jwk
 from harness.forge.encoding import b64url
-from harness.keys import public_jwk
-from harness.scenario import ConsumerConfig, Context
+from harness.interop.scenario import ConsumerConfig, Context
 from scenarios.attacks.jws_common import HMAC_RSA_EC, Catalogue, Forged, attacker_key, signed, valid
 from scenarios.payloads import PAYLOAD
 

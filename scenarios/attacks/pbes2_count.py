@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.scenario import Context, case, named_suites
+from harness.interop.scenario import Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
 
 SUITES = named_suites("JWE PBES2-HS256+A128KW + A128GCM", "JWE PBES2-HS512+A256KW + A256GCM")

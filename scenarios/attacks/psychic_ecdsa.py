@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.forge import ecdsa
 from harness.forge.encoding import b64url, unb64
-from harness.scenario import ConsumerConfig
+from harness.interop.scenario import ConsumerConfig
 from scenarios.attacks.jws_common import BROAD, Catalogue, with_signature
 
 SUITES = ("JWS ES256", "JWS ES384", "JWS ES512", "JWS ES256K")

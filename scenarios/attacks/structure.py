@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from harness.forge.encoding import b64url, compact, segment
-from harness.scenario import Context
+from harness.interop.scenario import Context
 from scenarios.attacks.jws_common import (
     DEFAULT_CONFIGS,
     HMAC_RSA_EC,

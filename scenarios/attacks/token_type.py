@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from harness.forge import jwe
 from harness.forge import jws as forge_jws
-from harness.scenario import ConsumerConfig, Context, case, named_suites
+from harness.interop.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.payloads import PAYLOAD
 
 REQUIREMENT = "RFC 8725 §3.11; RFC 7516 §9"

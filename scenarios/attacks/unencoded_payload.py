@@ -11,7 +11,7 @@ from typing import Any
 
 from harness.forge.encoding import b64url, segment
 from harness.forge.jws import raw_signature
-from harness.scenario import Context
+from harness.interop.scenario import Context
 from scenarios.attacks.jws_common import DEFAULT_CONFIGS, HMAC_RSA_EC, Catalogue, Forged, signed
 
 SUITES = HMAC_RSA_EC

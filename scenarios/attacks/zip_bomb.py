@@ -15,9 +15,9 @@ consumer may refuse it even when small, and must refuse it when it is a bomb.
 
 from __future__ import annotations
 
-from harness.errors import Rejected
+from harness.core.errors import Rejected
 from harness.forge import jwe
-from harness.scenario import Context, case, named_suites
+from harness.interop.scenario import Context, case, named_suites
 from scenarios.attacks._jwe import forge
 
 SUITES = named_suites("JWE dir + A256GCM", "JWE A256KW + A256CBC-HS512")

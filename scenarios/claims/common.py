@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.claims import ClaimsOptions, case_name
+from harness.core.claims import ClaimsOptions, case_name
 from harness.forge.jws import sign
-from harness.scenario import ConsumerConfig, Context, Expected, case, named_suites
+from harness.interop.scenario import ConsumerConfig, Context, Expected, case, named_suites
 
 Claims = dict[str, Any]
 Build = Callable[[int, Claims], Claims]

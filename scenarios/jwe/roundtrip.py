@@ -1,6 +1,6 @@
 """A JWE made by the producer decrypts in the consumer, which returns the exact plaintext."""
 
-from harness.scenario import Context, case
+from harness.interop.scenario import Context, case
 from scenarios.payloads import PAYLOAD
 
 

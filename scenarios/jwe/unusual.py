@@ -15,7 +15,7 @@ import os
 
 from harness.adapters.base import Serialization
 from harness.forge import jwe
-from harness.scenario import ConsumerConfig, Context, case, named_suites
+from harness.interop.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
 from scenarios.payloads import PAYLOAD
 

@@ -1,7 +1,7 @@
 """Key rotation: the consumer holds a JWKS with a retired and a current key, picked by `kid`."""
 
-from harness.keys import kid_for
-from harness.scenario import Context, case
+from harness.core.keys import kid_for
+from harness.interop.scenario import Context, case
 from scenarios.payloads import PAYLOAD
 
 

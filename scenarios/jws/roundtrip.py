@@ -1,6 +1,6 @@
 """A JWS made by the producer verifies in the consumer, which returns the exact payload."""
 
-from harness.scenario import Context, case
+from harness.interop.scenario import Context, case
 from scenarios.payloads import PAYLOAD
 
 

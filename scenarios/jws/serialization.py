@@ -1,7 +1,7 @@
 """JWS JSON serialization (RFC 7515 §7.2): flattened and general, where the library offers it."""
 
 from harness.adapters.base import Serialization
-from harness.scenario import Context, case
+from harness.interop.scenario import Context, case
 from scenarios.payloads import PAYLOAD
 
 

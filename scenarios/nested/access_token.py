@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from harness.keys import kid_for
-from harness.scenario import Context, SuiteChoice, case
-from harness.suites import SUITES_BY_NAME, Suite
+from harness.core.keys import kid_for
+from harness.core.suites import SUITES_BY_NAME, Suite
+from harness.interop.scenario import Context, SuiteChoice, case
 
 SIGNING = ("JWS RS256", "JWS PS256", "JWS ES256", "JWS EdDSA (Ed25519)")
 # Hybrid encryption only: a content key wrapped with (or agreed to) the recipient's public key.

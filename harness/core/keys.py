@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 
-from harness.suites import KeySpec, key_specs
+from harness.core.suites import KeySpec, key_specs
 
 ROLES = ("retired", "current")
 KEY_SET_FORMAT = 1

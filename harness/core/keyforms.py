@@ -11,7 +11,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 
-from harness.keys import JWK, public_jwk
+from harness.core.keys import JWK, public_jwk
 
 KeyForm = Literal["jwk", "jwks", "pem", "pkcs1", "der", "openssh", "jwk-json", "raw"]
 

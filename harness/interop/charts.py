@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
-from harness.suites import ALL_SUITES, CONTENT_KEY_BITS, SUITES_BY_NAME
+from harness.core.suites import ALL_SUITES, CONTENT_KEY_BITS, SUITES_BY_NAME
 
 SUPPORT_LEVELS = ("by default", "once enabled", "unsupported", "fails")
 SUPPORT_COLOURS = ("#2e7d32", "#f9a825", "#bdbdbd", "#c62828")

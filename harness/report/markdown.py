@@ -10,11 +10,11 @@ from typing import Any
 
 import pandas as pd
 
-from harness.anomalies import KINDS
-from harness.outcomes import LEGEND
-from harness.report import PASS_RULE, SUPPORT_RULE, Report, grouped_findings
-from harness.summary import MAX_GROUPS
-from harness.throughput import rate
+from harness.core.outcomes import LEGEND
+from harness.interop.summary import MAX_GROUPS
+from harness.report.anomalies import KINDS
+from harness.report.model import PASS_RULE, SUPPORT_RULE, Report, grouped_findings
+from harness.report.throughput import rate
 
 MAX_LISTED = 20
 

@@ -12,7 +12,7 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from harness.scenario import discover
+from harness.interop.scenario import discover
 
 UNEXPECTED_ACCEPTS_CSV = "unexpected-accepts.csv"
 ATTACK_VERDICTS_PNG = "attack-verdicts.png"

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from harness import __version__
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 DEFAULT_RESULTS = Path("results")
 INTEROP_JSONL = "interop.jsonl"

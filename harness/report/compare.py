@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from harness.anomalies import as_text, masks
-from harness.results import Run
-from harness.rundata import LOADTEST_KEY, RunData, load_run
-from harness.summary import cause_of
-from harness.throughput import rate
+from harness.core.results import Run
+from harness.interop.summary import cause_of
+from harness.report.anomalies import as_text, masks
+from harness.report.rundata import LOADTEST_KEY, RunData, load_run
+from harness.report.throughput import rate
 
 CELL_KEY = ["scenario", "case", "producer", "consumer", "suite", "mode", "config"]
 NOISE_FLOOR = 0.10

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags that keep a headless run quiet and self-contained on a server or in CI (root, no GPU,

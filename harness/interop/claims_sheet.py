@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.patches import Patch, Rectangle
 
-from harness.claims import ClaimsOptions, situation_of
-from harness.scenario import Case
+from harness.core.claims import ClaimsOptions, situation_of
+from harness.interop.scenario import Case
 
 CLAIMS_CSV = "claims.csv"
 CLAIMS_CHART = "claims-sheet.png"
@@ -34,7 +34,7 @@ def _verdict(row: pd.Series) -> str:
     if row["actual"] == "unsupported":
         return "not judged"
     if row["actual"] in ("error", "hang"):
-        return "fail"  # always a failure (harness.outcomes.LEGEND), even where policy decides
+        return "fail"  # always a failure (harness.core.outcomes.LEGEND), even where policy decides
     if row["policy"]:
         return "policy"
     return "pass" if row["passed"] else "fail"

@@ -10,17 +10,17 @@ from pathlib import Path
 
 from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import MODES, Mode
-from harness.attack_report import write_attack_outputs
-from harness.charts import interop_charts, support_table
-from harness.claims_sheet import write_claims_sheet
-from harness.errors import HarnessError
-from harness.keys import load_key_set
-from harness.progress import Progress
-from harness.results import INTEROP_JSONL, Run, environment, utc_now
-from harness.runner import World, cell_count, check_declares_unsupported, execute, plan
-from harness.scenario import discover, select_cases
-from harness.suites import select_suites
-from harness.summary import render
+from harness.core.errors import HarnessError
+from harness.core.keys import load_key_set
+from harness.core.results import INTEROP_JSONL, Run, environment, utc_now
+from harness.core.suites import select_suites
+from harness.interop.attack_report import write_attack_outputs
+from harness.interop.charts import interop_charts, support_table
+from harness.interop.claims_sheet import write_claims_sheet
+from harness.interop.progress import Progress
+from harness.interop.runner import World, cell_count, check_declares_unsupported, execute, plan
+from harness.interop.scenario import discover, select_cases
+from harness.interop.summary import render
 
 EXIT_OK, EXIT_HARNESS, EXIT_ERROR_ROWS, EXIT_FINDINGS = 0, 1, 3, 4
 

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from harness.outcomes import ACTUALS
+from harness.core.outcomes import ACTUALS
 
 MAX_GROUPS = 25
 _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")

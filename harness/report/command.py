@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.browser import CHROMIUM, render
-from harness.compare import compare, render_comparison
-from harness.errors import HarnessError
-from harness.report import REPORT_SCREENSHOT, write_report
-from harness.results import DEFAULT_RESULTS, resolve_run
+from harness.core.errors import HarnessError
+from harness.core.results import DEFAULT_RESULTS, resolve_run
+from harness.report.browser import CHROMIUM, render
+from harness.report.compare import compare, render_comparison
+from harness.report.write import REPORT_SCREENSHOT, write_report
 
 EXIT_REGRESSION = 4
 

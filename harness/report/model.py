@@ -1,20 +1,20 @@
-"""`harness report`: read one run folder, write `report.html` (self-contained) and `report.md`.
+"""The report model: one run folder's stored rows turned into the report's parts.
 
-The report never runs a test. This module turns the stored rows into the report's parts
-(tables as pandas frames, sentences for what is absent); `report_html` and `report_md` only
-lay them out.
+The report never runs a test. This module builds the `Report` (tables as pandas frames,
+sentences for what is absent); `html` and `markdown` only lay it out, and `write` hands one
+`Report` to both.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from harness.anomalies import (
+from harness.interop.summary import cause_of
+from harness.report.anomalies import (
     EVIDENCE_COLUMNS,
     as_text,
     findings,
@@ -22,15 +22,10 @@ from harness.anomalies import (
     is_policy,
     is_security,
 )
-from harness.results import Run
-from harness.rundata import RunData, load_run
-from harness.scorecard import scorecard, support
-from harness.summary import cause_of
-from harness.throughput import noise_warnings
+from harness.report.rundata import RunData
+from harness.report.scorecard import scorecard, support
+from harness.report.throughput import noise_warnings
 
-REPORT_HTML = "report.html"
-REPORT_MD = "report.md"
-REPORT_SCREENSHOT = "report-screenshot.png"
 EXAMPLES_PER_CAUSE = 10
 PASS_RULE = (
     "A case declares what a correct consumer must do. `accept` passes only when the consumer "
@@ -260,17 +255,3 @@ def build(data: RunData) -> Report:
     report.notes.extend(why for part, why in data.absent.items()
                         if part not in ("interop", "loadtest"))
     return report
-
-
-def write_report(run: Run) -> tuple[Path, Path]:
-    # Imported here because both renderers import this module's parts.
-    from harness.report_html import render_html
-    from harness.report_md import render_md
-
-    report = build(load_run(run))
-    html_path, md_path = run.path / REPORT_HTML, run.path / REPORT_MD
-    for path, text in ((html_path, render_html(report)), (md_path, render_md(report))):
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    return html_path, md_path

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from harness.anomalies import KINDS, interop_rows
-from harness.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
-from harness.outcomes import LEGEND
-from harness.report import (
+from harness.core.outcomes import LEGEND
+from harness.interop.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
+from harness.report.anomalies import KINDS, interop_rows
+from harness.report.model import (
     EXAMPLES_PER_CAUSE,
     PASS_RULE,
     SUPPORT_MEANING,
@@ -27,8 +27,8 @@ from harness.report import (
     grouped_findings,
     slug,
 )
-from harness.rundata import LOADTEST_DIR
-from harness.throughput import (
+from harness.report.rundata import LOADTEST_DIR
+from harness.report.throughput import (
     EFFICIENCY_CELL_CEILING,
     EFFICIENCY_CELL_FLOOR,
     efficiency_chart,

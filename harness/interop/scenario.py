@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.adapters.base import MODES, Adapter, KeyData, Mode, Serialization
-from harness.errors import HarnessError, ProducerFailed, Rejected
-from harness.keyforms import KeyForm, private_form, public_form
-from harness.keys import KeySet
-from harness.suites import KeySpec, Suite
+from harness.core.errors import HarnessError, ProducerFailed, Rejected
+from harness.core.keyforms import KeyForm, private_form, public_form
+from harness.core.keys import KeySet
+from harness.core.suites import KeySpec, Suite
 
 Expected = Literal["accept", "reject"]
 SuiteChoice = tuple[Suite, ...]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.anomalies import SECURITY_PREFIXES, as_text, interop_rows, is_policy, masks
-from harness.charts import support_table
-from harness.rundata import RunData
-from harness.throughput import headline
+from harness.interop.charts import support_table
+from harness.report.anomalies import SECURITY_PREFIXES, as_text, interop_rows, is_policy, masks
+from harness.report.rundata import RunData
+from harness.report.throughput import headline
 
 SCORECARD_COLUMNS = ["library", "version", "suites by default", "suites once enabled",
                      "interop as producer", "interop as consumer", "unexpected accepts",

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import HarnessError
-from harness.results import INTEROP_JSONL, ROW_FIELDS, Run, read_rows
+from harness.core.errors import HarnessError
+from harness.core.results import INTEROP_JSONL, ROW_FIELDS, Run, read_rows
 
 LOADTEST_DIR = "loadtest"
 LOADTEST_TABLE = "table.csv"

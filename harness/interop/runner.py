@@ -23,12 +23,19 @@ from typing import Any
 import harness
 import scenarios
 from harness.adapters.base import Adapter, Mode
-from harness.errors import Finding, HarnessError, ProducerFailed, Rejected, Unsupported
-from harness.isolation import run_isolated
-from harness.keys import KeySet
-from harness.outcomes import Actual, verdict
-from harness.scenario import DEFAULT_CONFIG, Case, Consumer, ConsumerConfig, Context, Producer
-from harness.suites import MADE_UP_SUITE, Suite
+from harness.core.errors import Finding, HarnessError, ProducerFailed, Rejected, Unsupported
+from harness.core.keys import KeySet
+from harness.core.outcomes import Actual, verdict
+from harness.core.suites import MADE_UP_SUITE, Suite
+from harness.interop.isolation import run_isolated
+from harness.interop.scenario import (
+    DEFAULT_CONFIG,
+    Case,
+    Consumer,
+    ConsumerConfig,
+    Context,
+    Producer,
+)
 
 Row = dict[str, Any]
 UNITS_PER_CHUNK = 6
