@@ -102,16 +102,17 @@ def test_a_master_and_two_workers_on_loopback_merge_their_histograms(tmp_path: P
             "--tags", "HS256:sign"]
     master = subprocess.Popen(
         [*base, "--master", "--headless", "--expect-workers", "2", "-u", "2", "-r", "2",
-         "-t", "2s", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
+         # Long enough for a worker whose user prepares slowly on a loaded machine to still run.
+         "-t", "5s", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
          "--json-file", str(tmp_path / "locust"), "--only-summary"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     workers = [subprocess.Popen([*base, "--worker", "--master-host", "127.0.0.1",
-                                 "--master-port", port], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL) for _ in range(2)]
+                                 "--master-port", port], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     try:
         output, _ = master.communicate(timeout=60)
         for worker in workers:
-            worker.wait(timeout=30)
+            output += "\n--- worker ---\n" + worker.communicate(timeout=30)[0]
     finally:
         for process in (master, *workers):
             if process.poll() is None:
