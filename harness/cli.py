@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.core.errors import HarnessError
 from harness.core.results import DEFAULT_RESULTS
+from harness.core.shutdown import exit_code, signal_name, stop_on_signals
 from harness.core.suites import ALL_SUITES
 from harness.interop.command import InteropOptions, default_jobs, run_interop
 from harness.interop.scenario import discover
@@ -123,13 +124,15 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        with stop_on_signals():
+            return int(args.handler(args))
     except HarnessError as error:
         print(f"harness: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("harness: interrupted; rows written so far are kept", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        print(f"harness: interrupted by {signal_name(stop)}; rows written so far are kept",
+              file=sys.stderr)
+        return exit_code(stop)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
+from harness.core.errors import HarnessError
 from harness.core.keys import PRIVATE_MEMBERS, load_key_set, public_jwk
 from harness.core.suites import SUITES_BY_NAME, key_specs
 
@@ -18,9 +21,33 @@ def test_key_set_is_cached_private_and_stable(tmp_path: Path) -> None:
         assert current != retired
 
 
-def test_a_corrupt_cache_is_replaced(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["{not json", "[1, 2]", '{"keys": []}'])
+def test_a_damaged_cache_is_refused_with_how_to_regenerate_it(tmp_path: Path,
+                                                               damage: str) -> None:
     path = tmp_path / "keys.json"
-    path.write_text("{not json")
+    path.write_text(damage)
+    path.chmod(0o600)
+    with pytest.raises(HarnessError, match=r"is damaged .*rm .*keys\.json"):
+        load_key_set(path)
+    assert path.read_text() == damage  # left for the user to look at
+    path.unlink()
+    assert load_key_set(path).keys
+
+
+def test_a_cache_other_users_can_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    keys = load_key_set(path)
+    path.chmod(0o644)
+    with pytest.raises(HarnessError, match=r"mode 0644.*may have leaked"):
+        load_key_set(path)
+    path.chmod(0o600)
+    assert load_key_set(path).keys == keys.keys
+
+
+def test_an_older_format_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"format": "old", "keys": {}}))
+    path.chmod(0o600)
     keys = load_key_set(path)
     assert json.loads(path.read_text())["keys"] == keys.keys
 

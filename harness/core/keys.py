@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 
+from harness.core.errors import HarnessError
 from harness.core.suites import KeySpec, key_specs
 
 ROLES = ("retired", "current")
@@ -166,8 +168,9 @@ def _write_private(path: Path, text: str) -> None:
 def load_key_set(path: Path | None = None) -> KeySet:
     """Load the cached key set, generating (or completing) it when needed.
 
-    A cache that is unreadable or from another format is replaced, not trusted: it only holds
-    generated keys, so nothing of value is lost.
+    A cache that cannot be read, or that other users can read, is refused rather than
+    replaced behind the user's back: the message says how to regenerate it. One from an older
+    format is replaced, since it only holds keys the harness generated.
     """
     path = path or Path(os.environ.get("HARNESS_KEYS", DEFAULT_KEY_SET_PATH))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,16 +181,27 @@ def load_key_set(path: Path | None = None) -> KeySet:
         return _load_or_generate(path)
 
 
+def _refuse(path: Path, why: str) -> HarnessError:
+    return HarnessError(f"the key cache {path} {why}; delete it (rm {path}) and the next run "
+                        "generates a new key set")
+
+
 def _load_or_generate(path: Path) -> KeySet:
     wanted = key_specs()
     cached: dict[str, dict[str, JWK]] = {}
     if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise _refuse(path, f"is readable or writable by other users (mode {mode:04o}), so "
+                          "its private keys may have leaked")
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
-            if stored.get("format") == KEY_SET_FORMAT:
-                cached = stored["keys"]
-        except (OSError, ValueError, KeyError, AttributeError):
-            cached = {}
+        except (OSError, ValueError) as error:
+            raise _refuse(path, f"is damaged ({error})") from None
+        if not isinstance(stored, dict) or not isinstance(stored.get("keys", {}), dict):
+            raise _refuse(path, "is damaged (not a key set object)")
+        if stored.get("format") == KEY_SET_FORMAT:
+            cached = stored["keys"]
     missing = [spec for spec in wanted
                if not all(role in cached.get(spec.id, {}) for role in ROLES)]
     if missing or not path.exists():

@@ -6,13 +6,14 @@ what finished); `interop.csv` is derived from it; `run.json` records what was ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ INTEROP_JSONL = "interop.jsonl"
 INTEROP_CSV = "interop.csv"
 RUN_JSON = "run.json"
 LATEST = "latest"
+UNREADABLE_LINES = "unreadable_lines"
 ROW_FIELDS = ("scenario", "case", "producer", "consumer", "suite", "mode", "expected", "actual",
               "passed", "detail", "duration_ms", "requirement", "config", "attack_class",
               "policy", "wall_ms", "peak_rss_kb", "error_source")
@@ -57,7 +59,21 @@ def environment(libraries: dict[str, str], missing: dict[str, str]) -> dict[str,
         "libraries": libraries,
         "missing_libraries": missing,
         "command": sys.argv,
+        # With `host`, lets a reader tell a run still going from one killed outright.
+        "pid": os.getpid(),
+        "host": platform.node(),
     }
+
+
+@contextlib.contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """A full disk, a file-size limit or a read-only folder: a clear error naming the path
+    (what was written before stays)."""
+    try:
+        yield
+    except OSError as error:
+        raise HarnessError(f"cannot write {path}: {error.strerror or error}; what was written "
+                           "before is kept") from error
 
 
 class Run:
@@ -70,10 +86,12 @@ class Run:
     def create(cls, root: Path, meta: dict[str, Any]) -> Run:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         path = root / f"{stamp}-{secrets.token_hex(3)}"
-        path.mkdir(parents=True, exist_ok=False)
+        with unwritable(path):
+            path.mkdir(parents=True, exist_ok=False)
         run = cls(path)
         run.write_meta({**meta, "started": utc_now(), "finished": None, "status": "running"})
-        point_latest(root, path)
+        with unwritable(root / LATEST):
+            point_latest(root, path)
         return run
 
     @property
@@ -93,20 +111,37 @@ class Run:
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         tmp = self.meta_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, self.meta_path)
+        with unwritable(tmp):
+            tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+            os.replace(tmp, self.meta_path)
 
     def update_meta(self, **changes: Any) -> None:
         self.write_meta({**self.read_meta(), **changes})
 
     def append_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        with (self.path / INTEROP_JSONL).open("a", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        """Whole lines in one write, so only a crash inside that write can tear the last."""
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        path = self.path / INTEROP_JSONL
+        with unwritable(path), path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
             handle.flush()
 
     def interop_rows(self) -> pd.DataFrame:
         return read_rows(self.path / INTEROP_JSONL)
+
+    def process_gone(self, meta: dict[str, Any]) -> bool:
+        """A run still marked `running` whose process no longer exists on this host."""
+        pid = meta.get("pid")
+        if meta.get("status") != "running" or not isinstance(pid, int) \
+                or meta.get("host") != platform.node():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def write_csv(self) -> Path:
         target = self.path / INTEROP_CSV
@@ -117,11 +152,12 @@ class Run:
 def read_rows(path: Path) -> pd.DataFrame:
     """Load `interop.jsonl`; a clear `HarnessError` names the first bad line when it is corrupt.
 
-    A last line cut short by a crash is dropped, since every earlier line is whole.
+    A last line cut short by a crash is dropped, since every earlier line is whole, and
+    counted in the frame's `attrs["unreadable_lines"]` so readers can say so.
     """
     if not path.exists():
         raise HarnessError(f"{path} does not exist")
-    records = []
+    records, torn = [], 0
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -130,6 +166,7 @@ def read_rows(path: Path) -> pd.DataFrame:
             record = json.loads(line)
         except ValueError:
             if number == len(lines):
+                torn = 1
                 break
             raise HarnessError(f"{path}:{number} is not a JSON row; the file is corrupt") from None
         if not isinstance(record, dict) or "actual" not in record:
@@ -137,8 +174,10 @@ def read_rows(path: Path) -> pd.DataFrame:
         records.append(record)
     frame = pd.DataFrame.from_records(records)
     # Older or smaller runs lack the optional fields; give every frame the full schema.
-    return frame.reindex(columns=[*ROW_FIELDS, *(c for c in frame.columns
-                                                 if c not in ROW_FIELDS)])
+    frame = frame.reindex(columns=[*ROW_FIELDS, *(c for c in frame.columns
+                                                  if c not in ROW_FIELDS)])
+    frame.attrs[UNREADABLE_LINES] = torn
+    return frame
 
 
 def point_latest(root: Path, target: Path) -> None:

@@ -12,7 +12,8 @@ from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import MODES, Mode
 from harness.core.errors import HarnessError
 from harness.core.keys import load_key_set
-from harness.core.results import INTEROP_JSONL, Run, environment, utc_now
+from harness.core.results import INTEROP_JSONL, UNREADABLE_LINES, Run, environment, utc_now
+from harness.core.shutdown import signal_name
 from harness.core.suites import select_suites
 from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
@@ -91,7 +92,7 @@ def run_interop(options: InteropOptions) -> int:
           f"-> {run.path}", file=sys.stderr)
     progress = Progress(cells)
     started = time.monotonic()
-    status = "interrupted"
+    status, stopped_by = "interrupted", {}
 
     def record(rows: list[dict]) -> None:
         run.append_rows(rows)
@@ -100,13 +101,18 @@ def run_interop(options: InteropOptions) -> int:
     try:
         execute(units, world, options.jobs, record)
         status = "complete"
+    except KeyboardInterrupt as stop:
+        stopped_by = {"signal": signal_name(stop)}
+        raise
     finally:
         progress.close()
-        run.update_meta(finished=utc_now(), status=status,
+        run.update_meta(finished=utc_now(), status=status, **stopped_by,
                         interop_seconds=round(time.monotonic() - started, 2))
         if (run.path / INTEROP_JSONL).exists():
             run.write_csv()  # an interrupted run keeps its CSV too
     rows = run.interop_rows()
+    if rows.attrs.get(UNREADABLE_LINES):
+        run.update_meta(**{UNREADABLE_LINES: rows.attrs[UNREADABLE_LINES]})
     names = list(libraries)
     support_table(rows, names).to_csv(run.path / "support.csv")
     if options.charts:

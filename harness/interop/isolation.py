@@ -9,7 +9,6 @@ child's peak resident memory (`wait4` rusage).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import faulthandler
 import os
 import pickle
@@ -21,9 +20,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from harness.core.shutdown import die_with_parent
+
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 1024
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -43,15 +43,9 @@ class ChildError(Exception):
     """An exception from the child that could not be sent back as itself."""
 
 
-def _die_with_parent() -> None:
-    """Linux's PR_SET_PDEATHSIG: the child is killed if the process that forked it dies before
-    reaping it (a pool worker terminated mid-case), so no hostile case runs on, orphaned."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _child(write_fd: int, function: Any, memory_mb: int) -> None:
-    _die_with_parent()
+    # A pool worker terminated mid-case takes its hostile case with it.
+    die_with_parent()
     # A crash is reported as a row; a C-level traceback dump would only clutter the output.
     faulthandler.disable()
     limit = memory_mb * 1024 * 1024

@@ -8,6 +8,7 @@ the run's `interop.jsonl` as they arrive.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
@@ -26,6 +27,7 @@ from harness.adapters.base import Adapter, Mode
 from harness.core.errors import Finding, HarnessError, ProducerFailed, Rejected, Unsupported
 from harness.core.keys import KeySet
 from harness.core.outcomes import Actual, verdict
+from harness.core.shutdown import as_worker
 from harness.core.suites import MADE_UP_SUITE, Suite
 from harness.interop.isolation import run_isolated
 from harness.interop.scenario import (
@@ -259,7 +261,8 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
     """Run chunks in one pool; return the chunks lost to a broken pool."""
     context = multiprocessing.get_context("fork")
     lost: list[list[Unit]] = []
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=as_worker,
+                               initargs=(os.getpid(),))
     try:
         futures: dict[Future[list[Row]], list[Unit]] = {}
         for chunk in chunks:
@@ -272,6 +275,14 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
                 on_rows(future.result())
             except BrokenProcessPool:
                 lost.append(futures[future])
+    except BaseException:
+        # A stop signal reaches the harness alone (SIGTERM from `kill`, a CI time-out): its
+        # workers would finish their chunks first, or run on orphaned. The executor has no
+        # public way to reach its processes.
+        for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        raise
     finally:
         # On Ctrl-C or an error, drop the queued chunks instead of running them all first.
         pool.shutdown(wait=True, cancel_futures=True)

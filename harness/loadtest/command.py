@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import OPERATIONS, Adapter
 from harness.core.errors import HarnessError, Unsupported
 from harness.core.results import utc_now
+from harness.core.shutdown import signal_name
 from harness.core.suites import ALL_SUITES, Suite, select_suites
 from harness.loadtest.cells import (
     DEFAULT_PROFILE,
@@ -175,11 +175,8 @@ def run_loadtest(options: LoadtestOptions) -> int:
     for skip in skipped:
         print(f"  skip {skip['library']} {skip['suite']} {skip['operation']}: {skip['reason']}",
               file=sys.stderr)
-    status = "interrupted"
+    status, stopped_by = "interrupted", {}
     progress = Progress(len(cells))
-    # A terminated harness stops like an interrupted one: its Locust run is killed (it runs in
-    # its own session, so nothing else would stop it) and what finished is kept.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         for spec, run_cells in runs:
             print(f"{run_cells[0].library}: {len(run_cells)} cells in one Locust run, about "
@@ -193,15 +190,19 @@ def run_loadtest(options: LoadtestOptions) -> int:
             remeasure_noisy(spec, results, folder, timing, meta)
             folder.write_meta(meta)
         status = "complete"
+    except KeyboardInterrupt as stop:
+        # Any stop signal (see harness.core.shutdown): the Locust run was killed on the way up.
+        stopped_by = {"signal": signal_name(stop)}
+        raise
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        meta = finish_meta(meta, status)
+        meta = {**finish_meta(meta, status), **stopped_by}
         folder.write_meta(meta)
         folder.gather_locust_output({f"{c['library']}|{c['tag']}": c["run"]
                                      for c in meta["cells"]})
-        folder.mark_run(finished=meta["finished"], status=status, cells=len(folder.rows))
+        folder.mark_run(finished=meta["finished"], status=status, cells=len(folder.rows),
+                        **stopped_by)
         if not reused:
-            run.update_meta(finished=meta["finished"], status=status)
+            run.update_meta(finished=meta["finished"], status=status, **stopped_by)
     table = folder.table()
     if options.charts:
         loadtest_charts(table, folder.path)
@@ -213,10 +214,6 @@ def run_loadtest(options: LoadtestOptions) -> int:
         return EXIT_REJECTED
     return EXIT_OK
 
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 def by_library(cells: list[tuple[str, Cell]]) -> list[tuple[str, list[Cell]]]:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.core.shutdown import die_with_parent
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.schedule import HISTOGRAMS_FILE, PROGRESS_FILE, Schedule
@@ -95,10 +96,13 @@ def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> No
     deadline = time.monotonic() + timing.run_time_s(cells) + LOCUST_GRACE_S
     shown = ""
     with (folder / "locust.out").open("w", encoding="utf-8") as output:
-        # Its own session, so a hung run is killed with the worker processes Locust forked.
+        # Its own session, so a hung run is killed with the worker processes Locust forked;
+        # it dies with the harness, so a harness killed with SIGKILL leaves no Locust behind.
+        harness_pid = os.getpid()
         locust = subprocess.Popen(locust_command(cells, folder, timing), env=env, text=True,
                                   stdout=output, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+                                  start_new_session=True,
+                                  preexec_fn=lambda: die_with_parent(harness_pid))
         try:
             while True:
                 try:

@@ -239,7 +239,17 @@ def build(data: RunData) -> Report:
     if data.loadtest is not None:
         report.warnings = (noise_warnings(data.loadtest) + version_mismatch(data)
                            + loadtest_meta_warnings(data.loadtest_meta))
-    if data.meta.get("status") not in (None, "complete"):
+    if data.run.process_gone(data.meta):
+        report.notes.append(f"the run stopped without finishing: run.json says 'running' but "
+                            f"its process ({data.meta['pid']}) is gone (killed outright, or "
+                            "the machine stopped)")
+    elif data.meta.get("signal"):
+        report.notes.append(f"the run was stopped by {data.meta['signal']}: the rows are those "
+                            "that finished before it stopped")
+    if data.unreadable_lines:
+        report.notes.append(f"{data.unreadable_lines} unreadable line at the end of "
+                            "interop.jsonl (cut short when the run was killed) was skipped")
+    if data.meta.get("status") not in (None, "complete") and not data.meta.get("signal"):
         report.notes.append(f"the run's status is {data.meta.get('status')!r}: the rows are "
                             "those that finished before it stopped")
     if "interop" not in data.absent and report.security.empty:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from harness.core.errors import HarnessError
-from harness.core.results import INTEROP_JSONL, ROW_FIELDS, Run, read_rows
+from harness.core.results import INTEROP_JSONL, ROW_FIELDS, UNREADABLE_LINES, Run, read_rows
 
 LOADTEST_DIR = "loadtest"
 LOADTEST_TABLE = "table.csv"
@@ -42,6 +42,7 @@ class RunData:
     claims: pd.DataFrame | None = None
     absent: dict[str, str] = field(default_factory=dict)
     stored_accepts: int | None = None  # rows in unexpected-accepts.csv, when the run has one
+    unreadable_lines: int = 0  # a torn last line of interop.jsonl, skipped
 
     @property
     def name(self) -> str:
@@ -89,6 +90,7 @@ def load_run(run: Run) -> RunData:
     data = RunData(run=run, meta=run.read_meta(), rows=pd.DataFrame(columns=list(ROW_FIELDS)))
     if (run.path / INTEROP_JSONL).exists():
         data.rows = read_rows(run.path / INTEROP_JSONL)
+        data.unreadable_lines = data.rows.attrs.get(UNREADABLE_LINES, 0)
     else:
         data.absent["interop"] = "this run has no interop rows (no `make interop` in it)"
     for name in SECURITY_FIELDS:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.core.results import Run
+from harness.core.results import UNREADABLE_LINES, Run
 from harness.report.html import render_html
 from harness.report.markdown import render_md
 from harness.report.model import build
@@ -19,7 +19,10 @@ REPORT_SCREENSHOT = "report-screenshot.png"
 
 
 def write_report(run: Run) -> tuple[Path, Path]:
-    report = build(load_run(run))
+    data = load_run(run)
+    if data.unreadable_lines and data.meta.get(UNREADABLE_LINES) != data.unreadable_lines:
+        run.update_meta(**{UNREADABLE_LINES: data.unreadable_lines})
+    report = build(data)
     html_path, md_path = run.path / REPORT_HTML, run.path / REPORT_MD
     for path, text in ((html_path, render_html(report)), (md_path, render_md(report))):
         tmp = path.with_suffix(path.suffix + ".tmp")

@@ -1,0 +1,77 @@
+"""One shutdown discipline for every command and every child it starts.
+
+SIGINT, SIGTERM and SIGHUP all stop a command the same way: the signal surfaces as `Stopped`
+(a `KeyboardInterrupt`, so every `finally` and `except KeyboardInterrupt` that already handles
+Ctrl-C handles the others too), the command stops its children, writes what finished, marks
+its run `interrupted` with the signal's name, and exits 128 + the signal's number. Children
+the harness forks or starts call `die_with_parent`, so a harness killed with SIGKILL, which
+no handler sees, leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+from collections.abc import Iterator
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal arrived; `signum` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def signal_of(stop: BaseException) -> int:
+    """The signal behind an interruption: a plain KeyboardInterrupt is Python's own SIGINT."""
+    return stop.signum if isinstance(stop, Stopped) else signal.SIGINT
+
+
+def exit_code(stop: BaseException) -> int:
+    return 128 + signal_of(stop)
+
+
+def signal_name(stop: BaseException) -> str:
+    return signal.Signals(signal_of(stop)).name
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While inside, each stop signal raises `Stopped` in the main thread."""
+    def raise_stopped(signum: int, frame: FrameType | None) -> None:
+        raise Stopped(signum)
+
+    previous = {signum: signal.signal(signum, raise_stopped) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """In a child: be killed when the process that started it dies (Linux PR_SET_PDEATHSIG).
+
+    `parent_pid` closes the race where the parent died before the call: then the child exits
+    at once instead of running on, orphaned.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def as_worker(parent_pid: int) -> None:
+    """A forked worker's start: it dies with the harness and leaves stop signals to it (the
+    harness kills its workers when it stops; SIGINT from a terminal stays Ctrl-C)."""
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
