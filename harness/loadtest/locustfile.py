@@ -28,6 +28,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import Adapter, Operation, error_text
 from harness.core.keys import load_key_set
+from harness.core.shutdown import die_with_parent
 from harness.core.suites import ALL_SUITES, Suite
 from harness.loadtest.cells import (
     FAMILY_OPERATIONS,
@@ -59,6 +61,11 @@ from scenarios.payloads import PAYLOAD
 
 BATCH_MS = float(os.environ.get("HARNESS_BATCH_MS", "5"))
 SCHEDULE = Schedule.from_env(os.environ.get("HARNESS_SCHEDULE"))
+if SCHEDULE:
+    # Locust imports this file before `--processes` forks its workers: a worker forked under
+    # the harness dies with this master, which dies with the harness, so a harness killed
+    # outright leaves no Locust process behind (the hook runs at once in the new child).
+    os.register_at_fork(after_in_child=partial(die_with_parent, os.getpid()))
 # Raw timings are bucketed in bulk once this many wait, keeping numpy out of the timed loop.
 FLUSH_AT = 50_000
 REPORT_KEY = "harness_histograms"
