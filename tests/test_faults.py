@@ -235,20 +235,23 @@ def test_two_runs_at_once_never_share_a_folder_and_latest_stays_whole(tmp_path: 
     assert run_folder(tmp_path) in folders
 
 
-def test_sigterm_stops_a_loadtest_and_its_locust_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                              (signal.SIGHUP, 129)])
+def test_a_stop_signal_stops_a_loadtest_and_its_locust_run(tmp_path: Path, signum: int,
+                                                           code: int) -> None:
     process = start(["loadtest", "--library", "pyjwt", "--suite", "HS256", "--duration", "5",
                      "--no-charts"], tmp_path)
     wait_for(lambda: len(children(process.pid)) >= 1 and any(
         (path / "loadtest" / "locust").exists() for path in tmp_path.iterdir()), timeout=60)
     time.sleep(1)  # Locust has started its users
     locust = children(process.pid)
-    os.kill(process.pid, signal.SIGTERM)
+    os.kill(process.pid, signum)
     _, err = process.communicate(timeout=180)
-    assert process.returncode == 143, err
+    assert process.returncode == code, err
     assert_nothing_left(locust)
     meta = json.loads((run_folder(tmp_path) / "run.json").read_text())
     assert meta["loadtest"]["status"] == "interrupted"
-    assert meta["loadtest"]["signal"] == "SIGTERM"
+    assert meta["loadtest"]["signal"] == signal.Signals(signum).name
 
 
 @pytest.mark.parametrize("processes", [1, 2])
