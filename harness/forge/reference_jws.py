@@ -141,7 +141,8 @@ def _verify_one(protected_b64: Any, unprotected: Any, payload_text: str, signatu
             raise ReferenceRefused("detached content was given but the JWS carries a payload "
                                    "(RFC 7515 Appendix F)")
         payload = detached
-        payload_text = b64url(detached) if encoded else _unencoded(detached, compact)
+        # RFC 7797 §5.2 restricts only a payload carried in a compact token, not detached.
+        payload_text = b64url(detached) if encoded else ""
     elif encoded:
         payload = b64decode(payload_text, "the JWS payload")
     else:
@@ -155,7 +156,10 @@ def _verify_one(protected_b64: Any, unprotected: Any, payload_text: str, signatu
 
 
 def _unencoded(payload: bytes, compact: bool) -> str:
-    text = payload.decode("utf-8", errors="strict") if isinstance(payload, bytes) else payload
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReferenceRefused("the unencoded payload is not UTF-8 text (RFC 7797 §5)") from None
     if compact and "." in text:
         raise ReferenceRefused("an unencoded compact payload contains '.' (RFC 7797 §5.2)")
     return text
