@@ -3,6 +3,7 @@ each refused token's correct twin accepted, so a refusal is the defect and not t
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 
@@ -10,8 +11,8 @@ import pytest
 
 from harness.core.keys import KeySet, public_jwk
 from harness.core.suites import SUITES_BY_NAME, KeySpec
-from harness.forge import jwe, jws
-from harness.forge.encoding import b64url, segment
+from harness.forge import ecdsa, jwe, jws
+from harness.forge.encoding import b64url, segment, unb64
 from harness.forge.reference import (
     CONFORMANT,
     MAX_P2C,
@@ -50,8 +51,6 @@ def test_zlib_wrapped_def_is_refused_and_raw_deflate_accepted(keys: KeySet) -> N
 
 
 def test_gzip_wrapped_def_is_named_as_gzip(keys: KeySet) -> None:
-    import gzip
-
     jwk = _key(keys, "JWE A128KW + A128GCM")
     token = jwe.encrypt({"alg": "A128KW", "enc": "A128GCM", "zip": "DEF"}, PLAINTEXT, jwk,
                         compressed=gzip.compress(PLAINTEXT)).compact()
@@ -155,9 +154,6 @@ def test_ecdsa_signature_must_be_r_and_s_of_the_curve_size(keys: KeySet) -> None
     jwk = _key(keys, "JWS ES256")
     token = jws.sign({"alg": "ES256"}, PLAINTEXT, jwk)
     head, body, signature = token.split(".")
-    from harness.forge import ecdsa
-    from harness.forge.encoding import unb64
-
     der = ecdsa.der("ES256", unb64(signature))
     rule = _refused(verify_jws, f"{head}.{body}.{b64url(der)}", public_jwk(jwk))
     assert "R || S of 64" in rule and "RFC 7518 §3.4" in rule
