@@ -126,3 +126,23 @@ def test_the_key_for_a_jwe_is_the_recipients_private_key(keys) -> None:
     assert recipient_private_key(keys, public_jwk(private)) is private
     assert secret(recipient_private_key(keys, keys.public(SUITES[0].key))) == secret(
         keys.private(SUITES[0].key))
+
+
+def test_a_nested_row_names_the_first_broken_token(keys) -> None:
+    from harness.core.suites import SUITES_BY_NAME
+    from harness.interop.conformance import row_conformance
+    from harness.interop.scenario import Produced
+
+    hs = keys.private(SUITES_BY_NAME["JWS HS256"].key)
+    kw = keys.private(SUITES_BY_NAME["JWE A128KW + A128GCM"].key)
+    good_jws = jws.sign({"alg": "HS256"}, b"x", hs)
+    bad_jwe = jwe.encrypt({"alg": "A128KW", "enc": "A128GCM", "zip": "DEF"}, b"x", kw,
+                          compressed=jwe.deflate(b"x", wrapped=True)).compact()
+    unknown = Produced("JWE", bad_jwe, {"kty": "oct", "k": kw["k"], "kid": "nobody"})
+    assert row_conformance([Produced("JWS", good_jws, hs)], keys) == CONFORMANT
+    assert "zlib" in row_conformance([Produced("JWS", good_jws, hs),
+                                      Produced("JWE", bad_jwe, kw)], keys)
+    assert row_conformance([Produced("JWS", good_jws, hs), unknown], keys).startswith(
+        "not judged: the recipient's private key")
+    assert "zlib" in row_conformance([unknown, Produced("JWE", bad_jwe, kw)], keys)
+    assert row_conformance([], keys) is None
