@@ -31,7 +31,7 @@ LATEST = "latest"
 UNREADABLE_LINES = "unreadable_lines"
 ROW_FIELDS = ("scenario", "case", "producer", "consumer", "suite", "mode", "expected", "actual",
               "passed", "detail", "duration_ms", "requirement", "config", "attack_class",
-              "policy", "wall_ms", "peak_rss_kb", "error_source")
+              "policy", "wall_ms", "peak_rss_kb", "error_source", "conformance")
 
 
 def utc_now() -> str:

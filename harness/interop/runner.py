@@ -29,6 +29,7 @@ from harness.core.keys import KeySet
 from harness.core.outcomes import Actual, verdict
 from harness.core.shutdown import as_worker
 from harness.core.suites import MADE_UP_SUITE, Suite
+from harness.interop.conformance import ISOLATED, row_conformance
 from harness.interop.isolation import run_isolated
 from harness.interop.scenario import (
     DEFAULT_CONFIG,
@@ -178,6 +179,11 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
     actual, detail, matches, measured = _attempt(case, ctx)
     duration_ms = (time.perf_counter() - started) * 1000
     passed = None if case.policy else verdict(case.expected, actual, matches)
+    # Judged after the timed region, so duration_ms stays the cell's own time.
+    judged = None
+    if ctx.producer is not None:
+        judged = (ISOLATED if case.isolation is not None and actual != "unsupported"
+                  else row_conformance(ctx.producer.produced, keys))
     return {
         "scenario": case.scenario, "case": case.id,
         "producer": producer.name if producer else FORGE, "consumer": consumer.name,
@@ -185,7 +191,7 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
         "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
         "config": unit.config.name, "attack_class": case.attack_class, "policy": case.policy,
-        **measured,
+        **measured, "conformance": judged,
     }
 
 
@@ -220,7 +226,8 @@ def _crash_row(unit: Unit, world: World, why: str) -> Row:
         "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
         "actual": "error", "passed": None if case.policy else False, "detail": why,
         "duration_ms": None, "requirement": case.requirement, "config": unit.config.name,
-        "attack_class": case.attack_class, "policy": case.policy, "error_source": "library"}
+        "attack_class": case.attack_class, "policy": case.policy, "error_source": "library",
+        "conformance": None}
 
 
 def _chunks(units: Sequence[Unit], size: int) -> list[list[Unit]]:

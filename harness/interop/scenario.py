@@ -33,29 +33,45 @@ SuiteChoice = tuple[Suite, ...]
 SCENARIO_PACKAGE = "scenarios"
 
 
+@dataclass(frozen=True)
+class Produced:
+    """One token the producing library made, with the key the case gave it (the signer's private
+    key, or the recipient's public key), so the reference can judge it after the cell."""
+
+    family: Literal["JWS", "JWE"]
+    token: str
+    key: dict[str, Any]
+
+
 class Producer:
-    """The producing adapter, as a case sees it: a library failure becomes `ProducerFailed`."""
+    """The producing adapter, as a case sees it: a library failure becomes `ProducerFailed`.
+    Every token it makes is kept in `produced`, in order."""
 
     def __init__(self, adapter: Adapter, mode: Mode) -> None:
         self.adapter, self.mode, self.name = adapter, mode, adapter.name
+        self.produced: list[Produced] = []
 
     def sign(self, suite: Suite, payload: bytes, key: dict[str, Any],
              header: dict[str, Any] | None = None,
              serialization: Serialization = "compact") -> str:
         try:
-            return self.adapter.sign(suite, payload, key, mode=self.mode, header=header,
-                                     serialization=serialization)
+            token = self.adapter.sign(suite, payload, key, mode=self.mode, header=header,
+                                      serialization=serialization)
         except Rejected as error:
             raise ProducerFailed(f"{self.name} could not sign: {error}") from error
+        self.produced.append(Produced("JWS", token, key))
+        return token
 
     def encrypt(self, suite: Suite, plaintext: bytes, key: dict[str, Any],
                 header: dict[str, Any] | None = None,
                 serialization: Serialization = "compact") -> str:
         try:
-            return self.adapter.encrypt(suite, plaintext, key, mode=self.mode, header=header,
-                                        serialization=serialization)
+            token = self.adapter.encrypt(suite, plaintext, key, mode=self.mode, header=header,
+                                         serialization=serialization)
         except Rejected as error:
             raise ProducerFailed(f"{self.name} could not encrypt: {error}") from error
+        self.produced.append(Produced("JWE", token, key))
+        return token
 
 
 @dataclass(frozen=True)

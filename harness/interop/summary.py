@@ -8,6 +8,7 @@ import re
 import pandas as pd
 
 from harness.core.outcomes import ACTUALS
+from harness.forge.reference import CONFORMANT, NOT_JUDGED
 
 MAX_GROUPS = 25
 _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
@@ -43,12 +44,32 @@ def failing_groups(rows: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("cells", ascending=False).drop(columns=["case", "mode"])
 
 
+def conformance_lines(rows: pd.DataFrame) -> list[str]:
+    """How the reference judged the rows whose producer is a library: counts, then the
+    non-conformant rows by producer and the rule their tokens break."""
+    if "conformance" not in rows:
+        return []
+    judged = rows["conformance"].dropna()
+    if judged.empty:
+        return []
+    conformant = int((judged == CONFORMANT).sum())
+    unjudged = int(judged.str.startswith(NOT_JUDGED).sum())
+    broken = rows.loc[judged.index[(judged != CONFORMANT) & ~judged.str.startswith(NOT_JUDGED)]]
+    lines = [f"  reference: {len(judged)} rows with a library-made token: conformant "
+             f"{conformant}  non-conformant {len(broken)}  not judged {unjudged}"]
+    grouped = broken.groupby(["producer", "conformance"]).size().sort_values(ascending=False)
+    for (producer, rule), count in grouped.head(MAX_GROUPS).items():
+        lines.append(f"    {producer} ×{count}: {rule}")
+    return lines
+
+
 def render(rows: pd.DataFrame) -> str:
     lines = [f"{len(rows)} rows"]
     counts = rows["actual"].value_counts()
     lines.append("  actual:  " + "  ".join(f"{name} {int(counts.get(name, 0))}"
                                              for name in ACTUALS))
     lines.append("  verdict: " + "  ".join(f"{k} {v}" for k, v in verdict_counts(rows).items()))
+    lines += conformance_lines(rows)
     groups = failing_groups(rows)
     if groups.empty:
         lines.append("No failing cells.")
