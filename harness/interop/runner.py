@@ -142,13 +142,15 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
     return actual, detail, matches, {**extra, **measured}
 
 
-def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, bool,
-                                                                    dict[str, Any]]:
+def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bool,
+                                                                  dict[str, Any]]:
+    """A case returns (sent, received), or (sent, received, note) when the row's detail must
+    say how it was judged even when it passes."""
     try:
         with warnings.catch_warnings():
             # Libraries warn about deprecated algorithms on every call; the rows say it once.
             warnings.simplefilter("ignore")
-            sent, received = attempt()
+            sent, received, *rest = attempt()
     except Unsupported as error:
         return "unsupported", str(error), True, {}
     except Rejected as error:
@@ -162,9 +164,11 @@ def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, 
         return "hang", "MemoryError: the library ran out of memory", True, {}
     except Exception as error:  # an undocumented exception type is recorded, not fatal
         return "error", _describe(error), True, {"error_source": error_source(error)}
+    note = str(rest[0]) if rest else ""
     if sent == received:
-        return "accepted", "", True, {}
-    return "accepted", f"returned payload differs: {received[:80]!r}", False, {}
+        return "accepted", note, True, {}
+    differs = f"returned payload differs: {received[:80]!r}"
+    return "accepted", f"{differs}; {note}" if note else differs, False, {}
 
 
 def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter,
@@ -178,7 +182,7 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
     passed = None if case.policy else verdict(case.expected, actual, matches)
     return {
         "scenario": case.scenario, "case": case.id,
-        "producer": producer.name if producer else FORGE, "consumer": consumer.name,
+        "producer": producer.name if producer else case.token_from, "consumer": consumer.name,
         "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
         "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
@@ -191,7 +195,8 @@ def pairs_of(unit: Unit, world: World) -> list[tuple[str, str]]:
     """(producer, consumer) names the unit runs; `forge` produces a forged case's token."""
     if unit.only:
         return [unit.only]
-    producers = [FORGE] if world.cases[unit.case_id].forged else list(world.adapters)
+    case = world.cases[unit.case_id]
+    producers = [case.token_from] if case.forged else list(world.adapters)
     return [(producer, consumer) for producer in producers for consumer in world.adapters]
 
 
