@@ -168,7 +168,7 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
     if sent == received:
         return "accepted", note, True, {}
     differs = f"returned payload differs: {received[:80]!r}"
-    return "accepted", f"{differs}; {note}" if note else differs, False, {}
+    return "accepted", f"{note}; {differs}" if note else differs, False, {}
 
 
 def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter,

@@ -8,6 +8,7 @@ decrypting a JWE holds its private key; a group whose key is a key set hands ove
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ def _payload(family: str, test: dict[str, Any]) -> bytes | None:
     if isinstance(token, dict):
         return unb64(token.get("payload", ""))
     parts = token.split(".")
-    return unb64(parts[1]) if len(parts) == 3 else b""
+    # A few tests marked valid carry a character outside base64url in a segment (tcId 372,
+    # 373): the payload they mean is the one the remaining characters spell.
+    return unb64(re.sub(r"[^A-Za-z0-9_-]", "", parts[1])) if len(parts) == 3 else b""
 
 
 def _group_enc(group: dict[str, Any]) -> Any:
