@@ -21,6 +21,7 @@ from harness.interop.progress import Progress
 from harness.interop.runner import World, cell_count, check_declares_unsupported, execute, plan
 from harness.interop.scenario import discover, select_cases
 from harness.interop.summary import render
+from harness.interop.vectors_table import summary_lines, write_vectors_csv
 
 EXIT_OK, EXIT_HARNESS, EXIT_ERROR_ROWS, EXIT_FINDINGS = 0, 1, 3, 4
 
@@ -115,7 +116,11 @@ def run_interop(options: InteropOptions) -> int:
     print(render(rows))
     for line in write_attack_outputs(rows, names, run.path, charts=options.charts):
         print(line)
-    print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts)")
+    vectors_csv = write_vectors_csv(rows, run.path)
+    for line in summary_lines(rows):
+        print(line)
+    print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
+          f"{', ' + vectors_csv.name if vectors_csv else ''})")
     if sheet:
         print(f"claims sheet: {', '.join(path.name for path in sheet)}")
     errors = rows[rows["actual"] == "error"]

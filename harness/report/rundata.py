@@ -16,6 +16,7 @@ import pandas as pd
 
 from harness.core.errors import HarnessError
 from harness.core.results import INTEROP_JSONL, ROW_FIELDS, Run, read_rows
+from harness.report.anomalies import TOKEN_SOURCES
 
 LOADTEST_DIR = "loadtest"
 LOADTEST_TABLE = "table.csv"
@@ -54,7 +55,7 @@ class RunData:
         seen = [*self.rows["producer"].dropna(), *self.rows["consumer"].dropna()]
         if self.loadtest is not None:
             seen += list(self.loadtest["library"])
-        return list(dict.fromkeys([*names, *(n for n in seen if n != "forge")]))
+        return list(dict.fromkeys([*names, *(n for n in seen if n not in TOKEN_SOURCES)]))
 
     @property
     def missing_libraries(self) -> dict[str, str]:
