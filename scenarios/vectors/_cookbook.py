@@ -9,6 +9,7 @@ the adapters cannot express (a detached payload) is declared unsupported with th
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,14 +104,23 @@ def example_cases(path: Path, root: Path, family: str, *, policy: str | None = N
                 suite = jwe_suite({**key, "alg": alg} if isinstance(alg, str) else key, header,
                                   header.get("enc") or example["input"].get("enc"))
             defect = defect_of(root, path, name)
-            run = (unsupported(DETACHED) if _detached(token)
+            configs = configs_for(key, family, True)
+            if len(keys) > 1:
+                # Signed or encrypted for several keys: an application taking such a message
+                # allows every algorithm in it, not only the one of the key it holds.
+                names = [str(a) for a in algs] + (
+                    [suite.enc or "", "DEF"] if family == "JWE" else [])
+                configs = tuple(replace(c, name=f"{c.name}, allows all {len(keys)} algs",
+                                        algorithms=tuple(dict.fromkeys(names)))
+                                for c in configs)
+            run = (unsupported(DETACHED) if family == "JWS" and _detached(token)
                    else consume(family, suite, token, key, payload))
             cases.append(data_case(
                 name, f"{example.get('title', path.name)} ({serialization}"
                       f"{', key ' + str(index + 1) if len(keys) > 1 else ''})",
                 run, requirement=f"cookbook {relative(path, root / FOLDER)}",
                 suites=vector_suites(suite), producer="vector",
-                configs=configs_for(key, family, True), modes=VECTOR_MODES,
+                configs=configs, modes=VECTOR_MODES,
                 policy=policy is not None or defect is not None, defect=defect))
     return cases
 
