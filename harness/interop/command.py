@@ -18,6 +18,7 @@ from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
 from harness.interop.progress import Progress
+from harness.interop.reference_consumer import REFERENCE, ReferenceConsumer
 from harness.interop.runner import World, cell_count, check_declares_unsupported, execute, plan
 from harness.interop.scenario import discover, select_cases
 from harness.interop.summary import render
@@ -67,7 +68,10 @@ def run_interop(options: InteropOptions) -> int:
     if not adapters:
         raise HarnessError("no library is installed to test")
     units = plan(cases, suites, modes)
-    cells = cell_count(units, {case.id: case for case in cases}, len(adapters))
+    # The strict reference consumes the published vectors beside the libraries.
+    vector_consumers = {REFERENCE: ReferenceConsumer()}
+    cells = cell_count(units, {case.id: case for case in cases}, len(adapters),
+                       len(vector_consumers))
     if options.dry_run:
         for unit in units:
             print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}\t{unit.config.name}")
@@ -80,7 +84,7 @@ def run_interop(options: InteropOptions) -> int:
         check_declares_unsupported(adapter)
 
     world = World({a.name: a for a in adapters}, load_key_set(),
-                  {case.id: case for case in cases})
+                  {case.id: case for case in cases}, vector_consumers)
     libraries = {a.name: a.version for a in adapters}
     run = Run.create(options.results, {**environment(libraries, missing), "kind": "interop",
                                        "selection": {"libraries": list(libraries),

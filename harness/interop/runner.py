@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ UNITS_PER_CHUNK = 6
 
 
 FORGE = "forge"
+VECTOR = "vector"
 DIED = "the library's process died in this cell"
 
 
@@ -70,6 +71,15 @@ class World:
     adapters: dict[str, Adapter]
     keys: KeySet
     cases: dict[str, Case]
+    # Consumers that take published vectors only (the strict reference), beside the libraries.
+    vector_consumers: dict[str, Adapter] = field(default_factory=dict)
+
+    def consumers_of(self, case: Case) -> list[str]:
+        extra = list(self.vector_consumers) if case.token_from == VECTOR else []
+        return [*self.adapters, *extra]
+
+    def adapter(self, name: str) -> Adapter:
+        return self.adapters.get(name) or self.vector_consumers[name]
 
 
 _WORLD: World | None = None
@@ -81,8 +91,13 @@ def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) 
             for mode in modes if mode in case.modes for config in case.configs]
 
 
-def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int) -> int:
-    return sum(libraries if cases[u.case_id].forged else libraries ** 2 for u in units)
+def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int,
+               vector_consumers: int = 0) -> int:
+    def cells(case: Case) -> int:
+        if not case.forged:
+            return libraries ** 2
+        return libraries + (vector_consumers if case.token_from == VECTOR else 0)
+    return sum(cells(cases[u.case_id]) for u in units)
 
 
 def check_declares_unsupported(adapter: Adapter) -> None:
@@ -187,7 +202,7 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
         "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
         "config": unit.config.name, "attack_class": case.attack_class, "policy": case.policy,
-        **measured,
+        **({"defect": case.defect} if case.defect else {}), **measured,
     }
 
 
@@ -197,7 +212,7 @@ def pairs_of(unit: Unit, world: World) -> list[tuple[str, str]]:
         return [unit.only]
     case = world.cases[unit.case_id]
     producers = [case.token_from] if case.forged else list(world.adapters)
-    return [(producer, consumer) for producer in producers for consumer in world.adapters]
+    return [(producer, consumer) for producer in producers for consumer in world.consumers_of(case)]
 
 
 def run_units(units: Sequence[Unit], world: World) -> list[Row]:
@@ -206,7 +221,7 @@ def run_units(units: Sequence[Unit], world: World) -> list[Row]:
         case = world.cases[unit.case_id]
         for producer, consumer in pairs_of(unit, world):
             rows.append(run_cell(case, unit, world.adapters.get(producer),
-                                 world.adapters[consumer], world.keys))
+                                 world.adapter(consumer), world.keys))
     return rows
 
 
