@@ -100,3 +100,5 @@ def test_a_known_answer_miss_opens_its_vectors(tmp_path: Path) -> None:
     listed = known.split(f'id="{anchor}"', 1)[1]
     assert "vectors.wycheproof_jws.tc6" in listed and "AlgIsNone" in listed
     assert "took alg none" in listed and page.requests == []
+    markdown = (run / "report.md").read_text()
+    assert "## Known answers" in markdown and "vectors.wycheproof\\_jws.tc6" in markdown
