@@ -174,9 +174,10 @@ def configs_for(jwk: JWK, family: str, pem: bool) -> tuple[ConsumerConfig, ...]:
 
 
 def consume(family: str, suite: Suite, token: str | dict[str, Any], jwk: JWK,
-            expected_payload: bytes | None) -> Run:
+            expected_payload: bytes | None, refuse: bool = False) -> Run:
     """The case: hand the vector's token to the consumer with the vector's key. Without a
-    published payload (a few Wycheproof JWE tests), whatever payload comes back counts."""
+    published payload (a few Wycheproof JWE tests), whatever payload comes back counts.
+    `refuse`: an invalid vector, whose acceptance the row states with what came back."""
     text, serialization = token_text(token), serialization_of(token)
 
     def run(ctx: Context) -> tuple[bytes, ...]:
@@ -185,6 +186,8 @@ def consume(family: str, suite: Suite, token: str | dict[str, Any], jwk: JWK,
             received = ctx.consumer.verify(suite, text, key, serialization=serialization)
         else:
             received = ctx.consumer.decrypt(suite, text, key, serialization=serialization)
+        if refuse:
+            return received, received, f"accepted it, returning {received[:60]!r}"
         if expected_payload is None:
             return received, received, "the vector publishes no plaintext: any payload counts"
         return expected_payload, received

@@ -103,7 +103,9 @@ def example_cases(path: Path, root: Path, family: str, *, policy: str | None = N
                 # the token's protected header (and RFC 7520 §5.13) does not have.
                 suite = jwe_suite({**key, "alg": alg} if isinstance(alg, str) else key, header,
                                   header.get("enc") or example["input"].get("enc"))
-            defect = defect_of(root, path, name)
+            # Listed by case name, or for the whole example by its section (`5_13`) or none.
+            defect = (defect_of(root, path, name) or defect_of(root, path, stem)
+                      or defect_of(root, path, None))
             configs = configs_for(key, family, True)
             if len(keys) > 1:
                 # Signed or encrypted for several keys: an application taking such a message

@@ -49,7 +49,9 @@ def defects(root: Path) -> dict[tuple[str, str], str]:
     """(file name, test id) -> why the vector is wrong against the RFC, from `defects.json`.
 
     The file lists entries with `file`, `tcId` and `reason` (a list, or under `defects`);
-    the file may be named by its path under `vectors/` or by its base name."""
+    the file may be named by its path under `vectors/` or by its base name. A cookbook example
+    is named by its case name (`5_13_general_key1`), its section (`5_13`) or no test at all
+    (the whole file)."""
     path = root / DEFECTS_JSON
     if not path.exists():
         return {}

@@ -86,8 +86,10 @@ def _test_case(path: Path, root: Path, group: dict[str, Any], test: dict[str, An
     description = (f"{group.get('comment', '')}: {test.get('comment', '')} "
                    f"({test['result']}{'; flags ' + ', '.join(flags) if flags else ''})")
     return data_case(
-        name, description.strip(), consume(family, suite, token, key, payload),
-        requirement=requirement, expected=EXPECTED[test["result"]],
+        name, description.strip(),
+        consume(family, suite, token, key, payload, refuse=test["result"] == "invalid"),
+        requirement=f"{requirement} ({group.get('comment', '')}: {test.get('comment', '')})",
+        expected=EXPECTED[test["result"]],
         suites=vector_suites(suite), producer="vector", configs=configs_for(key, family, True),
         modes=VECTOR_MODES, policy=test["result"] == "acceptable" or defect is not None,
         attack_class=", ".join(flags) or (None if test["result"] != "invalid" else "unflagged"),
