@@ -11,9 +11,9 @@ import pytest
 
 from harness.cli import main
 from harness.report.browser import CHROMIUM, render
-from harness.report.model import evidence_id
+from harness.report.model import evidence_id, misses_id
 from harness.report.write import REPORT_SCREENSHOT as SCREENSHOT
-from tests.runfolders import TINY_PNG, full_run, loadtest_row
+from tests.runfolders import TINY_PNG, full_run, loadtest_row, make_run, row
 from tests.test_cli import SMALL
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -25,7 +25,7 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real small interop run, with a load-test part added in the agreed layout."""
     root = tmp_path_factory.mktemp("results")
     assert main(["interop", "--results", str(root), "--jobs", "2", "--no-charts",
-                 "--scenario", "jws.roundtrip,jwe.roundtrip", *SMALL]) == 0
+                 "--scenario", "jws.roundtrip,jwe.roundtrip,vectors.curve25519", *SMALL]) == 0
     run = (root / "latest").resolve()
     folder = run / "loadtest"
     folder.mkdir()
@@ -42,15 +42,18 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_report_renders_with_every_section_and_no_network(real_run: Path) -> None:
     page = render((real_run / "report.html").as_uri())
     dom, requests = page.dom, page.requests
-    for anchor in ("run", "legend", "scorecard", "interop", "support", "security",
+    for anchor in ("run", "legend", "scorecard", "interop", "support", "security", "known",
                    "anomalies", "loadtest", "evidence"):
         assert f'<section id="{anchor}">' in dom, anchor
     for heading in ("What was run", "Scorecard", "Interop grids", "Support grid",
-                    "Anomalies per library", "Load test"):
+                    "Known answers", "Anomalies per library", "Load test"):
         assert f"<h2>{heading}</h2>" in dom
     # Two heatmaps, the support grid, the efficiency chart and three stored load-test charts.
     assert dom.count('src="data:image/png;base64,') == 2 + 1 + 1 + 3
     assert "pyjwt" in dom and "jwcrypto" in dom and "no attack or claims rows" in dom
+    # The Ed25519 cookbook example in three serializations and two key forms (JWK, PEM).
+    known = dom.split('<section id="known">', 1)[1].split("</section>", 1)[0]
+    assert "curve25519" in known and "6/6" in known
     assert requests == []
     shot = (real_run / SCREENSHOT).read_bytes()
     assert shot.startswith(b"\x89PNG") and len(shot) > 20_000
@@ -72,3 +75,30 @@ def test_a_failing_cells_link_opens_its_evidence(tmp_path: Path) -> None:
     assert target.startswith(' open=""'), "the browser did not open the evidence"
     # The hostile detail text (a script and an external image) stayed text.
     assert requests == [] and "<script>" not in dom
+
+
+def test_a_known_answer_miss_opens_its_vectors(tmp_path: Path) -> None:
+    """A library that accepted an invalid Wycheproof vector: the miss count links to the list
+    of its misses (vector id, flags, what the library did), which the browser opens."""
+    flagged = {"config": "jwk", "attack_class": "AlgIsNone", "suite": "JWS HS256",
+               "mode": "enabled", "policy": False}
+    rows = [row("vectors.wycheproof_jws.tc1", "vector", "joserfc", **flagged | {
+                "attack_class": None}),
+            row("vectors.wycheproof_jws.tc5", "vector", "joserfc", expected="reject",
+                actual="rejected", **flagged),
+            row("vectors.wycheproof_jws.tc6", "vector", "jwcrypto", expected="reject",
+                actual="accepted", passed=False, detail="took alg none", **flagged)]
+    run = make_run(tmp_path, "20261128T200000Z-bbbbbb", {"joserfc": "1", "jwcrypto": "1"},
+                   rows)
+    assert main(["report", str(run)]) == 0
+    anchor = misses_id("jwcrypto", "wycheproof_jws")
+    page = render(f"{(run / 'report.html').as_uri()}#{anchor}")
+    known = page.dom.split('<section id="known">', 1)[1].split("</section>", 1)[0]
+    assert f'href="#{anchor}"' in known
+    target = known.split(f'id="{anchor}"', 1)[0].rsplit("<details", 1)[1]
+    assert target.startswith(' open=""'), "the browser did not open the misses"
+    listed = known.split(f'id="{anchor}"', 1)[1]
+    assert "vectors.wycheproof_jws.tc6" in listed and "AlgIsNone" in listed
+    assert "took alg none" in listed and page.requests == []
+    markdown = (run / "report.md").read_text()
+    assert "## Known answers" in markdown and "vectors.wycheproof\\_jws.tc6" in markdown

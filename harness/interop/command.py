@@ -19,9 +19,11 @@ from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
 from harness.interop.progress import Progress
+from harness.interop.reference_consumer import REFERENCE, ReferenceConsumer
 from harness.interop.runner import World, cell_count, check_declares_unsupported, execute, plan
 from harness.interop.scenario import discover, select_cases
 from harness.interop.summary import render
+from harness.interop.vectors_table import summary_lines, write_vectors_csv
 
 EXIT_OK, EXIT_HARNESS, EXIT_ERROR_ROWS, EXIT_FINDINGS = 0, 1, 3, 4
 
@@ -67,7 +69,10 @@ def run_interop(options: InteropOptions) -> int:
     if not adapters:
         raise HarnessError("no library is installed to test")
     units = plan(cases, suites, modes)
-    cells = cell_count(units, {case.id: case for case in cases}, len(adapters))
+    # The strict reference consumes the published vectors beside the libraries.
+    vector_consumers = {REFERENCE: ReferenceConsumer()}
+    cells = cell_count(units, {case.id: case for case in cases}, len(adapters),
+                       len(vector_consumers))
     if options.dry_run:
         for unit in units:
             print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}\t{unit.config.name}")
@@ -80,7 +85,7 @@ def run_interop(options: InteropOptions) -> int:
         check_declares_unsupported(adapter)
 
     world = World({a.name: a for a in adapters}, load_key_set(),
-                  {case.id: case for case in cases})
+                  {case.id: case for case in cases}, vector_consumers)
     libraries = {a.name: a.version for a in adapters}
     run = Run.create(options.results, {**environment(libraries, missing), "kind": "interop",
                                        "selection": {"libraries": list(libraries),
@@ -121,7 +126,11 @@ def run_interop(options: InteropOptions) -> int:
     print(render(rows))
     for line in write_attack_outputs(rows, names, run.path, charts=options.charts):
         print(line)
-    print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts)")
+    vectors_csv = write_vectors_csv(rows, run.path)
+    for line in summary_lines(rows):
+        print(line)
+    print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
+          f"{', ' + vectors_csv.name if vectors_csv else ''})")
     if sheet:
         print(f"claims sheet: {', '.join(path.name for path in sheet)}")
     errors = rows[rows["actual"] == "error"]

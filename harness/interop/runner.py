@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ UNITS_PER_CHUNK = 6
 
 
 FORGE = "forge"
+VECTOR = "vector"
 DIED = "the library's process died in this cell"
 
 
@@ -73,6 +74,15 @@ class World:
     adapters: dict[str, Adapter]
     keys: KeySet
     cases: dict[str, Case]
+    # Consumers that take published vectors only (the strict reference), beside the libraries.
+    vector_consumers: dict[str, Adapter] = field(default_factory=dict)
+
+    def consumers_of(self, case: Case) -> list[str]:
+        extra = list(self.vector_consumers) if case.token_from == VECTOR else []
+        return [*self.adapters, *extra]
+
+    def adapter(self, name: str) -> Adapter:
+        return self.adapters.get(name) or self.vector_consumers[name]
 
 
 _WORLD: World | None = None
@@ -84,8 +94,13 @@ def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) 
             for mode in modes if mode in case.modes for config in case.configs]
 
 
-def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int) -> int:
-    return sum(libraries if cases[u.case_id].forged else libraries ** 2 for u in units)
+def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int,
+               vector_consumers: int = 0) -> int:
+    def cells(case: Case) -> int:
+        if not case.forged:
+            return libraries ** 2
+        return libraries + (vector_consumers if case.token_from == VECTOR else 0)
+    return sum(cells(cases[u.case_id]) for u in units)
 
 
 def check_declares_unsupported(adapter: Adapter) -> None:
@@ -145,13 +160,15 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
     return actual, detail, matches, {**extra, **measured}
 
 
-def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, bool,
-                                                                    dict[str, Any]]:
+def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bool,
+                                                                  dict[str, Any]]:
+    """A case returns (sent, received), or (sent, received, note) when the row's detail must
+    say how it was judged even when it passes."""
     try:
         with warnings.catch_warnings():
             # Libraries warn about deprecated algorithms on every call; the rows say it once.
             warnings.simplefilter("ignore")
-            sent, received = attempt()
+            sent, received, *rest = attempt()
     except Unsupported as error:
         return "unsupported", str(error), True, {}
     except Rejected as error:
@@ -165,9 +182,11 @@ def _classify(attempt: Callable[[], tuple[bytes, bytes]]) -> tuple[Actual, str, 
         return "hang", "MemoryError: the library ran out of memory", True, {}
     except Exception as error:  # an undocumented exception type is recorded, not fatal
         return "error", _describe(error), True, {"error_source": error_source(error)}
+    note = str(rest[0]) if rest else ""
     if sent == received:
-        return "accepted", "", True, {}
-    return "accepted", f"returned payload differs: {received[:80]!r}", False, {}
+        return "accepted", note, True, {}
+    differs = f"returned payload differs: {received[:80]!r}"
+    return "accepted", f"{note}; {differs}" if note else differs, False, {}
 
 
 def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter,
@@ -186,12 +205,13 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
                   else row_conformance(ctx.producer.produced, keys))
     return {
         "scenario": case.scenario, "case": case.id,
-        "producer": producer.name if producer else FORGE, "consumer": consumer.name,
+        "producer": producer.name if producer else case.token_from, "consumer": consumer.name,
         "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
         "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
         "config": unit.config.name, "attack_class": case.attack_class, "policy": case.policy,
-        **measured, "conformance": judged,
+        **({"defect": case.defect} if case.defect else {}), **measured,
+        "conformance": judged,
     }
 
 
@@ -199,8 +219,9 @@ def pairs_of(unit: Unit, world: World) -> list[tuple[str, str]]:
     """(producer, consumer) names the unit runs; `forge` produces a forged case's token."""
     if unit.only:
         return [unit.only]
-    producers = [FORGE] if world.cases[unit.case_id].forged else list(world.adapters)
-    return [(producer, consumer) for producer in producers for consumer in world.adapters]
+    case = world.cases[unit.case_id]
+    producers = [case.token_from] if case.forged else list(world.adapters)
+    return [(producer, consumer) for producer in producers for consumer in world.consumers_of(case)]
 
 
 def run_units(units: Sequence[Unit], world: World) -> list[Row]:
@@ -209,7 +230,7 @@ def run_units(units: Sequence[Unit], world: World) -> list[Row]:
         case = world.cases[unit.case_id]
         for producer, consumer in pairs_of(unit, world):
             rows.append(run_cell(case, unit, world.adapters.get(producer),
-                                 world.adapters[consumer], world.keys))
+                                 world.adapter(consumer), world.keys))
     return rows
 
 

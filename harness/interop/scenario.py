@@ -170,14 +170,23 @@ class Case:
     isolation: Isolation | None = None
     attack_class: str | None = None
     policy: bool = False
+    # Who made the token of a case the libraries do not produce: `forge` (the harness) or
+    # `vector` (a published test vector); the rows name it as the producer.
+    token_from: str = "forge"
+    # Why a published vector is listed as wrong against the RFC (vectors/defects.json): the case
+    # still runs, as policy, and its rows say so.
+    defect: str | None = None
 
     @property
     def name(self) -> str:
         return self.id.rsplit(".", 1)[-1]
 
 
+ProducerKind = Literal["library", "forge", "vector"]
+
+
 def case(*, requirement: str, expected: Expected = "accept", family: str | None = None,
-         suites: SuiteSelector | None = None, producer: Literal["library", "forge"] = "library",
+         suites: SuiteSelector | None = None, producer: ProducerKind = "library",
          configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,), modes: Sequence[Mode] = MODES,
          isolated: bool = False, timeout_s: float = 10.0, memory_mb: int = 1024,
          attack_class: str | None = None, policy: bool = False,
@@ -186,23 +195,60 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
 
     `family` runs it once per selected suite of that family; `suites` chooses the suite tuples
     itself (a nested token names a JWS and a JWE suite). `producer="forge"`: the harness builds
-    the token, so the case runs once per consumer, not per library pair. `configs`: the
+    the token, so the case runs once per consumer, not per library pair; `producer="vector"`
+    likewise, the token being a published test vector. `configs`: the
     consumer configurations it runs under. `isolated`: run in a child process with a wall-clock
     timeout and an address-space limit. `policy`: the RFC leaves the choice, so the outcome is
     reported and never judged.
     """
-    if (family is None) == (suites is None):
-        raise TypeError("declare exactly one of family= or suites=")
-    selector = suites or family_suites(family or "")
+    declared = _declaration(
+        requirement=requirement, expected=expected, family=family, suites=suites,
+        producer=producer, configs=configs, modes=modes, isolated=isolated, timeout_s=timeout_s,
+        memory_mb=memory_mb, attack_class=attack_class, policy=policy)
 
     def mark(function: Callable[[Context], Any]) -> Callable[[Context], Any]:
-        function.__case__ = {  # type: ignore[attr-defined]
-            "requirement": requirement, "expected": expected, "suites": selector,
-            "forged": producer == "forge", "configs": tuple(configs), "modes": tuple(modes),
-            "isolation": Isolation(timeout_s, memory_mb) if isolated else None,
-            "attack_class": attack_class, "policy": policy}
+        function.__case__ = declared  # type: ignore[attr-defined]
         return function
     return mark
+
+
+def _declaration(*, requirement: str, expected: Expected = "accept", family: str | None = None,
+                 suites: SuiteSelector | None = None, producer: ProducerKind = "library",
+                 configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,),
+                 modes: Sequence[Mode] = MODES, isolated: bool = False, timeout_s: float = 10.0,
+                 memory_mb: int = 1024, attack_class: str | None = None, policy: bool = False,
+                 defect: str | None = None) -> dict[str, Any]:
+    """The `Case` fields `case(...)` and `data_case(...)` declare (all but id and run)."""
+    if (family is None) == (suites is None):
+        raise TypeError("declare exactly one of family= or suites=")
+    if producer not in ("library", "forge", "vector"):
+        raise TypeError(f"unknown producer {producer!r}")
+    return {
+        "requirement": requirement, "expected": expected,
+        "suites": suites or family_suites(family or ""),
+        "forged": producer != "library", "configs": tuple(configs), "modes": tuple(modes),
+        "isolation": Isolation(timeout_s, memory_mb) if isolated else None,
+        "attack_class": attack_class, "policy": policy,
+        "token_from": producer if producer != "library" else "forge", "defect": defect}
+
+
+@dataclass(frozen=True)
+class DataCase:
+    """A case declared from data (one published test vector, say) instead of by a function:
+    a module lists them in `DATA_CASES`, in the order they run."""
+
+    name: str
+    description: str
+    run: Callable[[Context], Any]
+    declared: dict[str, Any]
+
+
+def data_case(name: str, description: str, run: Callable[[Context], Any],
+              **arguments: Any) -> DataCase:
+    """Declare a case as `@case(**arguments)` would, under `name` (a valid id segment)."""
+    if not name or "." in name or name != name.strip():
+        raise ValueError(f"case name {name!r} must be one id segment")
+    return DataCase(name, description, run, _declaration(**arguments))
 
 
 def _cases_in(module: Any, scenario: str) -> list[Case]:
@@ -217,6 +263,13 @@ def _cases_in(module: Any, scenario: str) -> list[Case]:
             run=function, **declared))
     # Declaration order, so the run follows the module as it reads.
     found.sort(key=lambda c: inspect.getsourcelines(c.run)[1])
+    seen = {c.name for c in found}
+    for item in getattr(module, "DATA_CASES", ()):
+        if item.name in seen:
+            raise HarnessError(f"{scenario}: case {item.name!r} declared twice")
+        seen.add(item.name)
+        found.append(Case(id=f"{scenario}.{item.name}", scenario=scenario,
+                          description=item.description, run=item.run, **item.declared))
     return found
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 SECURITY_PREFIXES = ("attacks.", "claims.")
+VECTOR_PREFIX = "vectors."
 FORGE = "forge"
+# Who made a token no library under test produced: the harness's forge, a published vector.
+TOKEN_SOURCES = (FORGE, "vector")
 EVIDENCE_COLUMNS = ["consumer", "producer", "scenario", "case", "suite", "mode", "config",
                     "attack_class", "requirement", "expected", "actual", "wall_ms", "peak_rss_kb",
                     "detail"]
@@ -55,6 +58,12 @@ def findings(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
             for kind, mask in masks(rows).items()}
 
 
+def is_vector(rows: pd.DataFrame) -> pd.Series:
+    """Rows of published vectors (the report's Known answers section)."""
+    return as_text(rows["scenario"]).str.startswith(VECTOR_PREFIX)
+
+
 def interop_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows between two libraries under test (no forged tokens, no attack or claims cases)."""
-    return rows[~is_security(rows)]
+    """Rows between two libraries under test (no forged tokens or vectors, no attack or claims
+    cases)."""
+    return rows[~is_security(rows) & ~is_vector(rows)]

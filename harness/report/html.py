@@ -19,12 +19,14 @@ from harness.interop.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, sup
 from harness.report.anomalies import KINDS, interop_rows
 from harness.report.model import (
     EXAMPLES_PER_CAUSE,
+    KNOWN_ANSWERS_RULE,
     PASS_RULE,
     SUPPORT_MEANING,
     SUPPORT_RULE,
     Report,
     evidence_id,
     grouped_findings,
+    misses_id,
     slug,
 )
 from harness.report.rundata import LOADTEST_DIR
@@ -121,7 +123,8 @@ def section(anchor: str, title: str, body: str) -> str:
 
 SECTIONS = (("run", "What was run"), ("legend", "Legend"), ("scorecard", "Scorecard"),
             ("interop", "Interop grids"), ("support", "Support grid"),
-            ("security", "Security and claims"), ("anomalies", "Anomalies per library"),
+            ("security", "Security and claims"), ("known", "Known answers"),
+            ("anomalies", "Anomalies per library"),
             ("loadtest", "Load test"), ("evidence", "Evidence of failing cells"))
 
 
@@ -272,6 +275,51 @@ def _security_cell(report: Report, counts: pd.Series, scenario: str, library: st
                class_="na")
 
 
+def _ratio(good: int, missed: int) -> str:
+    return f"{good}/{good + missed}" if good + missed else "–"
+
+
+def known_answers_section(report: Report) -> str:
+    table_ = report.known_answers
+    if table_.empty:
+        return note("This run has no vector rows (scenarios `vectors.*`): how the libraries "
+                    "answer the published known answers is not known from it.", "warn")
+    misses = report.vector_misses
+    body = []
+    for counts in table_.to_dict("records"):
+        library, source, missed = str(counts["library"]), str(counts["source"]), counts["misses"]
+        valid = _ratio(int(counts["valid accepted"]), int(counts["valid missed"]))
+        invalid = _ratio(int(counts["invalid refused"]), int(counts["invalid missed"]))
+        acceptable = (f"{counts['acceptable accepted']} accepted, "
+                      f"{counts['acceptable refused']} refused"
+                      if counts["acceptable accepted"] or counts["acceptable refused"] else "–")
+        miss_cell = (tag("td", tag("a", e(f"✗{missed}"), href=f"#{misses_id(library, source)}"),
+                         class_="bad") if missed else tag("td", "0", class_="ok num"))
+        body.append([tag("th", e(source)), e(library),
+                     tag("td", e(valid), class_="bad" if counts["valid missed"] else "ok"),
+                     tag("td", e(invalid), class_="bad" if counts["invalid missed"] else "ok"),
+                     e(acceptable), tag("td", e(counts["unsupported"]), class_="num"),
+                     tag("td", e(counts["defects"]), class_="num"), miss_cell])
+    parts = [tag("p", prose(KNOWN_ANSWERS_RULE)),
+             table(["source", "library", "valid accepted", "invalid refused", "acceptable",
+                    "unsupported", "defects", "misses"], body)]
+    listed = report.vector_defects
+    if listed.empty:
+        parts.append(note("No vector of this run is listed as a defect (`vectors/defects.json`)."))
+    else:
+        shown = listed.drop_duplicates(["case", "defect"])[["source", "case", "defect"]]
+        parts.append(tag("h3", e(f"Vectors listed as defects ({len(shown)})"))
+                     + tag("p", "Wrong against the RFC by the reasons given; their rows are "
+                                "reported as policy, never as passes or misses.")
+                     + frame_table(shown))
+    for (library, source), rows in misses.groupby(["library", "source"], sort=False):
+        shown = rows[["case", "flags", "config", "suite", "expected", "actual", "detail"]]
+        title = f"{source}: {library}, {len(rows)} misses"
+        parts.append(tag("details", tag("summary", e(title)) + tag(
+            "div", frame_table(shown), id=misses_id(str(library), str(source)))))
+    return "".join(parts)
+
+
 def anomalies_section(report: Report) -> str:
     parts = [tag("p", "Per consuming library: unexpected accepts (security) apart from "
                       "unexpected rejects (interop). Full rows: interop.csv.")]
@@ -372,6 +420,7 @@ def render_html(report: Report) -> str:
                 "interop": lambda: interop_section(report),
                 "support": lambda: support_section(report),
                 "security": lambda: security_section(report),
+                "known": lambda: known_answers_section(report),
                 "anomalies": lambda: anomalies_section(report),
                 "loadtest": lambda: loadtest_section(report),
                 "evidence": lambda: evidence_section(report)}

@@ -13,7 +13,13 @@ import pandas as pd
 from harness.core.outcomes import LEGEND
 from harness.interop.summary import MAX_GROUPS
 from harness.report.anomalies import KINDS
-from harness.report.model import PASS_RULE, SUPPORT_RULE, Report, grouped_findings
+from harness.report.model import (
+    KNOWN_ANSWERS_RULE,
+    PASS_RULE,
+    SUPPORT_RULE,
+    Report,
+    grouped_findings,
+)
 from harness.report.throughput import rate
 
 MAX_LISTED = 20
@@ -98,6 +104,8 @@ def render_md(report: Report) -> str:
                          for (scenario, config), values in zip(wide.index, wide.to_numpy(),
                                                                strict=True)))
 
+    out += known_answers_md(report)
+
     out += ["## Anomalies per library", ""]
     for library, kinds in report.findings.items():
         out.append(f"### {cell(library)}")
@@ -127,3 +135,31 @@ def render_md(report: Report) -> str:
                           f"{r.p99_us:.1f}", f"{r.efficiency:.3f}", f"{r.overhead_x:.2f}"]
                          for r in lt.itertuples(index=False)))
     return "\n".join(out) + "\n"
+
+
+def known_answers_md(report: Report) -> list[str]:
+    out = ["## Known answers", ""]
+    table = report.known_answers
+    if table.empty:
+        return [*out, "This run has no vector rows (scenarios `vectors.*`).", ""]
+    out += [KNOWN_ANSWERS_RULE, ""]
+
+    def ratio(good: int, missed: int) -> str:
+        return f"{good}/{good + missed}" if good + missed else "–"
+    out += md_table(["source", "library", "valid accepted", "invalid refused", "unsupported",
+                     "defects", "misses"],
+                    ([r["source"], r["library"], ratio(r["valid accepted"], r["valid missed"]),
+                      ratio(r["invalid refused"], r["invalid missed"]), r["unsupported"],
+                      r["defects"], r["misses"]] for r in table.to_dict("records")))
+    listed = report.vector_defects.drop_duplicates(["case", "defect"])
+    if not listed.empty:
+        out += [f"Vectors listed as defects ({len(listed)}):", ""]
+        out += md_table(["case", "defect"], listed[["case", "defect"]].itertuples(index=False))
+    misses = report.vector_misses
+    if not misses.empty:
+        out += [f"Misses ({len(misses)}; the first {MAX_LISTED} here, every one in report.html):",
+                ""]
+        out += md_table(["library", "case", "flags", "config", "actual", "detail"],
+                        misses[["library", "case", "flags", "config", "actual", "detail"]]
+                        .head(MAX_LISTED).itertuples(index=False))
+    return out

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from harness.interop.summary import cause_of
+from harness.interop.vectors_table import vector_defects, vector_misses, vectors_table
 from harness.report.anomalies import (
     EVIDENCE_COLUMNS,
     as_text,
@@ -40,6 +41,15 @@ SUPPORT_MEANING = {
     "unsupported": "declared unsupported by the adapter",
     "fails": "the library could not take its own token in either mode",
 }
+KNOWN_ANSWERS_RULE = (
+    "Published vectors (Wycheproof; RFC 7520, RFC 7797 and RFC 8037 through the JOSE cookbook) "
+    "handed to each library with the vector's own key, the algorithm allowed: a `valid` vector "
+    "counts as accepted only with the exact payload, an `invalid` one only when refused; "
+    "`acceptable` vectors (and RFC 7797, an optional extension) are policy, reported and never "
+    "judged. `known_answers`: the library signs the cookbook's payload and header and must give "
+    "the cookbook's token (deterministic algorithms only). A vector listed in "
+    "`vectors/defects.json` as wrong against the RFC counts as a defect, never as a miss. "
+    "Counts are cells: one vector under two key forms (JWK and PEM) is two cells.")
 SUPPORT_RULE = ("Support comes from a library's own compact round trip in each mode, the "
                 "`default` mode first.")
 
@@ -52,6 +62,11 @@ def evidence_id(scenario: str, producer: str, consumer: str) -> str:
     return "ev-" + slug(scenario, producer, consumer)
 
 
+def misses_id(library: str, source: str) -> str:
+    """Anchor of one library's misses on one vector source, in the Known answers section."""
+    return "ka-" + slug(library, source)
+
+
 @dataclass
 class Report:
     data: RunData
@@ -62,6 +77,9 @@ class Report:
     security: pd.DataFrame
     findings: dict[str, dict[str, pd.DataFrame]]
     failing: pd.DataFrame
+    known_answers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    vector_misses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    vector_defects: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -235,7 +253,9 @@ def build(data: RunData) -> Report:
         data=data, facts=run_facts(data), scorecard=scorecard(data),
         grids=interop_grids(data.rows, [n for n in libraries if n != "forge"]),
         support=support(data), security=security_grid(data.rows),
-        findings=library_findings(data.rows, libraries), failing=failing_rows(data.rows))
+        findings=library_findings(data.rows, libraries), failing=failing_rows(data.rows),
+        known_answers=vectors_table(data.rows), vector_misses=vector_misses(data.rows),
+        vector_defects=vector_defects(data.rows))
     if data.loadtest is not None:
         report.warnings = (noise_warnings(data.loadtest) + version_mismatch(data)
                            + loadtest_meta_warnings(data.loadtest_meta))

@@ -16,6 +16,7 @@ import pandas as pd
 
 from harness.core.errors import HarnessError
 from harness.core.results import INTEROP_JSONL, ROW_FIELDS, UNREADABLE_LINES, Run, read_rows
+from harness.report.anomalies import TOKEN_SOURCES
 
 LOADTEST_DIR = "loadtest"
 LOADTEST_TABLE = "table.csv"
@@ -29,7 +30,7 @@ LOADTEST_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90
 LOADTEST_KEY = ["library", "suite", "operation"]
 CLAIMS_COLUMNS = ("library", "situation", "configuration", "outcome", "detail")
 # Fields only security rows carry (see SCHEMAS.md); present as empty columns on other runs.
-SECURITY_FIELDS = ("config", "attack_class", "policy", "wall_ms", "peak_rss_kb")
+SECURITY_FIELDS = ("config", "attack_class", "policy", "wall_ms", "peak_rss_kb", "defect")
 
 
 @dataclass
@@ -55,7 +56,7 @@ class RunData:
         seen = [*self.rows["producer"].dropna(), *self.rows["consumer"].dropna()]
         if self.loadtest is not None:
             seen += list(self.loadtest["library"])
-        return list(dict.fromkeys([*names, *(n for n in seen if n != "forge")]))
+        return list(dict.fromkeys([*names, *(n for n in seen if n not in TOKEN_SOURCES)]))
 
     @property
     def missing_libraries(self) -> dict[str, str]:
