@@ -1,54 +1,21 @@
 """The strict reference (`harness.forge.reference`) as one more consumer of the published
 vectors, so the Known answers table shows where the reference and the libraries part.
 
-The reference module is imported when a vector is first handed to it; where it is not
-installed (an older tree), every vector row of the reference is `unsupported` with "reference
-not available", so the table says so instead of silently lacking the line.
+A key set goes to the reference whole: it picks the key itself, strictly (a repeated `kid`
+or a set mixing secret and public keys is refused), which is what the JWK vectors test.
 """
 
 from __future__ import annotations
 
-import base64
-import importlib
 import json
-from types import ModuleType
 from typing import Any, ClassVar
 
-from harness.adapters.base import (
-    SERIALIZATIONS,
-    Adapter,
-    Allowed,
-    KeyData,
-    Serialization,
-    is_jwks,
-    pick_by_kid,
-)
+from harness.adapters.base import SERIALIZATIONS, Adapter, Allowed, KeyData, Serialization
 from harness.core.errors import Rejected, Unsupported
 from harness.core.suites import Suite
+from harness.forge import reference
 
 REFERENCE = "reference"
-REFERENCE_MODULE = "harness.forge.reference"
-NOT_AVAILABLE = "reference not available"
-
-
-def load_reference() -> ModuleType:
-    try:
-        return importlib.import_module(REFERENCE_MODULE)
-    except ImportError as error:
-        raise Unsupported(f"{NOT_AVAILABLE} ({REFERENCE_MODULE}: {error})") from None
-
-
-def _kid(token: str) -> Any:
-    """The kid the token's protected header names (compact or JSON), to pick from a JWKS."""
-    try:
-        value = json.loads(token) if token.lstrip().startswith("{") else None
-        head = (value.get("protected") or (value.get("signatures") or value.get("recipients")
-                                          or [{}])[0].get("protected", "")
-                if value else token.split(".")[0])
-        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-        return header.get("kid") if isinstance(header, dict) else None
-    except (ValueError, TypeError, AttributeError, IndexError):
-        return None
 
 
 class ReferenceConsumer(Adapter):
@@ -71,8 +38,6 @@ class ReferenceConsumer(Adapter):
         return True
 
     def _key(self, key: KeyData, token: str) -> dict[str, Any]:
-        if isinstance(key, dict) and is_jwks(key):
-            return pick_by_kid(key, _kid(token))
         if not isinstance(key, dict):
             raise Unsupported("the reference takes keys as JWK only")
         return key
@@ -87,22 +52,20 @@ class ReferenceConsumer(Adapter):
 
     def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
-        module = load_reference()
         try:
-            return bytes(module.verify_jws(self._token(token, serialization),
+            return bytes(reference.verify_jws(self._token(token, serialization),
                                            self._key(key, token)))
-        except module.ReferenceRefused as refusal:
+        except reference.ReferenceRefused as refusal:
             raise Rejected(f"ReferenceRefused: {refusal.rule}") from refusal
         except ValueError as error:  # JSON text the reference was never handed
             raise Rejected(f"not JSON: {error}") from error
 
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
-        module = load_reference()
         try:
-            return bytes(module.decrypt_jwe(self._token(token, serialization),
+            return bytes(reference.decrypt_jwe(self._token(token, serialization),
                                             self._key(key, token)))
-        except module.ReferenceRefused as refusal:
+        except reference.ReferenceRefused as refusal:
             raise Rejected(f"ReferenceRefused: {refusal.rule}") from refusal
         except ValueError as error:
             raise Rejected(f"not JSON: {error}") from error
