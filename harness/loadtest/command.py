@@ -45,7 +45,10 @@ MIN_DURATION_S = 0.5
 # Locust's start-up and shutdown, per library run, and the preparation of each cell in it
 # (imports, the first token, the warm-ups), measured on this 2-core machine; and the
 # harness's own start and the charts at the end.
-RUN_OVERHEAD_S, PREPARE_PER_CELL_S, FIXED_OVERHEAD_S = 2.6, 0.06, 6.0
+RUN_OVERHEAD_S, PREPARE_PER_CELL_S, FIXED_OVERHEAD_S = 3.0, 0.05, 3.0
+# One cell under callgrind (`--instructions`) on a quiet machine: ~20 s of Python start-up
+# and imports at valgrind's pace, plus the loops.
+INSTRUCTIONS_PER_CELL_S = 30.0
 # Efficiency outside this band means the Locust parts and the in-process parts beside them
 # saw different machines; with `--remeasure-noisy` such a cell is measured once more.
 NOISY_BELOW, NOISY_ABOVE = 0.95, 1.05
@@ -154,7 +157,8 @@ def run_loadtest(options: LoadtestOptions) -> int:
                     else options.primitive_s,
                     options.processes, options.batch_ms, options.rounds)
     runs = by_library(cells)
-    estimate_s = FIXED_OVERHEAD_S + sum(run_estimate_s(run, timing) for _, run in runs)
+    estimate_s = FIXED_OVERHEAD_S + sum(run_estimate_s(run, timing) for _, run in runs) \
+        + (INSTRUCTIONS_PER_CELL_S * len(cells) if options.instructions else 0.0)
     if options.dry_run:
         for spec, cell in cells:
             print(f"{cell.library}\t{cell.suite.name}\t{cell.operation}\t{cell.tag}\t{spec}")
