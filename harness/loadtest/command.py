@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from time import monotonic
+from time import monotonic, time
 from typing import Any
 
 from harness.adapters import adapter_names, installed_adapters
@@ -43,9 +43,10 @@ INPROCESS_SHARE, FLOOR_SHARE = 0.6, 0.25
 DEFAULT_ROUNDS = 12
 MIN_DURATION_S = 0.5
 # Locust's start-up and shutdown, per library run, and the preparation of each cell in it
-# (imports, the first token, the warm-ups), measured on this 2-core machine; and the
-# harness's own start and the charts at the end.
-RUN_OVERHEAD_S, PREPARE_PER_CELL_S, FIXED_OVERHEAD_S = 3.0, 0.05, 3.0
+# (the first token, the warm-ups); and the harness's own start and the charts at the end.
+# From quiet runs on this 2-core machine: the previous layout's default profile took 267 s
+# for 255 s of slots in six runs, so everything but the slots was about 2 s a run.
+RUN_OVERHEAD_S, PREPARE_PER_CELL_S, FIXED_OVERHEAD_S = 2.0, 0.02, 4.0
 # One cell under callgrind (`--instructions`) on a quiet machine: ~20 s of Python start-up
 # and imports at valgrind's pace, plus the loops.
 INSTRUCTIONS_PER_CELL_S = 30.0
@@ -232,7 +233,7 @@ def run_loadtest(options: LoadtestOptions) -> int:
     table = folder.table()
     if options.charts:
         loadtest_charts(table, folder.path)
-    took = monotonic() - began
+    took = seconds_since_start(began)
     meta["took_s"] = round(took, 1)
     folder.write_meta(meta)
     print(summary_text(table, meta))
@@ -245,6 +246,16 @@ def run_loadtest(options: LoadtestOptions) -> int:
         return EXIT_REJECTED
     return EXIT_OK
 
+
+
+def seconds_since_start(began: float) -> float:
+    """Wall seconds since this process started (what `time make loadtest` shows, less make's
+    own instant), or since `began` (a `monotonic()`) where the process's start is unknown."""
+    try:
+        import psutil  # Locust's dependency; only for the start time
+        return time() - psutil.Process().create_time()
+    except (ImportError, OSError):
+        return monotonic() - began
 
 
 def run_estimate_s(cells: list[Cell], timing: Timing) -> float:
