@@ -88,6 +88,8 @@ def test_compare_lists_exactly_the_differences(tmp_path: Path, capsys) -> None:
         "changed when the interquartile ranges across rounds of its overhead over the "
         "cryptography floor (its rate where a run has no floor), each widened by 5%, do not "
         "overlap (10% for a figure without a range)",
+        "run to run: overhead_x within ±5% in 1 of 4 cells; efficiency within ±5% in 4 of 4 "
+        "cells; rate B ÷ A median 0.925 (IQR 0.775–1.163)",
         "  jwcrypto JWS ES256 verify: 8.0k/s → 6.4k/s (-20.0%); overhead ×15.00 → ×18.75 "
         "(+25.0%)",
         "  joserfc JWS HS256 sign: 40k/s → 60k/s (+50.0%); overhead ×3.00 → ×2.00 (-33.3%)",

@@ -28,6 +28,8 @@ from harness.report.throughput import rate
 CELL_KEY = ["scenario", "case", "producer", "consumer", "suite", "mode", "config"]
 MARGIN = 0.05
 MARGIN_WITHOUT_SPREAD = 0.10
+# How close two runs' ratios (overhead, efficiency) should come: the repeatability line.
+REPEAT_BAND = 0.05
 MAX_LISTED = 20
 NOISE_RULE = (f"a cell counts as changed when the interquartile ranges across rounds of its "
               f"overhead over the cryptography floor (its rate where a run has no floor), each "
@@ -51,6 +53,7 @@ class Comparison:
     new_accepts: pd.DataFrame = field(default_factory=pd.DataFrame)
     throughput: pd.DataFrame | None = None
     throughput_note: str = ""
+    repeat_note: str = ""
 
     @property
     def regressed(self) -> bool:
@@ -135,6 +138,22 @@ def throughput_changes(comparison: Comparison) -> None:
                                      "judged"]].sort_values("change")
     comparison.throughput_note = (f"{len(both)} load-test cells in both runs, {len(changed)} "
                                   f"changed beyond noise; {NOISE_RULE}")
+    comparison.repeat_note = repeat_summary(both)
+
+
+def repeat_summary(both: pd.DataFrame) -> str:
+    """How well the two runs repeat, cell by cell: the ratios within ±REPEAT_BAND, and the
+    rates' B ÷ A, which the host's speed moves."""
+    parts = []
+    for figure in ("overhead_x", "efficiency"):
+        change = (both[f"{figure}_b"] / both[f"{figure}_a"] - 1).dropna()
+        close = int((change.abs() <= REPEAT_BAND).sum())
+        parts.append(f"{figure} within ±{REPEAT_BAND:.0%} in {close} of {len(change)} cells")
+    ratio = (both["ops_per_s_b"] / both["ops_per_s_a"]).dropna()
+    if len(ratio):
+        q1, median, q3 = ratio.quantile([0.25, 0.5, 0.75])
+        parts.append(f"rate B ÷ A median {median:.3f} (IQR {q1:.3f}–{q3:.3f})")
+    return "; ".join(parts)
 
 
 def compare(run_a: Run, run_b: Run) -> Comparison:
@@ -197,6 +216,8 @@ def render_comparison(comparison: Comparison) -> str:
     lines += _listing("newly supported (unsupported in A, pass in B)", c.now_supported,
                       _cell, lambda r: "")
     lines.append(f"throughput: {c.throughput_note}")
+    if c.repeat_note:
+        lines.append(f"run to run: {c.repeat_note}")
     if c.throughput is not None:
         for _, r in c.throughput.iterrows():
             overhead = (f"; overhead ×{r['overhead_x_a']:.2f} → ×{r['overhead_x_b']:.2f} "
