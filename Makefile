@@ -21,6 +21,9 @@ B         ?=
 # The report's browser test renders report.html in headless Chromium (Debian's package),
 # installed only when absent (as root, which CI is), so repeated runs stay fast.
 CHROMIUM  := /usr/bin/chromium
+# `make loadtest ARGS=--instructions` counts instructions under Debian's valgrind, installed
+# the same way when ARGS asks for it.
+VALGRIND  := /usr/bin/valgrind
 
 # make loadtest LIBS=joserfc SUITES="HS256,RSA-OAEP-256+A256GCM" OPS="sign decrypt" DURATION=5 PROCESSES=2
 OPS       ?=
@@ -51,7 +54,7 @@ setup: $(STAMP)
 interop: $(STAMP)
 	$(BIN)/harness interop $(SELECT) $(ARGS)
 
-loadtest: $(STAMP)
+loadtest: $(STAMP) $(if $(findstring --instructions,$(ARGS)),$(VALGRIND))
 	$(BIN)/harness loadtest $(LOADTEST_SELECT) $(ARGS)
 
 loadtest-ui: $(STAMP)
@@ -72,6 +75,10 @@ clean-venv:
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else echo "note: $(CHROMIUM) is missing and installing it needs root (apt-get install chromium); the browser test will be skipped"; fi
+
+$(VALGRIND):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind; \
+	else echo "note: $(VALGRIND) is missing and installing it needs root (apt-get install valgrind); --instructions will refuse to run"; fi
 
 .PHONY: report compare chromium
 chromium: $(CHROMIUM)

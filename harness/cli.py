@@ -41,7 +41,8 @@ def _loadtest(args: argparse.Namespace) -> int:
         libraries=_names(args.library), suites=_suite_patterns(args.suite),
         operations=_names(args.operation), duration_s=args.duration, processes=args.processes,
         results=args.results, inprocess_s=args.inprocess, primitive_s=args.primitive,
-        batch_ms=args.batch_ms, dry_run=args.dry_run, charts=not args.no_charts))
+        batch_ms=args.batch_ms, rounds=args.rounds, remeasure_noisy=args.remeasure_noisy,
+        instructions=args.instructions, dry_run=args.dry_run, charts=not args.no_charts))
 
 
 def _list_suites(args: argparse.Namespace) -> int:
@@ -101,17 +102,26 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
     loadtest.add_argument("--operation", "-o", action="append",
                           help="sign, verify, encrypt, decrypt (default: all four)")
     loadtest.add_argument("--duration", "-t", type=float,
-                          help="seconds of Locust load per cell (default: 1.5)")
+                          help="seconds of Locust load per cell, over all its rounds "
+                               "(default: 1)")
     loadtest.add_argument("--processes", "-p", type=int, default=1,
                           help="Locust processes loading each cell together, one per free core "
                                "(default: 1)")
     loadtest.add_argument("--inprocess", type=float,
                           help="seconds of the plain in-process loop per cell, in the Locust "
-                               "process, half before and half after its load (default: a third "
-                               "of the duration)")
+                               "process, spread over the rounds (default: 0.6 of the duration)")
     loadtest.add_argument("--primitive", type=float,
-                          help="seconds of the cryptography floor per cell (default: a tenth "
-                               "of the duration)")
+                          help="seconds of the cryptography floor per cell, spread over the "
+                               "rounds (default: a quarter of the duration)")
+    loadtest.add_argument("--rounds", type=int, default=12,
+                          help="interleaved rounds per cell (Locust, in-process loop, floor), "
+                               "each figure the median over them (default: 12)")
+    loadtest.add_argument("--remeasure-noisy", action="store_true",
+                          help="measure a cell once more when its efficiency falls outside "
+                               "0.95-1.05 (off by default)")
+    loadtest.add_argument("--instructions", action="store_true",
+                          help="also count instructions per operation of every selected cell "
+                               "under valgrind's callgrind (slow: ~20-60 s a cell)")
     loadtest.add_argument("--batch-ms", type=float, default=5.0,
                           help="milliseconds of operations per Locust event (default: 5)")
     loadtest.add_argument("--results", type=Path, default=DEFAULT_RESULTS,

@@ -129,7 +129,8 @@ def test_a_library_that_kills_its_run_loses_only_the_cell_that_kills_it(
 def test_a_noisy_cell_is_measured_once_more_and_both_efficiencies_are_kept(
         tmp_path: Path, capsys) -> None:
     code = _loadtest(tmp_path, "--library", "tests.fakes_loadtest:SlowInLocustBatches",
-                     "--suite", "JWS HS256", "--operation", "sign", "--no-charts")
+                     "--suite", "JWS HS256", "--operation", "sign", "--no-charts",
+                     "--remeasure-noisy")
     err = capsys.readouterr().err
     assert code == 0, err
     assert "1 cell(s) with an efficiency outside 0.95-1.05" in err
@@ -182,7 +183,12 @@ def test_two_processes_load_each_cell_together(tmp_path: Path, monkeypatch, caps
     for tag in ("HS256:sign", "HS256:verify"):
         processes = histograms[f"pyjwt|{tag}"]["processes"]
         assert len(processes) == 2
-        assert all(p["operations"] > 0 and len(p["inprocess"]) == 2 and p["floor"]
+        # A loaded machine may drop a last round that would start after the slot's end.
+        assert all(p["operations"] > 0 and len(p["rounds"]) >= 10
+                   and all(set(r) == {"locust", "inprocess", "floor"} for r in p["rounds"])
+                   for p in processes.values())
+        # Each process's rounds count exactly the Locust operations it timed.
+        assert all(sum(r["locust"][0] for r in p["rounds"]) == p["operations"]
                    for p in processes.values())
 
 

@@ -23,9 +23,8 @@ from harness.loadtest.measure import (
     cell_counts,
     cell_entry,
     free_port,
-    locust_rate,
+    locust_span,
     loop_problems,
-    loop_rate,
     read_run,
 )
 from harness.loadtest.primitives import primitive
@@ -125,7 +124,7 @@ def test_a_master_and_two_workers_on_loopback_merge_their_histograms(tmp_path: P
     assert counts.reporting_workers == 2, output
     assert problems(counts) == [], output
     assert counts.histogram_count == entry["total_content_length"] > 0
-    assert locust_rate(entry, processes=2)[0] > 0
+    assert locust_span(entry) > 0
 
 
 def test_a_plain_locust_run_that_measured_nothing_exits_non_zero(tmp_path: Path) -> None:
@@ -139,27 +138,31 @@ def test_a_plain_locust_run_that_measured_nothing_exits_non_zero(tmp_path: Path)
     assert "REJECTED: Locust recorded no requests" in done.stderr
 
 
-def test_the_schedule_gives_every_cell_its_own_slot() -> None:
-    schedule = Schedule(cells=("HS256:sign", "HS256:verify"), locust_s=1.5, inprocess_s=0.5,
-                        floor_s=0.15, gap_s=0.05)
-    assert schedule.slot_s == pytest.approx(2.2)
-    assert schedule.slot_start(100.0, 1) == pytest.approx(102.2)
+def test_the_schedule_gives_every_cell_its_own_slot_of_rounds() -> None:
+    schedule = Schedule(cells=("HS256:sign", "HS256:verify"), locust_s=1.2, inprocess_s=0.6,
+                        floor_s=0.0, gap_s=0.05, rounds=12)
+    assert schedule.round_s == pytest.approx(0.15)
+    assert schedule.part_seconds() == pytest.approx({"locust": 0.1, "inprocess": 0.05,
+                                                     "floor": 0.0})
+    assert schedule.slot_s == pytest.approx(1.85)
+    assert schedule.slot_start(100.0, 1) == pytest.approx(101.85)
     assert Schedule.from_env(schedule.to_env()) == schedule
     assert Schedule.from_env(None) is None and Schedule.from_env("") is None
 
 
-def test_loop_rates_add_up_processes_and_missing_loops_are_named() -> None:
-    timing = Timing(duration_s=1, inprocess_s=0.2, primitive_s=0.1, processes=2, batch_ms=5)
-    # Two processes: 100 and 300 operations per second over their two halves.
-    states = [{"inprocess": [[10, 0.1, 0.1], [10, 0.1, 0.1]], "floor": [[50, 0.1, 0.1]]},
-              {"inprocess": [[30, 0.1, 0.1], [30, 0.1, 0.1]], "floor": [[70, 0.1, 0.1]]}]
-    assert loop_rate(states, "inprocess") == pytest.approx(400)
-    assert loop_rate(states, "floor") == pytest.approx(1200)
-    assert loop_problems(states, timing) == []
-    half = [{**states[0], "inprocess": [[10, 0.1, 0.1]]}, states[1]]
-    assert "before and after Locust" in loop_problems(half, timing)[0]
-    assert "floor did not run" in loop_problems([{**states[0], "floor": []}], timing)[0]
-    assert loop_problems([{**states[0], "error": "boom"}], timing) == ["boom"]
+def test_missing_rounds_parts_and_counts_that_disagree_are_named() -> None:
+    timing = Timing(duration_s=1, inprocess_s=0.2, primitive_s=0.1, processes=2, batch_ms=5,
+                    rounds=3)
+    full = {"locust": [10, 0.1, 0.1], "inprocess": [5, 0.05, 0.05], "floor": [50, 0.01, 0.01]}
+    states = [{"rounds": [full] * 3}, {"rounds": [full] * 3}]
+    assert loop_problems(states, timing, 60) == []
+    assert "counted 60 Locust operations but Locust counted 61" in \
+        loop_problems(states, timing, 61)[0]
+    short = [states[0], {"rounds": [full] * 2}]
+    assert "only 2 of 3 rounds ran" in loop_problems(short, timing, 50)[0]
+    no_floor = [{"rounds": [{k: v for k, v in full.items() if k != "floor"}] * 3}]
+    assert "the floor part(s) did not run" in loop_problems(no_floor, timing, 30)[0]
+    assert loop_problems([{**states[0], "error": "boom"}], timing, 30) == ["boom"]
 
 
 def test_the_harness_side_never_imports_locust() -> None:

@@ -1,4 +1,5 @@
-"""Load-test charts from the table: throughput, latency percentiles, overhead above the floor."""
+"""Load-test charts from the table: throughput, latency percentiles, overhead above the floor.
+The throughput and overhead bars carry error bars: the interquartile range across rounds."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 PERCENTILE_COLUMNS = ("p50_us", "p90_us", "p99_us", "p999_us")
@@ -29,7 +31,8 @@ def _grouped_bars(table: pd.DataFrame, column: str, ylabel: str, title: str,
     grid = frame.pivot_table(index="cell", columns="library", values=column, sort=False)
     bars = len(grid) * max(1, len(grid.columns))
     fig, ax = plt.subplots(figsize=(min(20.0, max(6.0, 2 + 0.11 * bars)), 6))
-    grid.plot.bar(ax=ax, width=0.8)
+    grid.plot.bar(ax=ax, width=0.8, yerr=_iqr_errors(frame, column, grid), capsize=1.5,
+                  error_kw={"elinewidth": 0.7, "ecolor": "#333333"})
     _log_when_wide(ax, frame[column].dropna())
     ax.set_ylabel(ylabel)
     ax.set_xlabel("")
@@ -43,6 +46,19 @@ def _grouped_bars(table: pd.DataFrame, column: str, ylabel: str, title: str,
     fig.savefig(target, dpi=110)
     plt.close(fig)
     return target
+
+
+def _iqr_errors(frame: pd.DataFrame, column: str, grid: pd.DataFrame) -> np.ndarray | None:
+    """Asymmetric error bars (median − q1, q3 − median) per library and cell, in the grid's
+    shape; None when the table has no spread columns (a table from before rounds)."""
+    if f"{column}_q1" not in frame or f"{column}_q3" not in frame:
+        return None
+    low, high = (frame.pivot_table(index="cell", columns="library", values=f"{column}_{q}",
+                                   sort=False).reindex(index=grid.index, columns=grid.columns)
+                 for q in ("q1", "q3"))
+    below = (grid - low).clip(lower=0).fillna(0).to_numpy().T
+    above = (high - grid).clip(lower=0).fillna(0).to_numpy().T
+    return np.stack([below, above], axis=1)
 
 
 def latency_chart(table: pd.DataFrame, target: Path) -> Path:
@@ -69,7 +85,7 @@ def loadtest_charts(table: pd.DataFrame, folder: Path) -> list[Path]:
         return []
     processes = ", ".join(str(p) for p in sorted(table["processes"].unique()))
     return [
-        _grouped_bars(table, "ops_per_s", "operations per second",
+        _grouped_bars(table, "ops_per_s", "operations per second (bars: IQR over rounds)",
                       f"Throughput per suite and library ({processes} process(es))",
                       folder / "throughput.png"),
         latency_chart(table, folder / "latency.png"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import monotonic, time
 from typing import Any
 
 from harness.adapters import adapter_names, installed_adapters
@@ -25,21 +27,31 @@ from harness.loadtest.cells import (
     profile_suites,
 )
 from harness.loadtest.charts import loadtest_charts
+from harness.loadtest.instructions import count_cell, valgrind
 from harness.loadtest.measure import CellRejected, RunFailed, Timing, measure_run
 from harness.loadtest.output import LoadtestFolder, choose_run, finish_meta
+from harness.loadtest.rounds import MIN_ROUNDS
 
 EXIT_OK, EXIT_REJECTED = 0, 3
 
 
-# Seconds of Locust load per cell. The in-process loop and the floor run in the same Locust
-# process right beside it, so a short window is compared like for like; a third of it goes to
-# the in-process loop and a tenth to the floor.
-DEFAULT_DURATION_S = 1.5
+# Seconds of Locust load per cell, split over DEFAULT_ROUNDS interleaved rounds with the
+# in-process loop (0.6 of it) and the floor (a quarter of it): rounds of about 150 ms, so
+# each ratio compares parts that ran within ~100 ms of each other.
+DEFAULT_DURATION_S = 1.0
+INPROCESS_SHARE, FLOOR_SHARE = 0.6, 0.25
+DEFAULT_ROUNDS = 12
 MIN_DURATION_S = 0.5
-# Locust's start-up and shutdown and the preparation of the cells, per library run.
-RUN_OVERHEAD_S = 3.0
-# Efficiency outside this band means the Locust window and the in-process loop beside it saw
-# different machines (another process, the hypervisor): the cell is measured once more.
+# Locust's start-up and shutdown, per library run, and the preparation of each cell in it
+# (the first token, the warm-ups); and the harness's own start and the charts at the end.
+# From quiet runs on this 2-core machine: the previous layout's default profile took 267 s
+# for 255 s of slots in six runs, so everything but the slots was about 2 s a run.
+RUN_OVERHEAD_S, PREPARE_PER_CELL_S, FIXED_OVERHEAD_S = 2.0, 0.02, 4.0
+# One cell under callgrind (`--instructions`) on a quiet machine: ~20 s of Python start-up
+# and imports at valgrind's pace, plus the loops.
+INSTRUCTIONS_PER_CELL_S = 30.0
+# Efficiency outside this band means the Locust parts and the in-process parts beside them
+# saw different machines; with `--remeasure-noisy` such a cell is measured once more.
 NOISY_BELOW, NOISY_ABOVE = 0.95, 1.05
 
 
@@ -54,6 +66,9 @@ class LoadtestOptions:
     inprocess_s: float | None = None
     primitive_s: float | None = None
     batch_ms: float = 5.0
+    rounds: int = DEFAULT_ROUNDS
+    remeasure_noisy: bool = False
+    instructions: bool = False
     dry_run: bool = False
     charts: bool = True
     command: list[str] = field(default_factory=lambda: list(sys.argv))
@@ -126,18 +141,25 @@ def run_loadtest(options: LoadtestOptions) -> int:
             or (options.primitive_s is not None and options.primitive_s < 0) \
             or options.batch_ms <= 0:
         raise HarnessError("--inprocess and --batch-ms must be positive, --primitive at least 0")
+    if options.rounds < MIN_ROUNDS:
+        raise HarnessError(f"--rounds must be at least {MIN_ROUNDS}")
+    if options.instructions:
+        valgrind()
     suites, profile = _suites(options.suites)
     adapters, missing = _adapters(options.libraries)
     if not adapters:
         raise HarnessError("no library is installed to measure")
     cells, skipped = plan(adapters, suites, operations)
     duration = options.duration_s or DEFAULT_DURATION_S
-    timing = Timing(duration, duration / 3 if options.inprocess_s is None else options.inprocess_s,
-                    duration / 10 if options.primitive_s is None else options.primitive_s,
-                    options.processes, options.batch_ms)
+    timing = Timing(duration,
+                    duration * INPROCESS_SHARE if options.inprocess_s is None
+                    else options.inprocess_s,
+                    duration * FLOOR_SHARE if options.primitive_s is None
+                    else options.primitive_s,
+                    options.processes, options.batch_ms, options.rounds)
     runs = by_library(cells)
-    estimate_s = sum(RUN_OVERHEAD_S + len(run) * timing.schedule(run).slot_s
-                     for _, run in runs)
+    estimate_s = FIXED_OVERHEAD_S + sum(run_estimate_s(run, timing) for _, run in runs) \
+        + (INSTRUCTIONS_PER_CELL_S * len(cells) if options.instructions else 0.0)
     if options.dry_run:
         for spec, cell in cells:
             print(f"{cell.library}\t{cell.suite.name}\t{cell.operation}\t{cell.tag}\t{spec}")
@@ -161,6 +183,8 @@ def run_loadtest(options: LoadtestOptions) -> int:
         "operations": operations, "processes": options.processes,
         "duration_per_cell_s": timing.duration_s, "inprocess_per_cell_s": timing.inprocess_s,
         "primitive_per_cell_s": timing.primitive_s, "batch_ms": options.batch_ms,
+        "rounds": timing.rounds, "round_s": timing.schedule([]).round_s,
+        "remeasure_noisy": options.remeasure_noisy, "estimate_s": round(estimate_s, 1),
         "libraries": libraries, "cpu_count": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)), "load_average_start": list(os.getloadavg()),
         "started": utc_now(), "finished": None, "status": "running",
@@ -169,26 +193,30 @@ def run_loadtest(options: LoadtestOptions) -> int:
     folder.write_meta(meta)
     folder.mark_run(started=meta["started"], finished=None, status="running", cells=0)
     print(f"loadtest: {len(cells)} cells ({len(skipped)} unsupported skipped), "
-          f"{timing.duration_s:g} s of Locust each on {options.processes} process(es), about "
-          f"{estimate_s / 60:.1f} min -> {folder.path}"
+          f"{timing.rounds} rounds of {timing.schedule([]).round_s * 1000:.0f} ms each "
+          f"({timing.duration_s:g} s of Locust) on {options.processes} process(es), about "
+          f"{estimate_s:.0f} s ({estimate_s / 60:.1f} min) -> {folder.path}"
           f"{' (added to the newest run)' if reused else ''}", file=sys.stderr)
     for skip in skipped:
         print(f"  skip {skip['library']} {skip['suite']} {skip['operation']}: {skip['reason']}",
               file=sys.stderr)
     status, stopped_by = "interrupted", {}
+    began = monotonic()
     progress = Progress(len(cells))
     try:
         for spec, run_cells in runs:
             print(f"{run_cells[0].library}: {len(run_cells)} cells in one Locust run, about "
-                  f"{RUN_OVERHEAD_S + len(run_cells) * timing.schedule(run_cells).slot_s:.0f} s",
-                  file=sys.stderr)
+                  f"{run_estimate_s(run_cells, timing):.0f} s", file=sys.stderr)
             results = []
             for cell, result in measured(spec, run_cells, folder, timing):
                 record(cell, result, folder, meta, progress)
                 results.append((cell, result))
                 folder.write_meta(meta)
-            remeasure_noisy(spec, results, folder, timing, meta)
-            folder.write_meta(meta)
+            if options.remeasure_noisy:
+                remeasure_noisy(spec, results, folder, timing, meta)
+                folder.write_meta(meta)
+        if options.instructions:
+            count_instructions(cells, folder, meta)
         status = "complete"
     except KeyboardInterrupt as stop:
         # Any stop signal (see harness.core.shutdown): the Locust run was killed on the way up.
@@ -206,7 +234,12 @@ def run_loadtest(options: LoadtestOptions) -> int:
     table = folder.table()
     if options.charts:
         loadtest_charts(table, folder.path)
+    took = seconds_since_start(began)
+    meta["took_s"] = round(took, 1)
+    folder.write_meta(meta)
     print(summary_text(table, meta))
+    print(f"loadtest took {took:.0f} s; estimated {estimate_s:.0f} s "
+          f"({took / estimate_s - 1:+.0%})", file=sys.stderr)
     print(f"\nwrote {folder.path}/ (table.csv, meta.json, Locust CSV/JSON, histograms, charts)")
     if meta["rejected"]:
         print(f"loadtest: {len(meta['rejected'])} cell(s) REJECTED; their numbers are not in "
@@ -214,6 +247,54 @@ def run_loadtest(options: LoadtestOptions) -> int:
         return EXIT_REJECTED
     return EXIT_OK
 
+
+
+def seconds_since_start(began: float) -> float:
+    """Wall seconds since this process started (what `time make loadtest` shows, less make's
+    own instant), or since `began` (a `monotonic()`) where the process's start is unknown."""
+    try:
+        import psutil  # Locust's dependency; only for the start time
+        return time() - psutil.Process().create_time()
+    except (ImportError, OSError):
+        return monotonic() - began
+
+
+def run_estimate_s(cells: list[Cell], timing: Timing) -> float:
+    """How long one library's Locust run takes: start, preparing each cell, its slots."""
+    return RUN_OVERHEAD_S + len(cells) * (PREPARE_PER_CELL_S + timing.schedule(cells).slot_s)
+
+
+def count_instructions(cells: list[tuple[str, Cell]], folder: LoadtestFolder,
+                       meta: dict[str, Any]) -> None:
+    """Instructions per operation of every measured cell under callgrind (`instructions.py`),
+    into `instructions.csv` and the table's `instructions_per_op` column."""
+    rows = {(r["library"], r["suite"], r["operation"]): r for r in folder.rows}
+    counted: list[dict[str, Any]] = []
+    print(f"loadtest: counting instructions of {len(cells)} cell(s) under callgrind "
+          f"(~20-60 s each)", file=sys.stderr)
+    for index, (spec, cell) in enumerate(cells, 1):
+        row = rows.get((cell.library, cell.suite.name, cell.operation))
+        per_call = row["p50_us"] / 1e6 if row and row.get("p50_us") else 1e-4
+        label = f"[instructions {index}/{len(cells)}] {cell.library} {cell.suite.name} " \
+                f"{cell.operation}"
+        try:
+            found = count_cell(spec, cell, per_call, folder.path / "callgrind")
+        except (HarnessError, subprocess.TimeoutExpired) as error:
+            meta["rejected"].append({"library": cell.library, "suite": cell.suite.name,
+                                     "operation": cell.operation,
+                                     "reasons": [f"instruction count: {error}"]})
+            print(f"{label}: FAILED: {error}", file=sys.stderr)
+            continue
+        counted.append(found)
+        if row is not None:
+            row["instructions_per_op"] = found["instructions_per_op"]
+        print(f"{label}: {found['instructions_per_op']:,} instructions per operation, floor "
+              f"{found['primitive_instructions_per_op']:,} (×{found['instructions_x']}), "
+              f"n={found['n']}", file=sys.stderr)
+    folder.write_instructions(counted)
+    folder.write_table()
+    meta["instructions"] = {"tool": "valgrind --tool=callgrind", "cells": len(counted),
+                            "file": "instructions.csv"}
 
 
 def by_library(cells: list[tuple[str, Cell]]) -> list[tuple[str, list[Cell]]]:
@@ -293,7 +374,7 @@ class Progress:
 
 def split_extra(row: dict[str, Any]) -> dict[str, Any]:
     """The row's underscored fields, which go to meta.json, taken out of the table row."""
-    return {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu", "_run")}
+    return {key[1:]: row.pop(key) for key in ("_mode", "_batch", "_cpu", "_run", "_span_s")}
 
 
 def meta_cell(cell: Cell, extra: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +384,8 @@ def meta_cell(cell: Cell, extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def print_row(label: str, row: dict[str, Any], extra: dict[str, Any]) -> None:
-    print(f"{label}: {row['ops_per_s']:,.0f} ops/s  p50 {row['p50_us']} µs  "
+    print(f"{label}: {row['ops_per_s']:,.0f} ops/s (IQR {row['ops_per_s_q1']:,.0f}-"
+          f"{row['ops_per_s_q3']:,.0f}, {row['rounds']} rounds)  p50 {row['p50_us']} µs  "
           f"efficiency {row['efficiency']} (per CPU s {extra['cpu']['efficiency_cpu']}, "
           f"core share {extra['cpu']['locust_cpu_share']})  "
           f"overhead ×{row['overhead_x']}", file=sys.stderr)

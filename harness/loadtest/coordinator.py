@@ -103,4 +103,8 @@ class Coordinator:
         return t0
 
     def done(self) -> None:
+        if isinstance(self.runner, WorkerRunner):
+            # The worker's stats and rounds go first, on the same connection: the master
+            # waits only 0.5 s for final reports once it quits, which a loaded machine misses.
+            self.runner._send_stats()
         self.runner.send_message(DONE, None)

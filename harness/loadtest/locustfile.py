@@ -55,6 +55,7 @@ from harness.loadtest.cells import (
 from harness.loadtest.coordinator import Coordinator, sleep_until
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.primitives import Primitive, primitive
+from harness.loadtest.rounds import run_rounds
 from harness.loadtest.schedule import HISTOGRAMS_FILE, PROGRESS_FILE, Schedule
 from harness.loadtest.validate import CellCounts, problems, reporting_processes
 from scenarios.payloads import PAYLOAD
@@ -78,20 +79,18 @@ KEYS = load_key_set()
 
 @dataclass
 class CellRecord:
-    """One cell in this process: the Locust batches' timings, and the loops run beside them.
+    """One cell in this process: the Locust batches' timings, and the rounds they ran in.
 
     `raw` holds nanosecond timings not yet bucketed and `unreported` the histogram not yet sent
     to the master; batches never yield, so both always agree with the Locust events fired.
+    `rounds` holds, per interleaved round, each part's [operations, wall s, CPU s]: the
+    Locust batches' own count per round, the plain in-process loop's and the floor's.
     """
 
     info: dict[str, Any]
     raw: list[int] = field(default_factory=list)
     unreported: Histogram = field(default_factory=Histogram)
-    inprocess: list[list[float]] = field(default_factory=list)
-    floor: list[list[float]] = field(default_factory=list)
-    # Wall and CPU clocks at the first batch's start and the last batch's end: how much of a
-    # core the process had, which tells a busy machine from Locust's own cost.
-    clocks: list[float] = field(default_factory=list)
+    rounds: list[dict[str, list[float]]] = field(default_factory=list)
     error: str | None = None
     operations: int = 0
 
@@ -104,11 +103,9 @@ class CellRecord:
         self.flush()
         histogram, self.unreported = self.unreported, Histogram()
         self.operations += histogram.count
-        cpu = ({"wall_s": self.clocks[2] - self.clocks[0], "cpu_s": self.clocks[3] - self.clocks[1]}
-               if len(self.clocks) == 4 else {"wall_s": 0.0, "cpu_s": 0.0})
         return {**self.info, "histogram": histogram.to_json(),
-                "process": {"operations": self.operations, "inprocess": self.inprocess,
-                            "floor": self.floor, "cpu": cpu, "error": self.error}}
+                "process": {"operations": self.operations, "rounds": self.rounds,
+                            "error": self.error}}
 
 
 _records: dict[str, CellRecord] = {}
@@ -182,8 +179,6 @@ class JoseUser(User):
         clock = time.perf_counter_ns
         append = raw.append
         before = len(raw)
-        if not record.clocks:
-            record.clocks[:] = [time.perf_counter(), time.process_time()]
         first = start = clock()
         try:
             for _ in repeat(None, size):
@@ -196,7 +191,6 @@ class JoseUser(User):
             fire(request_type=self.adapter.name, name=tag, response_time=(clock() - first) / 1e6,
                  response_length=len(raw) - before, exception=error, context={})
             return False
-        record.clocks[2:] = [time.perf_counter(), time.process_time()]
         fire(request_type=self.adapter.name, name=tag, response_time=(start - first) / 1e6,
              response_length=size, exception=None, context={})
         if len(raw) >= FLUSH_AT:
@@ -218,33 +212,63 @@ class JoseUser(User):
             gevent.sleep(60)
 
     def measure_slot(self, tag: str, slot: float) -> None:
+        """The cell's interleaved rounds (`rounds.py`): Locust batches, the in-process loop
+        and the floor, each a short part, alternating until the slot ends."""
         assert SCHEDULE is not None
         cell = self.cells[tag]
-        half = SCHEDULE.inprocess_s / 2
-        step = "the in-process loop"
+        running = ["locust"]
+
+        def part(name: str, loop: Callable[[float], list[float]]) -> Callable[[float], list[float]]:
+            def run(deadline: float) -> list[float]:
+                running[0] = name
+                return loop(deadline)
+            return run
+
+        parts = {"locust": part("locust", lambda deadline: self.locust_part(tag, deadline)),
+                 "inprocess": part("inprocess", lambda deadline: yielding_loop(
+                     cell.call, cell.arg, deadline, cell.per_call))}
+        if cell.floor is not None:
+            run = cell.floor.run
+            parts["floor"] = part("floor", lambda deadline: yielding_loop(
+                lambda _arg: run(), None, deadline, cell.floor_per_call))
         try:
-            cell.record.inprocess.append(yielding_loop(cell.call, cell.arg, half, cell.per_call))
-            end = slot + half + SCHEDULE.locust_s
-            # Batches of slow operations: 50 of them (after which gevent runs its timers)
-            # could outlast a heartbeat, so their timers run at least once a second.
-            slow = cell.per_call * cell.batch >= SLOW_BATCH_S
-            ticked = time.time()
-            while (now := time.time()) < end:
-                if slow and now - ticked > 1.0:
-                    run_timers()
-                    ticked = now
-                if not self.run_batch(tag):
-                    return
-                # Locust's own greenlets (stats, heartbeats) run here, as between tasks.
-                gevent.sleep(0)
-            cell.record.inprocess.append(yielding_loop(cell.call, cell.arg, half, cell.per_call))
-            if cell.floor is not None:
-                step = "the floor"
-                run = cell.floor.run
-                cell.record.floor.append(yielding_loop(lambda _arg: run(), None,
-                                                       SCHEDULE.floor_s, cell.floor_per_call))
+            cell.record.rounds = run_rounds(SCHEDULE.rounds, SCHEDULE.part_seconds(), slot,
+                                            parts, time.time, sleep_until, run_timers)
+        except BatchFailed:
+            return
         except Exception as error:
-            cell.record.error = f"{step} failed: {error_text(error)}"
+            cell.record.error = f"{PART_NAMES[running[0]]} failed: {error_text(error)}"
+
+    def locust_part(self, tag: str, deadline: float) -> list[float]:
+        """Locust batches until the deadline, at least one: [operations, wall s, CPU s]. The
+        wall time includes what Locust costs between batches (its event, its greenlets)."""
+        cell = self.cells[tag]
+        # Batches of slow operations: 50 of them (after which gevent runs its timers)
+        # could outlast a heartbeat, so their timers run at least once a second.
+        slow = cell.per_call * cell.batch >= SLOW_BATCH_S
+        operations = 0
+        cpu, start = time.process_time(), time.perf_counter()
+        ticked = time.time()
+        while True:
+            if not self.run_batch(tag):
+                raise BatchFailed
+            operations += cell.batch
+            # Locust's own greenlets (stats, heartbeats) run here, as between tasks.
+            gevent.sleep(0)
+            now = time.time()
+            if now >= deadline:
+                return [operations, time.perf_counter() - start, time.process_time() - cpu]
+            if slow and now - ticked > 1.0:
+                run_timers()
+                ticked = now
+
+
+class BatchFailed(Exception):
+    """An operation failed in a Locust batch: the cell stops, and is rejected for it."""
+
+
+PART_NAMES = {"locust": "a Locust batch", "inprocess": "the in-process loop",
+              "floor": "the floor"}
 
 
 # Longest stretch of a plain loop without yielding to Locust's heartbeat and stats greenlets.
@@ -258,18 +282,16 @@ def run_timers() -> None:
     gevent.sleep(0.0005)
 
 
-def yielding_loop(call: Callable[[Any], Any], arg: Any, seconds: float, per_call: float
+def yielding_loop(call: Callable[[Any], Any], arg: Any, deadline: float, per_call: float
                   ) -> list[float]:
-    """`timed_loop` in pieces of at most LOOP_PIECE_S, yielding in between (untimed):
-    [operations, wall seconds, CPU seconds]."""
+    """`timed_loop` until the deadline (a `time.time()`; at least one chunk), in pieces of at
+    most LOOP_PIECE_S, yielding in between (untimed): [operations, wall seconds, CPU seconds]."""
     total = [0.0, 0.0, 0.0]
-    left = seconds
     while True:
-        piece = min(left, LOOP_PIECE_S)
+        piece = min(max(deadline - time.time(), 0.0), LOOP_PIECE_S)
         ops, wall, cpu = timed_loop(call, arg, piece, per_call)
         total = [total[0] + ops, total[1] + wall, total[2] + cpu]
-        left -= wall
-        if left <= 0:
+        if time.time() >= deadline:
             return total
         run_timers()
 

@@ -1,7 +1,8 @@
 """One library's cells, measured in one Locust run on the harness's schedule; a row per cell.
 
-Each cell has its own time slot (see `schedule.py`): the plain in-process loop brackets
-Locust's window in the same processes, then the floor runs. When a run fails as a whole (the
+Each cell has its own time slot (see `schedule.py`), split into interleaved rounds of Locust
+batches, the plain in-process loop and the floor in the same processes (`rounds.py`); each
+figure is the median over the rounds, with its interquartile range. When a run fails as a whole (the
 library killed or hung the process), its cells are measured again one Locust run each, so only
 the cell that kills its run is rejected.
 """
@@ -24,6 +25,7 @@ from typing import Any
 from harness.core.shutdown import die_with_parent
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
+from harness.loadtest.rounds import MIN_ROUNDS, Spread, figures, part_totals
 from harness.loadtest.schedule import HISTOGRAMS_FILE, PROGRESS_FILE, Schedule
 from harness.loadtest.validate import CellCounts, problems, reporting_processes
 
@@ -43,10 +45,12 @@ class Timing:
     primitive_s: float
     processes: int
     batch_ms: float
+    rounds: int = 12
 
     def schedule(self, cells: list[Cell]) -> Schedule:
         return Schedule(cells=tuple(cell.tag for cell in cells), locust_s=self.duration_s,
-                        inprocess_s=self.inprocess_s, floor_s=self.primitive_s)
+                        inprocess_s=self.inprocess_s, floor_s=self.primitive_s,
+                        rounds=self.rounds)
 
     def run_time_s(self, cells: list[Cell]) -> int:
         """Locust's `-t`: only a safety net, since a scheduled run quits after its last slot."""
@@ -184,38 +188,46 @@ def cell_histogram(cell: Cell, summary: dict[str, Any]) -> Histogram:
     return Histogram.from_json(found["histogram"]) if found else Histogram()
 
 
-def locust_rate(entry: dict[str, Any], processes: int) -> tuple[float, float]:
-    """(operations per second, seconds) from Locust's final numbers.
-
-    Locust's span runs from the end of each process's first batch to the last event, so one
-    batch per process is taken off the count to match it.
-    """
-    span = (entry["last_request_timestamp"] or 0.0) - entry["start_time"]
-    requests, ops = entry["num_requests"], entry["total_content_length"]
-    if span <= 0 or requests <= processes:
-        return 0.0, max(span, 0.0)
-    return ops * (requests - processes) / requests / span, span
+def locust_span(entry: dict[str, Any]) -> float:
+    """Seconds from Locust's first to its last event of the cell, rounds and all."""
+    return max((entry["last_request_timestamp"] or 0.0) - entry["start_time"], 0.0)
 
 
-def loop_rate(states: list[dict[str, Any]], loop: str) -> float:
-    """Operations per second of N processes' loops side by side: each one's rate, summed."""
-    rate = 0.0
-    for state in states:
-        runs = state.get(loop) or []
-        seconds = sum(run[1] for run in runs)
-        rate += sum(run[0] for run in runs) / seconds if seconds else 0.0
-    return rate
+def rounds_of(states: list[dict[str, Any]]) -> list[list[dict[str, list[float]]]]:
+    return [state.get("rounds") or [] for state in states]
 
 
-def loop_problems(states: list[dict[str, Any]], timing: Timing) -> list[str]:
+def loop_problems(states: list[dict[str, Any]], timing: Timing, locust_operations: int
+                  ) -> list[str]:
+    """Why the rounds cannot give figures: an error, too few rounds, a part that did not run,
+    or per-round Locust counts that do not add up to Locust's own total."""
     found = [state["error"] for state in states if state.get("error")]
     if found:
         return found
-    if any(len(state.get("inprocess") or []) != 2 for state in states):
-        return ["the in-process loop did not run before and after Locust in every process"]
-    if timing.primitive_s > 0 and any(not state.get("floor") for state in states):
-        return ["the floor did not run in every process"]
+    rounds = rounds_of(states)
+    least = min((len(r) for r in rounds), default=0)
+    if least < MIN_ROUNDS:
+        return [f"only {least} of {timing.rounds} rounds ran in some process (at least "
+                f"{MIN_ROUNDS} are needed for a median)"]
+    wanted = ["locust", "inprocess"] + (["floor"] if timing.primitive_s > 0 else [])
+    missing = [part for part in wanted
+               if any(part not in measured for r in rounds for measured in r)]
+    if missing:
+        return [f"the {' and '.join(missing)} part(s) did not run in every round of every "
+                f"process"]
+    counted = int(part_totals(rounds, "locust")[0])
+    if counted != locust_operations:
+        return [f"the rounds counted {counted} Locust operations but Locust counted "
+                f"{locust_operations}"]
     return []
+
+
+def spread_columns(name: str, spread: Spread | None, digits: int) -> dict[str, float | None]:
+    """A figure's median and its interquartile range across rounds, as table columns."""
+    if spread is None:
+        return {name: None, f"{name}_q1": None, f"{name}_q3": None}
+    return {name: round(spread.median, digits), f"{name}_q1": round(spread.q1, digits),
+            f"{name}_q3": round(spread.q3, digits)}
 
 
 def cell_row(cell: Cell, entries: list[dict[str, Any]], summary: dict[str, Any],
@@ -228,42 +240,40 @@ def cell_row(cell: Cell, entries: list[dict[str, Any]], summary: dict[str, Any],
               if state.get("error")]
     reasons = errors + problems(cell_counts(cell, entry, summary))
     if not reasons:
-        reasons = loop_problems(states, timing)
+        reasons = loop_problems(states, timing, entry["total_content_length"])
     if reasons:
         raise CellRejected(cell, list(dict.fromkeys(reasons)))
-    ops_per_s, span = locust_rate(entry, timing.processes)
-    if ops_per_s <= 0:
-        raise CellRejected(cell, [f"too few batches to read a rate from ({entry['num_requests']} "
-                                  f"on {timing.processes} process(es))"])
-    inprocess = loop_rate(states, "inprocess")
-    primitive_rate = loop_rate(states, "floor")
+    rounds = rounds_of(states)
+    found = figures(rounds)
+    if found["ops_per_s"] is None or found["ops_per_s"].median <= 0:
+        raise CellRejected(cell, ["no round gave a Locust rate"])
     histogram = cell_histogram(cell, summary)
+    locust_s = part_totals(rounds, "locust")[1] / len(states)
     return {
         "library": cell.library, "suite": cell.suite.name, "operation": cell.operation,
-        "ops_per_s": round(ops_per_s, 1), **histogram.percentiles_us(),
-        "inprocess_ops_per_s": round(inprocess, 1),
-        "efficiency": round(ops_per_s / inprocess, 4) if inprocess else None,
-        "primitive": info.get("primitive"), "primitive_ops_per_s": round(primitive_rate, 1),
-        "overhead_x": round(primitive_rate / ops_per_s, 2) if primitive_rate else None,
+        **spread_columns("ops_per_s", found["ops_per_s"], 1), **histogram.percentiles_us(),
+        **spread_columns("inprocess_ops_per_s", found["inprocess_ops_per_s"], 1),
+        **spread_columns("efficiency", found["efficiency"], 4),
+        "primitive": info.get("primitive"),
+        **spread_columns("primitive_ops_per_s", found["primitive_ops_per_s"], 1),
+        **spread_columns("overhead_x", found["overhead_x"], 3),
+        "rounds": found["rounds"],
         "processes": timing.processes, "requests": entry["num_requests"],
         "operations": entry["total_content_length"], "failures": entry["num_failures"],
-        "duration_s": round(span, 3),
+        "duration_s": round(locust_s, 3),
         "started": datetime.fromtimestamp(entry["start_time"], UTC).isoformat(timespec="seconds"),
         "_mode": info.get("mode"), "_batch": info.get("batch"), "_run": run_name,
-        "_cpu": cpu_check(entry["total_content_length"], states),
+        "_cpu": cpu_check(rounds), "_span_s": round(locust_span(entry), 3),
     }
 
 
-def cpu_check(operations: int, states: list[dict[str, Any]]) -> dict[str, float | None]:
+def cpu_check(rounds: list[list[dict[str, list[float]]]]) -> dict[str, float | None]:
     """Efficiency per CPU second, blind to other processes taking the cores; and the share of
     a core each side had. A wall-clock efficiency far below the CPU one means a busy machine."""
-    cpu = sum(state["cpu"]["cpu_s"] for state in states)
-    wall = sum(state["cpu"]["wall_s"] for state in states)
-    loops = [run for state in states for run in state["inprocess"]]
-    loop_cpu = sum(run[2] for run in loops)
-    loop_wall = sum(run[1] for run in loops)
-    loop_rate_cpu = sum(run[0] for run in loops) / loop_cpu if loop_cpu else None
-    locust_rate_cpu = operations / cpu if cpu else None
+    ops, wall, cpu = part_totals(rounds, "locust")
+    loop_ops, loop_wall, loop_cpu = part_totals(rounds, "inprocess")
+    loop_rate_cpu = loop_ops / loop_cpu if loop_cpu else None
+    locust_rate_cpu = ops / cpu if cpu else None
     return {
         "locust_cpu_share": round(cpu / wall, 3) if wall else None,
         "inprocess_cpu_share": round(loop_cpu / loop_wall, 3) if loop_wall else None,

@@ -16,12 +16,18 @@ import pandas as pd
 
 from harness.core.errors import HarnessError
 from harness.core.results import LATEST, Run, environment, point_latest, resolve_run, utc_now
+from harness.loadtest.instructions import INSTRUCTION_COLUMNS
 
 LOADTEST = "loadtest"
-TABLE_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90_us", "p99_us",
-                 "p999_us", "inprocess_ops_per_s", "efficiency", "primitive",
-                 "primitive_ops_per_s", "overhead_x", "processes", "requests", "operations",
-                 "failures", "duration_s", "started")
+# A figure `x` measured over rounds comes with `x_q1` and `x_q3`, its interquartile range.
+TABLE_COLUMNS = ("library", "suite", "operation", "ops_per_s", "ops_per_s_q1", "ops_per_s_q3",
+                 "p50_us", "p90_us", "p99_us", "p999_us",
+                 "inprocess_ops_per_s", "inprocess_ops_per_s_q1", "inprocess_ops_per_s_q3",
+                 "efficiency", "efficiency_q1", "efficiency_q3", "primitive",
+                 "primitive_ops_per_s", "primitive_ops_per_s_q1", "primitive_ops_per_s_q3",
+                 "overhead_x", "overhead_x_q1", "overhead_x_q3", "instructions_per_op",
+                 "rounds", "processes", "requests", "operations", "failures", "duration_s",
+                 "started")
 
 
 def choose_run(root: Path, libraries: dict[str, str], missing: dict[str, str],
@@ -79,6 +85,12 @@ class LoadtestFolder:
         tmp = target.with_suffix(".csv.tmp")
         self.table().to_csv(tmp, index=False)
         os.replace(tmp, target)
+        return target
+
+    def write_instructions(self, rows: list[dict[str, Any]]) -> Path:
+        target = self.path / "instructions.csv"
+        pd.DataFrame.from_records(rows, columns=list(INSTRUCTION_COLUMNS)).to_csv(target,
+                                                                                  index=False)
         return target
 
     def write_meta(self, meta: dict[str, Any]) -> None:

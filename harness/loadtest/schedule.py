@@ -4,14 +4,15 @@
 `HARNESS_SCHEDULE`. Every process that runs users (a lone local process, or each worker of a
 master) prepares all the cells, reports ready, and gets one start time `t0` from the master;
 then all processes run the same cell in the same time slot, so N processes load one cell
-together and two cells never share the CPU. One slot is
+together and two cells never share the CPU. One slot is `rounds` interleaved rounds and a gap:
 
-    in-process half | Locust batches | in-process half | floor | gap
+    | L I F | F I L | L I F | ... | gap
 
-so the plain loop brackets Locust's window in the very process Locust measured (the same
-interpreter, heap and CPU), and the `cryptography` floor runs on the same key and token right
-after. The gap absorbs a batch that ends late. When every process has run its last slot, the
-run quits itself instead of waiting for Locust's `-t`, which is only a safety net.
+(L: Locust batches, I: the plain in-process loop, F: the `cryptography` floor; see
+`rounds.py`), all in the very process Locust measured (the same interpreter, heap and CPU), on
+the same key and token. The gap absorbs an operation that ends late. When every process has
+run its last slot, the run quits itself instead of waiting for Locust's `-t`, which is only a
+safety net.
 
 The handshake lives in `coordinator.py`: it imports Locust, and with it gevent's
 monkey-patching, which only Locust's own processes may load. Without `HARNESS_SCHEDULE` the
@@ -40,10 +41,20 @@ class Schedule:
     inprocess_s: float
     floor_s: float
     gap_s: float = 0.05
+    rounds: int = 12
+
+    @property
+    def round_s(self) -> float:
+        return (self.inprocess_s + self.locust_s + self.floor_s) / self.rounds
+
+    def part_seconds(self) -> dict[str, float]:
+        """Each part's length in one round."""
+        return {"locust": self.locust_s / self.rounds, "inprocess": self.inprocess_s / self.rounds,
+                "floor": self.floor_s / self.rounds}
 
     @property
     def slot_s(self) -> float:
-        return self.inprocess_s + self.locust_s + self.floor_s + self.gap_s
+        return self.rounds * self.round_s + self.gap_s
 
     def slot_start(self, t0: float, index: int) -> float:
         return t0 + index * self.slot_s
@@ -61,4 +72,4 @@ class Schedule:
         data = json.loads(text)
         return cls(cells=tuple(data["cells"]), locust_s=float(data["locust_s"]),
                    inprocess_s=float(data["inprocess_s"]), floor_s=float(data["floor_s"]),
-                   gap_s=float(data.get("gap_s", 0.05)))
+                   gap_s=float(data.get("gap_s", 0.05)), rounds=int(data.get("rounds", 12)))

@@ -2,17 +2,18 @@
 library. Cells are matched on what identifies them (scenario, case, producer, consumer, suite,
 mode, consumer configuration); load-test cells on (library, suite, operation).
 
-Run-to-run noise. A load-test cell is reported as changed only when its rate moved by more than
-NOISE_FLOOR (10%) and by more than twice the two runs' combined efficiency shortfall
-(|1 − efficiency| of each run). Efficiency compares Locust's rate with the same callable's
-in-process loop in the same window, so its distance from 1 is this harness's own measure of
-how disturbed a window was; the floor covers what efficiency cannot see (CPU frequency, other
-tenants of a shared machine). Repeated runs are not made, so this is a threshold, not a
-statistical test, and the output says so.
+Run-to-run noise. Each load-test figure comes with its interquartile range across the cell's
+interleaved rounds. A cell is reported as changed when the two runs' intervals, each widened
+by MARGIN (5%) of its own ends, do not overlap. The figure judged is the overhead over the
+`cryptography` floor (floor rate ÷ library rate, taken round by round beside each other): the
+host's speed, which moves absolute rates between runs made minutes or days apart, moves both
+sides of it. Where a run has no floor the rate itself is judged. A figure without a spread (a
+table from before rounds) is a point, widened by MARGIN_WITHOUT_SPREAD (10%).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,12 +26,15 @@ from harness.report.rundata import LOADTEST_KEY, RunData, load_run
 from harness.report.throughput import rate
 
 CELL_KEY = ["scenario", "case", "producer", "consumer", "suite", "mode", "config"]
-NOISE_FLOOR = 0.10
-NOISE_FACTOR = 2.0
+MARGIN = 0.05
+MARGIN_WITHOUT_SPREAD = 0.10
+# How close two runs' ratios (overhead, efficiency) should come: the repeatability line.
+REPEAT_BAND = 0.05
 MAX_LISTED = 20
-NOISE_RULE = (f"a rate change counts when it exceeds {NOISE_FLOOR:.0%} and "
-              f"{NOISE_FACTOR:g}× the two runs' combined efficiency shortfall "
-              "(|1 − efficiency| of each); one run each, so a threshold, not a statistical test")
+NOISE_RULE = (f"a cell counts as changed when the interquartile ranges across rounds of its "
+              f"overhead over the cryptography floor (its rate where a run has no floor), each "
+              f"widened by {MARGIN:.0%}, do not overlap ({MARGIN_WITHOUT_SPREAD:.0%} for a "
+              f"figure without a range)")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Comparison:
     new_accepts: pd.DataFrame = field(default_factory=pd.DataFrame)
     throughput: pd.DataFrame | None = None
     throughput_note: str = ""
+    repeat_note: str = ""
 
     @property
     def regressed(self) -> bool:
@@ -93,6 +98,26 @@ def cell_changes(comparison: Comparison) -> None:
                                       [*CELL_KEY, "detail_b"]].sort_values(CELL_KEY)
 
 
+def interval(both: pd.DataFrame, figure: str, run: str) -> tuple[pd.Series, pd.Series]:
+    """Each cell's (low, high) for the figure in run `a` or `b` of the merged table: its
+    interquartile range widened by MARGIN, or the figure alone widened by
+    MARGIN_WITHOUT_SPREAD where that run's table has no range."""
+    value = both[f"{figure}_{run}"]
+    missing = pd.Series(math.nan, index=both.index)
+    low = both.get(f"{figure}_q1_{run}", missing)
+    high = both.get(f"{figure}_q3_{run}", missing)
+    spread = low.notna() & high.notna()
+    margin = pd.Series(MARGIN, index=both.index).where(spread, MARGIN_WITHOUT_SPREAD)
+    return low.where(spread, value) * (1 - margin), high.where(spread, value) * (1 + margin)
+
+
+def separated(both: pd.DataFrame, figure: str) -> pd.Series:
+    """Whether the two runs' widened intervals of the figure do not overlap."""
+    low_a, high_a = interval(both, figure, "a")
+    low_b, high_b = interval(both, figure, "b")
+    return (low_b > high_a) | (high_b < low_a)
+
+
 def throughput_changes(comparison: Comparison) -> None:
     a, b = comparison.a.loadtest, comparison.b.loadtest
     if a is None or b is None:
@@ -103,14 +128,32 @@ def throughput_changes(comparison: Comparison) -> None:
         return
     both = a.merge(b, on=LOADTEST_KEY, suffixes=("_a", "_b"))
     both["change"] = both["ops_per_s_b"] / both["ops_per_s_a"] - 1
-    # A cell without an efficiency gets the floor alone.
-    shortfall = ((1 - both["efficiency_a"]).abs() + (1 - both["efficiency_b"]).abs()).fillna(0)
-    both["threshold"] = (NOISE_FACTOR * shortfall).clip(lower=NOISE_FLOOR)
-    changed = both[both["change"].abs() > both["threshold"]]
+    with_floor = both["overhead_x_a"].notna() & both["overhead_x_b"].notna()
+    both["judged"] = with_floor.map({True: "overhead", False: "rate"})
+    both["overhead_change"] = both["overhead_x_b"] / both["overhead_x_a"] - 1
+    moved = separated(both, "overhead_x").where(with_floor, separated(both, "ops_per_s"))
+    changed = both[moved.astype(bool)]
     comparison.throughput = changed[[*LOADTEST_KEY, "ops_per_s_a", "ops_per_s_b", "change",
-                                     "threshold"]].sort_values("change")
+                                     "overhead_x_a", "overhead_x_b", "overhead_change",
+                                     "judged"]].sort_values("change")
     comparison.throughput_note = (f"{len(both)} load-test cells in both runs, {len(changed)} "
                                   f"changed beyond noise; {NOISE_RULE}")
+    comparison.repeat_note = repeat_summary(both)
+
+
+def repeat_summary(both: pd.DataFrame) -> str:
+    """How well the two runs repeat, cell by cell: the ratios within ±REPEAT_BAND, and the
+    rates' B ÷ A, which the host's speed moves."""
+    parts = []
+    for figure in ("overhead_x", "efficiency"):
+        change = (both[f"{figure}_b"] / both[f"{figure}_a"] - 1).dropna()
+        close = int((change.abs() <= REPEAT_BAND).sum())
+        parts.append(f"{figure} within ±{REPEAT_BAND:.0%} in {close} of {len(change)} cells")
+    ratio = (both["ops_per_s_b"] / both["ops_per_s_a"]).dropna()
+    if len(ratio):
+        q1, median, q3 = ratio.quantile([0.25, 0.5, 0.75])
+        parts.append(f"rate B ÷ A median {median:.3f} (IQR {q1:.3f}–{q3:.3f})")
+    return "; ".join(parts)
 
 
 def compare(run_a: Run, run_b: Run) -> Comparison:
@@ -173,9 +216,14 @@ def render_comparison(comparison: Comparison) -> str:
     lines += _listing("newly supported (unsupported in A, pass in B)", c.now_supported,
                       _cell, lambda r: "")
     lines.append(f"throughput: {c.throughput_note}")
+    if c.repeat_note:
+        lines.append(f"run to run: {c.repeat_note}")
     if c.throughput is not None:
         for _, r in c.throughput.iterrows():
+            overhead = (f"; overhead ×{r['overhead_x_a']:.2f} → ×{r['overhead_x_b']:.2f} "
+                        f"({r['overhead_change']:+.1%})" if r["judged"] == "overhead" else
+                        "; judged on the rate (no floor)")
             lines.append(f"  {r['library']} {r['suite']} {r['operation']}: "
                          f"{rate(r['ops_per_s_a'])} → {rate(r['ops_per_s_b'])} "
-                         f"({r['change']:+.1%}, noise threshold {r['threshold']:.0%})")
+                         f"({r['change']:+.1%}){overhead}")
     return "\n".join(lines)

@@ -34,6 +34,7 @@ from harness.report.throughput import (
     EFFICIENCY_CELL_CEILING,
     EFFICIENCY_CELL_FLOOR,
     efficiency_chart,
+    iqr_text,
     rate,
 )
 
@@ -360,9 +361,13 @@ def loadtest_section(report: Report) -> str:
         note("Efficiency is within bounds on every cell: the window looked quiet.")]
     if table_.empty:
         return "".join(parts)
-    columns = ["library", "suite", "operation", "ops_per_s", "p50_us", "p99_us", "p999_us",
-               "efficiency", "primitive", "primitive_ops_per_s", "overhead_x", "processes",
-               "failures"]
+    columns = ["library", "suite", "operation", "ops_per_s", "ops/s IQR", "p50_us", "p99_us",
+               "p999_us", "efficiency", "primitive", "primitive_ops_per_s", "overhead_x",
+               "overhead IQR", "processes", "failures"]
+    shown = table_.assign(**{"ops/s IQR": iqr_text(table_, "ops_per_s", rate),
+                             "overhead IQR": iqr_text(table_, "overhead_x", "{:.2f}×".format)})
+    if "instructions_per_op" in table_ and table_["instructions_per_op"].notna().any():
+        columns.append("instructions_per_op")
 
     def cell(column: str, value: Any) -> str:
         if column in ("ops_per_s", "primitive_ops_per_s"):
@@ -373,13 +378,18 @@ def loadtest_section(report: Report) -> str:
             return tag("td", e(f"{value:.3f}"), class_=css)
         if column == "overhead_x":
             return tag("td", e(f"{value:.2f}×"), class_="num")
+        if column == "instructions_per_op":
+            return tag("td", e("–" if pd.isna(value) else f"{value:,.0f}"), class_="num")
         if isinstance(value, float):
             return tag("td", e(f"{value:.1f}"), class_="num")
         return tag("td", e(value))
-    parts.append(tag("p", "efficiency = Locust rate ÷ the same callable's rate in a plain loop "
-                          "in the same process, just before and after its Locust window; "
-                          "overhead = the raw primitive's rate ÷ the library's.")
-                 + frame_table(table_[columns], cell))
+    parts.append(tag("p", "Each figure is the median over the cell's interleaved rounds "
+                          "(Locust batches, the plain in-process loop and the floor, "
+                          "alternating in ~150 ms rounds), with its interquartile range "
+                          "across rounds; efficiency = Locust rate ÷ the same callable's rate "
+                          "in a plain loop in the same process, round by round; overhead = "
+                          "the raw primitive's rate ÷ the library's, round by round.")
+                 + frame_table(shown[columns], cell))
     charts = [png(lambda buf: efficiency_chart(table_, buf), "load-test efficiency")]
     for name in LOADTEST_CHARTS:
         path = data.run.path / LOADTEST_DIR / name

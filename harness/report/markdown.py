@@ -20,7 +20,7 @@ from harness.report.model import (
     Report,
     grouped_findings,
 )
-from harness.report.throughput import rate
+from harness.report.throughput import iqr_text, rate
 
 MAX_LISTED = 20
 
@@ -129,11 +129,13 @@ def render_md(report: Report) -> str:
             "Efficiency is within bounds on every cell: the window looked quiet."]
         out.append("")
         lt = data.loadtest
-        out += md_table(["library", "suite", "operation", "ops/s", "p50 µs", "p99 µs",
-                         "efficiency", "overhead ×"],
-                        ([r.library, r.suite, r.operation, rate(r.ops_per_s), f"{r.p50_us:.1f}",
-                          f"{r.p99_us:.1f}", f"{r.efficiency:.3f}", f"{r.overhead_x:.2f}"]
-                         for r in lt.itertuples(index=False)))
+        spread = iqr_text(lt, "ops_per_s", rate)
+        out += md_table(["library", "suite", "operation", "ops/s", "ops/s IQR", "p50 µs",
+                         "p99 µs", "efficiency", "overhead ×"],
+                        ([r.library, r.suite, r.operation, rate(r.ops_per_s), iqr,
+                          f"{r.p50_us:.1f}", f"{r.p99_us:.1f}", f"{r.efficiency:.3f}",
+                          f"{r.overhead_x:.2f}"]
+                         for r, iqr in zip(lt.itertuples(index=False), spread, strict=True)))
     return "\n".join(out) + "\n"
 
 

@@ -27,6 +27,12 @@ LOADTEST_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90
                     "p999_us", "inprocess_ops_per_s", "efficiency", "primitive",
                     "primitive_ops_per_s", "overhead_x", "processes", "requests", "operations",
                     "failures", "duration_s", "started")
+# Read when present: the interquartile ranges across rounds (`x_q1`, `x_q3`), the rounds and
+# the instruction counts, which runs from before interleaved rounds lack.
+LOADTEST_SPREAD = ("ops_per_s", "inprocess_ops_per_s", "efficiency", "primitive_ops_per_s",
+                   "overhead_x")
+LOADTEST_OPTIONAL = (*(f"{figure}_{q}" for figure in LOADTEST_SPREAD for q in ("q1", "q3")),
+                     "rounds", "instructions_per_op")
 LOADTEST_KEY = ["library", "suite", "operation"]
 CLAIMS_COLUMNS = ("library", "situation", "configuration", "outcome", "detail")
 # Fields only security rows carry (see SCHEMAS.md); present as empty columns on other runs.
@@ -103,6 +109,7 @@ def load_run(run: Run) -> RunData:
         table = _read_csv(folder / LOADTEST_TABLE, LOADTEST_COLUMNS)
         numeric = [c for c in LOADTEST_COLUMNS if c not in ("library", "suite", "operation",
                                                             "primitive", "started")]
+        numeric += [c for c in LOADTEST_OPTIONAL if c in table.columns]
         try:
             table[numeric] = table[numeric].apply(pd.to_numeric)
         except ValueError as error:

@@ -4,6 +4,7 @@ efficiency chart (Locust rate ÷ in-process rate per cell, with the thresholds d
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -31,6 +32,16 @@ def rate(value: float) -> str:
     if value >= 1000:
         return f"{value / 1000:.1f}k/s"
     return f"{value:.0f}/s"
+
+
+def iqr_text(table: pd.DataFrame, figure: str, show: Callable[[float], str]) -> pd.Series:
+    """Each row's interquartile range across rounds of the figure, as `q1–q3`; `–` for a
+    table from before rounds."""
+    if f"{figure}_q1" not in table or f"{figure}_q3" not in table:
+        return pd.Series("–", index=table.index)
+    return pd.Series([f"{show(lo)}–{show(hi)}" if not (pd.isna(lo) or pd.isna(hi)) else "–"
+                      for lo, hi in zip(table[f"{figure}_q1"], table[f"{figure}_q3"],
+                                        strict=True)], index=table.index)
 
 
 def cell_name(row: pd.Series) -> str:
@@ -65,14 +76,29 @@ def noise_warnings(table: pd.DataFrame) -> list[str]:
 
 
 def relative_speed(table: pd.DataFrame) -> pd.Series:
-    """Per library, the geometric mean of its rate ÷ the fastest library's rate, over the
-    (suite, operation) cells every library measured; NaN where no cell is shared."""
+    """Per library, the geometric mean of its speed ÷ the fastest library's, over the (suite,
+    operation) cells every library measured; NaN where no cell is shared.
+
+    Each library's cells ran minutes apart, and the host's speed moves its rates by more than
+    their differences; so where every library ran the same floor (the same `primitive`, on
+    the same key and bytes) the speeds are compared through their overhead over it (fastest
+    overhead ÷ own overhead), which the host's speed moves on both sides at once. Where the
+    floors differ (PBES2 at each library's own iteration count) the rates are compared."""
     libraries = table["library"].unique()
-    wide = table.pivot_table(index=["suite", "operation"], columns="library",
-                             values="ops_per_s", aggfunc="first").dropna()
+    index = ["suite", "operation"]
+    wide = table.pivot_table(index=index, columns="library", values="ops_per_s",
+                             aggfunc="first").dropna()
     if wide.empty or len(libraries) < 2:
         return pd.Series(math.nan, index=libraries)
     ratios = wide.div(wide.max(axis=1), axis=0)
+    if "overhead_x" in table and "primitive" in table:
+        overhead = table.pivot_table(index=index, columns="library", values="overhead_x",
+                                     aggfunc="first").reindex(index=wide.index,
+                                                              columns=wide.columns)
+        floors = table.groupby(index)["primitive"].nunique().reindex(wide.index)
+        same = (floors == 1) & overhead.notna().all(axis=1) & (overhead > 0).all(axis=1)
+        through_floor = overhead.rdiv(overhead.min(axis=1), axis=0)
+        ratios = ratios.where(~same, through_floor, axis=0)
     return ratios.apply(lambda col: math.exp(col.map(math.log).mean())).reindex(libraries)
 
 
