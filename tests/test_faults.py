@@ -4,6 +4,7 @@ the run remains, every row that finished is readable, and a new run works."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.results import INTEROP_JSONL, LATEST, Run, read_rows
+from harness.core.shutdown import Stopped, raise_if_stopped, stop_on_signals
 from harness.report.model import build
 from harness.report.rundata import load_run
 
@@ -266,3 +268,14 @@ def test_sigkill_of_the_harness_takes_its_locust_run_with_it(tmp_path: Path,
     process.kill()
     process.communicate(timeout=30)
     assert_nothing_left(locust)
+
+
+def test_a_stop_signal_whose_exception_was_swallowed_is_raised_again() -> None:
+    # Python drops an exception raised inside an at-fork hook or a __del__; the signal is kept.
+    with pytest.raises(Stopped) as stopped, stop_on_signals():
+        with contextlib.suppress(Stopped):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        raise_if_stopped()
+    assert stopped.value.signum == signal.SIGTERM
+    raise_if_stopped()  # outside, and for the next command, nothing is pending any more

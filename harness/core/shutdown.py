@@ -42,18 +42,33 @@ def signal_name(stop: BaseException) -> str:
     return signal.Signals(signal_of(stop)).name
 
 
+# The stop signal received, kept as well as raised: Python swallows an exception raised where
+# it cannot propagate (an at-fork hook, a __del__), so long loops also call `raise_if_stopped`.
+_pending: list[int] = []
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While inside, each stop signal raises `Stopped` in the main thread."""
     def raise_stopped(signum: int, frame: FrameType | None) -> None:
+        _pending.append(signum)
         raise Stopped(signum)
 
+    _pending.clear()
     previous = {signum: signal.signal(signum, raise_stopped) for signum in STOP_SIGNALS}
     try:
         yield
+        raise_if_stopped()
     finally:
+        _pending.clear()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def raise_if_stopped() -> None:
+    """Raise `Stopped` again if a stop signal arrived, even one whose exception was lost."""
+    if _pending:
+        raise Stopped(_pending[0])
 
 
 def die_with_parent(parent_pid: int | None = None) -> None:

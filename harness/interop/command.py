@@ -13,7 +13,7 @@ from harness.adapters.base import MODES, Mode
 from harness.core.errors import HarnessError
 from harness.core.keys import load_key_set
 from harness.core.results import INTEROP_JSONL, UNREADABLE_LINES, Run, environment, utc_now
-from harness.core.shutdown import signal_name
+from harness.core.shutdown import raise_if_stopped, signal_name
 from harness.core.suites import select_suites
 from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
@@ -102,6 +102,7 @@ def run_interop(options: InteropOptions) -> int:
     def record(rows: list[dict]) -> None:
         run.append_rows(rows)
         progress.update(rows)
+        raise_if_stopped()
 
     try:
         execute(units, world, options.jobs, record)

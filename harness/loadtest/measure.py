@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.core.shutdown import die_with_parent
+from harness.core.shutdown import die_with_parent, raise_if_stopped
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.rounds import MIN_ROUNDS, Spread, figures, part_totals
@@ -113,6 +113,7 @@ def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> No
                     locust.wait(timeout=PROGRESS_EVERY_S)
                     break
                 except subprocess.TimeoutExpired:
+                    raise_if_stopped()
                     if time.monotonic() > deadline:
                         raise RunFailed("Locust did not finish in time") from None
                     shown = show_progress(folder, cells, shown)
