@@ -2,6 +2,12 @@
 
 PyJWT's `decode` refuses to run without an `algorithms` list, so its documented default usage
 already names the algorithm: `default` and `enabled` modes call it the same way.
+
+Entry points: `PyJWS.decode` (the JWS call) and `jwt.decode` (the JWT API,
+https://pyjwt.readthedocs.io/en/stable/api.html#jwt.decode), which also checks `exp`, `nbf`,
+`iat`, `aud` and `iss` when present. Its key-resolving form, `PyJWKClient`, fetches a JWKS over
+HTTP; the harness resolves from a JWKS by `kid` the way its docs show instead. Key text (PEM,
+OpenSSH, a secret) goes to `key` as it is, imported or handed over alike.
 """
 
 from __future__ import annotations
@@ -12,7 +18,15 @@ import jwt
 from jwt.api_jws import PyJWS
 from jwt.exceptions import PyJWTError
 
-from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks, pick_by_kid
+from harness.adapters.base import (
+    Adapter,
+    Allowed,
+    KeyData,
+    Serialization,
+    claims_bytes,
+    is_jwks,
+    pick_by_kid,
+)
 from harness.core.claims import ClaimsOptions
 from harness.core.suites import Suite
 
@@ -24,6 +38,8 @@ class PyJWTAdapter(Adapter):
     produces = {"JWS": frozenset({"compact"})}
     consumes = {"JWS": frozenset({"compact"})}
     requires_allow_list = True
+    entry_points = {"jws": "jwt.api_jws.PyJWS.decode",
+                    "jwt": "jwt.decode (https://pyjwt.readthedocs.io/en/stable/api.html)"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,6 +74,13 @@ class PyJWTAdapter(Adapter):
             key = pick_by_kid(key, jwt.get_unverified_header(token).get("kid"))
         # PyJWT has no default allow-list: its documented call always names the algorithms.
         return self._jws.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg])
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        if is_jwks(key):
+            key = pick_by_kid(key, jwt.get_unverified_header(token).get("kid"))
+        return claims_bytes(jwt.decode(token, self._key(key, suite),
+                                       algorithms=allowed or [suite.alg]))
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

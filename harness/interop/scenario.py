@@ -17,20 +17,23 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import inspect
+import json
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.adapters.base import MODES, Adapter, KeyData, Mode, Serialization
+from harness.adapters.base import MODES, Adapter, EntryPoint, KeyData, Mode, Serialization
+from harness.core.cost import Measured, Meter
 from harness.core.errors import HarnessError, ProducerFailed, Rejected
-from harness.core.keyforms import KeyForm, private_form, public_form
+from harness.core.keyforms import KeyForm, hand_over, private_form, public_form
 from harness.core.keys import KeySet
 from harness.core.suites import KeySpec, Suite
 
 Expected = Literal["accept", "reject"]
 SuiteChoice = tuple[Suite, ...]
 SCENARIO_PACKAGE = "scenarios"
+ATTACK_ENTRY_POINTS: tuple[EntryPoint, ...] = ("jws", "jwt")
 
 
 class Producer:
@@ -60,12 +63,16 @@ class Producer:
 
 @dataclass(frozen=True)
 class ConsumerConfig:
-    """How an application configures the consumer: the form it holds the key in, and its
-    allow-list (None: as the mode says; a tuple: exactly these algorithm names)."""
+    """How an application configures the consumer: the form it holds the key in, its
+    allow-list (None: as the mode says; a tuple: exactly these algorithm names), the entry point
+    it calls (`jws`: the JWS/JWE call; `jwt`: the JWT API) and whether it hands the key text over
+    untouched (`raw_key`) instead of through the adapter's import for that form."""
 
     name: str
     key_form: KeyForm = "jwk"
     algorithms: tuple[str, ...] | None = None
+    entry_point: EntryPoint = "jws"
+    raw_key: bool = False
 
 
 DEFAULT_CONFIG = ConsumerConfig("default")
@@ -77,18 +84,30 @@ class Consumer:
     def __init__(self, adapter: Adapter, mode: Mode,
                  config: ConsumerConfig = DEFAULT_CONFIG) -> None:
         self.adapter, self.mode, self.name, self.config = adapter, mode, adapter.name, config
+        # What the last consuming call cost and how big its token was (for the cost verdict);
+        # memory is tracked only where the runner asks (isolated cases), as it costs a syscall.
+        self.measured: Measured | None = None
+        self.track_memory = False
 
     def verify(self, suite: Suite, token: str, key: KeyData,
                serialization: Serialization = "compact") -> bytes:
-        return self.adapter.verify(suite, token, key, mode=self.mode,
-                                   serialization=serialization,
-                                   algorithms=self.config.algorithms)
+        return self._measured(token, lambda: self.adapter.verify(
+            suite, token, key, mode=self.mode, serialization=serialization,
+            algorithms=self.config.algorithms, entry_point=self.config.entry_point))
 
     def decrypt(self, suite: Suite, token: str, key: KeyData,
                 serialization: Serialization = "compact") -> bytes:
-        return self.adapter.decrypt(suite, token, key, mode=self.mode,
-                                    serialization=serialization,
-                                    algorithms=self.config.algorithms)
+        return self._measured(token, lambda: self.adapter.decrypt(
+            suite, token, key, mode=self.mode, serialization=serialization,
+            algorithms=self.config.algorithms, entry_point=self.config.entry_point))
+
+    def _measured(self, token: str, call: Callable[[], bytes]) -> bytes:
+        meter = Meter(len(token.encode("utf-8", "surrogatepass")), self.track_memory)
+        meter.start()
+        try:
+            return call()
+        finally:
+            self.measured = meter.stop()
 
 
 @dataclass
@@ -99,16 +118,23 @@ class Context:
     mode: Mode
     keys: KeySet
     config: ConsumerConfig = DEFAULT_CONFIG
+    # What the case notes about its cell for the row (e.g. `genuine_verifies`).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def suite(self) -> Suite:
         return self.suites[0]
 
     def verification_key(self, spec: KeySpec, role: str = "current") -> KeyData:
-        """The public key in the form the consumer configuration holds it."""
+        """The public key in the form the consumer configuration holds it (handed over
+        untouched when the configuration says so)."""
         if self.config.key_form == "jwks":
             return self.keys.jwks(spec, private=False)
-        return public_form(self.keys.private(spec, role), self.config.key_form)
+        if self.config.key_form == "jwks-json":
+            key: KeyData = json.dumps(self.keys.jwks(spec, private=False))
+        else:
+            key = public_form(self.keys.private(spec, role), self.config.key_form)
+        return hand_over(key) if self.config.raw_key else key
 
     def decryption_key(self, spec: KeySpec, role: str = "current") -> KeyData:
         """The private key in the form the consumer configuration holds it."""
@@ -154,6 +180,8 @@ class Case:
     isolation: Isolation | None = None
     attack_class: str | None = None
     policy: bool = False
+    # The entry points each configuration runs through (see `ConsumerConfig.entry_point`).
+    entry_points: tuple[EntryPoint, ...] = ("jws",)
 
     @property
     def name(self) -> str:
@@ -165,6 +193,7 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
          configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,), modes: Sequence[Mode] = MODES,
          isolated: bool = False, timeout_s: float = 10.0, memory_mb: int = 1024,
          attack_class: str | None = None, policy: bool = False,
+         entry_points: Sequence[EntryPoint] | None = None,
          ) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
     """Declare a case.
 
@@ -173,7 +202,9 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
     the token, so the case runs once per consumer, not per library pair. `configs`: the
     consumer configurations it runs under. `isolated`: run in a child process with a wall-clock
     timeout and an address-space limit. `policy`: the RFC leaves the choice, so the outcome is
-    reported and never judged.
+    reported and never judged. `entry_points`: the consumer entry points every configuration
+    runs through; an attack case (one with an `attack_class`) runs through the JWS/JWE call and
+    the JWT API unless it says otherwise, since fixes often land in one path and not the other.
     """
     if (family is None) == (suites is None):
         raise TypeError("declare exactly one of family= or suites=")
@@ -184,7 +215,9 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
             "requirement": requirement, "expected": expected, "suites": selector,
             "forged": producer == "forge", "configs": tuple(configs), "modes": tuple(modes),
             "isolation": Isolation(timeout_s, memory_mb) if isolated else None,
-            "attack_class": attack_class, "policy": policy}
+            "attack_class": attack_class, "policy": policy,
+            "entry_points": tuple(entry_points or (ATTACK_ENTRY_POINTS if attack_class
+                                                   else ("jws",)))}
         return function
     return mark
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
+from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
 from harness.interop.summary import MAX_GROUPS
-from harness.report.anomalies import KINDS
+from harness.report.anomalies import ENTRY_POINT_RULE, KINDS
 from harness.report.model import PASS_RULE, SUPPORT_RULE, Report, grouped_findings
 from harness.report.throughput import rate
 
@@ -49,6 +50,7 @@ def render_md(report: Report) -> str:
     out += md_table(["actual", "meaning"], LEGEND.items())
     out += [PASS_RULE, "", SUPPORT_RULE, ""]
     out += md_table(["finding", "the consumer ..."], KINDS.items())
+    out += [cost_legend(), "", ENTRY_POINT_RULE, ""]
 
     out += ["## Scorecard", ""]
     out += md_table(list(report.scorecard.columns), report.scorecard.itertuples(index=False))
