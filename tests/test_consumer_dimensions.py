@@ -62,7 +62,7 @@ def test_refusal_verdict(cpu_ms: float, growth_kb: int | None, token_bytes: int,
 
 def test_time_verdict_says_how_many_times_a_genuine_token() -> None:
     verdict = judge_refusal(Measured(100, 400.0, 400.0, 0), 2.0)
-    assert verdict.dos and "200x a genuine token" in verdict.why
+    assert verdict.dos and "200 times a genuine token" in verdict.why
 
 
 # -- key text handed over untouched -----------------------------------------------------------

@@ -80,9 +80,12 @@ class AuthlibAdapter(Adapter):
     def allows_by_default(self, suite: Suite) -> bool:
         if not self.supports(suite):
             return False
+        # Releases before the `deprecated` mark (1.3.x-1.5.x) filter nothing by default: with
+        # no allow-list they accept every algorithm they register.
         if suite.family == "JWS":
-            return not JsonWebSignature.ALGORITHMS_REGISTRY[suite.alg].deprecated
-        return not JsonWebEncryption.ALG_REGISTRY[suite.alg].deprecated
+            return not getattr(JsonWebSignature.ALGORITHMS_REGISTRY[suite.alg], "deprecated",
+                               False)
+        return not getattr(JsonWebEncryption.ALG_REGISTRY[suite.alg], "deprecated", False)
 
     def _key(self, key: KeyData) -> Any:
         if is_jwks(key):

@@ -7,7 +7,9 @@ Entry points: `jws.deserialize_*` / `jwe.decrypt_*` and `jwt.decode` (the JWT AP
 https://jose.authlib.org/en/guide/jwt/; a JWE needs `registry=JWERegistry()`). Both take a
 `KeySet` and pick by `kid` (the key-resolving form; a key callable is the other). Key text handed
 over untouched goes through `jwk.import_key(text)` without a key type, the documented call that
-guesses the type (releases before 1.0 require the key type: a declared capability difference).
+guesses the type; releases before 1.0 have no `jwk.import_key` (it is `JWKRegistry.import_key`)
+and their key parameter (`KeyFlexible`) takes `str` and `bytes` itself, so there the text goes
+to `decode` as it is.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from harness.core.keyforms import handed_over
 from harness.core.suites import Suite
 
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
+# `jwk.import_key` arrived in joserfc 1.0; before it, `JWKRegistry.import_key` did the same.
+IMPORT_KEY = getattr(jwk, "import_key", None) or jwk.JWKRegistry.import_key
+# Before 1.0 the key parameter of every call took key text itself (KeyFlexible had str, bytes).
+TAKES_KEY_TEXT = not hasattr(jwk, "import_key")
 
 
 class JoserfcAdapter(Adapter):
@@ -74,7 +80,7 @@ class JoserfcAdapter(Adapter):
             # it, import_key guesses and makes anything that is not PEM/DER/SSH an OctKey.
             kty = suite.key.kty
             return self.imported(key, f"text-{kty}", lambda data: _import_text(data, kty))
-        return self.imported(key, "key", jwk.import_key)
+        return self.imported(key, "key", IMPORT_KEY)
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
@@ -145,9 +151,12 @@ class JoserfcAdapter(Adapter):
         return claims
 
 def _import_untouched(data: str | bytes) -> Any:
-    """The text as an application hands it to joserfc: `import_key` with no key type."""
+    """The text as an application hands it to joserfc: `import_key` with no key type, or, for
+    a release whose calls take key text, the text itself."""
+    if TAKES_KEY_TEXT:
+        return str(data) if isinstance(data, str) else bytes(data)
     try:
-        return jwk.import_key(data)  # type: ignore[call-overload]
+        return IMPORT_KEY(data)  # type: ignore[call-overload]
     except TypeError as error:
         raise Unsupported(f"this joserfc release's import_key requires a key type: "
                           f"{error}") from error
@@ -157,5 +166,5 @@ def _import_text(data: str | bytes, kty: Any) -> Any:
     """JWK JSON text is a JWK: parsed and imported as the dict joserfc documents; PEM, DER,
     OpenSSH text or a raw secret with the key type the application is configured for."""
     if isinstance(data, str) and data.lstrip().startswith("{"):
-        return jwk.import_key(json.loads(data))
-    return jwk.import_key(data, kty)
+        return IMPORT_KEY(json.loads(data))
+    return IMPORT_KEY(data, kty)

@@ -119,7 +119,7 @@ def judge_refusal(measured: Measured, baseline_cpu_ms: float | None) -> CostVerd
     budget = time_budget_ms(baseline_cpu_ms)
     reasons = []
     if measured.cpu_ms > budget:
-        relative = (f", {measured.cpu_ms / baseline_cpu_ms:.0f}x a genuine token"
+        relative = (f", {measured.cpu_ms / baseline_cpu_ms:.0f} times a genuine token"
                     if baseline_cpu_ms else "")
         reasons.append(f"{measured.cpu_ms:.1f} ms CPU to refuse (budget {budget:.1f} ms"
                        f"{relative})")

@@ -106,11 +106,13 @@ def render_md(report: Report) -> str:
         out.append("")
         out.append(", ".join(f"{kind}: {len(rows)}" for kind, rows in kinds.items()))
         out.append("")
-        accepts = kinds["unexpected accepts"]
-        if not accepts.empty:
-            grouped = grouped_findings(accepts).drop(columns=["anchor"])
-            out.append(f"Unexpected accepts by case and cause ({len(grouped)} groups; the rows "
-                       "are in report.html and interop.csv):")
+        for kind in ("unexpected accepts", "costly refusals"):
+            found = kinds.get(kind)
+            if found is None or found.empty:
+                continue
+            grouped = grouped_findings(found).drop(columns=["anchor"])
+            out.append(f"{kind.capitalize()} by case, entry point, key form and cause "
+                       f"({len(grouped)} groups; the rows are in report.html and interop.csv):")
             out.append("")
             out += md_table(list(grouped.columns),
                             grouped.head(MAX_LISTED).itertuples(index=False))
