@@ -12,6 +12,7 @@ OpenSSH, a secret) goes to `key` as it is, imported or handed over alike.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jwt
@@ -28,6 +29,7 @@ from harness.adapters.base import (
     pick_by_kid,
 )
 from harness.core.claims import ClaimsOptions
+from harness.core.errors import Unsupported
 from harness.core.suites import Suite
 
 
@@ -45,7 +47,9 @@ class PyJWTAdapter(Adapter):
         super().__init__()
         self._jws = PyJWS()
         self._algorithms = set(jwt.algorithms.get_default_algorithms())
-        self._takes_pyjwk = _decode_takes_pyjwk()
+        # PyJWK arrived in PyJWT 2.0; 1.x imports a JWK with its algorithm's `from_jwk`.
+        self._has_pyjwk = hasattr(jwt, "PyJWK")
+        self._takes_pyjwk = self._has_pyjwk and _decode_takes_pyjwk()
 
     def supports(self, suite: Suite) -> bool:
         return suite.family == "JWS" and suite.alg in self._algorithms
@@ -56,6 +60,8 @@ class PyJWTAdapter(Adapter):
     def _key(self, key: KeyData, suite: Suite) -> jwt.PyJWK | str | bytes:
         if isinstance(key, str | bytes):
             return key  # PyJWT takes PEM text or an HMAC secret as it is
+        if not self._has_pyjwk:
+            return self.imported(key, suite.alg, lambda data: _from_jwk(data, suite.alg))
         # A JWK that names its algorithm keeps it, as PyJWK(jwk) reads it; otherwise the suite's.
         imported = self.imported(key, suite.alg, lambda data: jwt.PyJWK(
             data, algorithm=None if "alg" in data else suite.alg))
@@ -64,8 +70,10 @@ class PyJWTAdapter(Adapter):
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
-        return self._jws.encode(payload, self._key(key, suite), algorithm=suite.alg,
-                                headers=header or None)
+        token = self._jws.encode(payload, self._key(key, suite), algorithm=suite.alg,
+                                 headers=header or None)
+        # PyJWT 1.x returns bytes, 2.x text.
+        return token.decode("ascii") if isinstance(token, bytes) else token
 
     def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
@@ -96,6 +104,16 @@ class PyJWTAdapter(Adapter):
             settings["options"] = {"require": list(options.required)}
         return jwt.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg],
                           **settings)
+
+def _from_jwk(data: dict[str, Any], alg: str) -> Any:
+    """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""
+    algorithm = jwt.algorithms.get_default_algorithms()[data.get("alg", alg)]
+    try:
+        return algorithm.from_jwk(json.dumps(data))
+    except NotImplementedError as error:  # 1.x implements it for RSA and HMAC only
+        raise Unsupported(f"this PyJWT release cannot import a {data.get('kty')} JWK "
+                          f"({type(algorithm).__name__}.from_jwk)") from error
+
 
 def _decode_takes_pyjwk() -> bool:
     """Whether this PyJWT release's decode accepts a PyJWK (older ones want the key object)."""

@@ -69,7 +69,8 @@ def run_interop(options: InteropOptions) -> int:
     cells = cell_count(units, {case.id: case for case in cases}, len(adapters))
     if options.dry_run:
         for unit in units:
-            print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}\t{unit.config.name}")
+            print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}\t{unit.config.name}\t"
+                  f"{unit.config.entry_point}")
         print(f"{len(units)} units × {len(adapters)}² library pairs = {cells} cells",
               file=sys.stderr)
         return EXIT_OK
