@@ -131,8 +131,8 @@ def test_unexpected_accepts_leave_out_policy_and_refusals() -> None:
 def test_attack_outputs_are_written(tmp_path) -> None:
     lines = write_attack_outputs(_rows(), ["lib1", "lib2"], tmp_path)
     written = pd.read_csv(tmp_path / UNEXPECTED_ACCEPTS_CSV)
-    assert list(written.columns) == ["library", "case", "suite", "config", "attack_class",
-                                     "requirement", "detail"]
+    assert list(written.columns) == ["library", "case", "suite", "config", "entry_point",
+                                     "key_form", "attack_class", "requirement", "detail"]
     assert len(written) == 1 and (tmp_path / "attack-verdicts.png").stat().st_size > 0
     assert any("lib1: 1 rows" in line for line in lines)
     assert any("lib2: none" in line for line in lines)

@@ -9,6 +9,14 @@ writes the general syntax and its parser reads only the general syntax (it index
 Importing `authlib.jose` warns that the module is deprecated in favour of joserfc (Authlib's
 author's successor library); the warning is silenced at import so that it does not repeat in
 every worker, and the report says so.
+
+Entry points: `JsonWebSignature.deserialize_*` / `JsonWebEncryption.deserialize_*` and the JWT
+API, `jwt.decode(s, key)` then `claims.validate()` (https://docs.authlib.org/en/latest/jose/jwt.html),
+compact JWS and JWE alike; with no allow-list it is Authlib's module-level `jwt`, which names
+every algorithm it registers. Both take a key callable `key(header, payload)` (the key-resolving
+form, which the harness builds from a JWKS as `jwt.decode` does for a `KeySet`). Key text handed
+over untouched goes to `key` as it is, so Authlib's own per-algorithm `prepare_key` reads it,
+instead of the adapter's `JsonWebKey.import_key`.
 """
 
 from __future__ import annotations
@@ -38,11 +46,13 @@ from harness.adapters.base import (
     Allowed,
     KeyData,
     Serialization,
+    claims_bytes,
     is_jwks,
     pick_by_kid,
 )
 from harness.core.claims import ClaimsOptions
-from harness.core.errors import Rejected
+from harness.core.errors import Rejected, Unsupported
+from harness.core.keyforms import handed_over
 from harness.core.suites import Suite
 
 
@@ -57,6 +67,9 @@ class AuthlibAdapter(Adapter):
                 "JWE": frozenset({"compact", "general"})}
     consumes = {"JWS": frozenset({"compact", "flattened", "general"}),
                 "JWE": frozenset({"compact", "general"})}
+    entry_points = {"jws": "authlib.jose.JsonWebSignature / JsonWebEncryption deserialize",
+                    "jwt": "authlib.jose.jwt.decode + claims.validate() "
+                           "(https://docs.authlib.org/en/latest/jose/jwt.html)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.family == "JWS":
@@ -67,15 +80,20 @@ class AuthlibAdapter(Adapter):
     def allows_by_default(self, suite: Suite) -> bool:
         if not self.supports(suite):
             return False
+        # Releases before the `deprecated` mark (1.3.x-1.5.x) filter nothing by default: with
+        # no allow-list they accept every algorithm they register.
         if suite.family == "JWS":
-            return not JsonWebSignature.ALGORITHMS_REGISTRY[suite.alg].deprecated
-        return not JsonWebEncryption.ALG_REGISTRY[suite.alg].deprecated
+            return not getattr(JsonWebSignature.ALGORITHMS_REGISTRY[suite.alg], "deprecated",
+                               False)
+        return not getattr(JsonWebEncryption.ALG_REGISTRY[suite.alg], "deprecated", False)
 
     def _key(self, key: KeyData) -> Any:
         if is_jwks(key):
             key_set = self.imported(key, "jwks", JsonWebKey.import_key_set)
             # Authlib's documented key callable, as its own `jwt.decode` builds for a KeySet.
             return lambda header, payload: key_set.find_by_kid(header.get("kid"))
+        if handed_over(key):
+            return str(key) if isinstance(key, str) else bytes(key)  # type: ignore[arg-type]
         # import_key takes a JWK dict, PEM text or raw secret bytes alike.
         return self.imported(key, "key", JsonWebKey.import_key)
 
@@ -131,6 +149,17 @@ class AuthlibAdapter(Adapter):
             # RFC 7516 §7.2.1 lets be absent (`encrypted_key` with `dir`) surfaces as KeyError.
             raise Rejected(f"authlib: KeyError {error} from deserialize_json (a member it "
                            f"requires is absent)") from error
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("Authlib's jwt.decode takes compact tokens only")
+        decoder = JsonWebToken(allowed) if allowed else jwt
+        claims = decoder.decode(token, self._key(key))
+        claims.validate()
+        return claims_bytes(claims)
+
+    _decrypt_jwt = _verify_jwt
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

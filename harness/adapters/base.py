@@ -9,6 +9,7 @@ that no operation pays for a key import.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -26,6 +27,12 @@ SERIALIZATIONS: tuple[Serialization, ...] = ("compact", "flattened", "general")
 Operation = Literal["sign", "verify", "encrypt", "decrypt"]
 OPERATIONS: tuple[Operation, ...] = ("sign", "verify", "encrypt", "decrypt")
 PRODUCING: frozenset[str] = frozenset({"sign", "encrypt"})
+# How an application calls the consumer: `jws` is the library's JWS/JWE call (verify, decrypt),
+# `jwt` its JWT API (PyJWT `jwt.decode`, jwcrypto `jwt.JWT(jwt=..., key=...)`, ...), which parses
+# the payload as a claims set. A key-resolving form (a JWKS the library picks from by `kid`, or a
+# key callable) is the `jwks` key form through either entry point; each adapter says which.
+EntryPoint = Literal["jws", "jwt"]
+ENTRY_POINTS: tuple[EntryPoint, ...] = ("jws", "jwt")
 
 T = TypeVar("T")
 # What a key argument may be: a JWK, a JWKS (`{"keys": [...]}`), or the key as an application
@@ -48,6 +55,13 @@ def pick_by_kid(jwks: JWK, kid: str | None) -> JWK:
     raise Rejected(f"no key in the JWKS has kid {kid!r}")
 
 
+def claims_bytes(claims: Any) -> bytes:
+    """A JWT API's claims as the payload bytes: compact JSON, non-ASCII kept, in the order the
+    library parsed them, so a claims set the library returns unchanged equals the bytes signed
+    (the harness's payloads are written this way)."""
+    return json.dumps(dict(claims), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def error_text(error: BaseException) -> str:
     text = str(error).strip() or repr(error)
     return f"{type(error).__name__}: {text}"
@@ -66,6 +80,10 @@ class Adapter(ABC):
     # The library refuses to verify without an explicit allow-list (so "no allow-list" is not a
     # configuration an application can write with it).
     requires_allow_list: ClassVar[bool] = False
+    # Entry points the library documents for consuming a token, each with where it is
+    # documented; `jws` is every adapter's `_verify`/`_decrypt`, `jwt` its `_verify_jwt` and
+    # `_decrypt_jwt`. An entry point not listed is declared `Unsupported`.
+    entry_points: ClassVar[dict[str, str]] = {"jws": "the adapter's JWS/JWE call"}
 
     def __init__(self) -> None:
         # Keyed by id() of the JWK dict, which is kept alive beside its import so the id is
@@ -128,10 +146,14 @@ class Adapter(ABC):
 
     def verify(self, suite: Suite, token: str, key: KeyData, *, mode: Mode,
                serialization: Serialization = "compact",
-               algorithms: Sequence[str] | None = None) -> bytes:
-        """Return the payload. `key` may be a JWKS (`{"keys": [...]}`) to pick from by kid."""
+               algorithms: Sequence[str] | None = None,
+               entry_point: EntryPoint = "jws") -> bytes:
+        """Return the payload. `key` may be a JWKS (`{"keys": [...]}`) to pick from by kid.
+        `entry_point="jwt"`: through the library's JWT API; the claims come back as bytes."""
         self.check(suite, mode, "verify", serialization, explicit=algorithms is not None)
-        return self._call(self._verify, suite, token, key,
+        self.check_entry_point(entry_point)
+        operation = self._verify_jwt if entry_point == "jwt" else self._verify
+        return self._call(operation, suite, token, key,
                           self.allow_list(suite, mode, algorithms), serialization)
 
     def encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, *, mode: Mode,
@@ -143,11 +165,18 @@ class Adapter(ABC):
 
     def decrypt(self, suite: Suite, token: str, key: KeyData, *, mode: Mode,
                 serialization: Serialization = "compact",
-                algorithms: Sequence[str] | None = None) -> bytes:
+                algorithms: Sequence[str] | None = None,
+                entry_point: EntryPoint = "jws") -> bytes:
         """Return the plaintext. `key` may be a JWKS (`{"keys": [...]}`) to pick from by kid."""
         self.check(suite, mode, "decrypt", serialization, explicit=algorithms is not None)
-        return self._call(self._decrypt, suite, token, key,
+        self.check_entry_point(entry_point)
+        operation = self._decrypt_jwt if entry_point == "jwt" else self._decrypt
+        return self._call(operation, suite, token, key,
                           self.allow_list(suite, mode, algorithms), serialization)
+
+    def check_entry_point(self, entry_point: EntryPoint) -> None:
+        if entry_point not in self.entry_points:
+            raise Unsupported(f"{self.name} documents no {entry_point} entry point")
 
     def validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                         *, mode: Mode, algorithms: Sequence[str] | None = None
@@ -209,6 +238,17 @@ class Adapter(ABC):
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
         raise Unsupported(f"{self.name} does not implement JWE")
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        """Verify through the library's JWT API, as an application decoding an access token
+        does; return the claims as `claims_bytes` (or the payload bytes the API hands back)."""
+        raise Unsupported(f"{self.name}: the harness has no JWT API call for it")
+
+    def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                     serialization: Serialization) -> bytes:
+        """Decrypt an encrypted JWT through the library's JWT API."""
+        raise Unsupported(f"{self.name}'s JWT API does not decrypt JWE")
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

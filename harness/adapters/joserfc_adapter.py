@@ -2,6 +2,14 @@
 
 Its registries allow only the algorithms it marks "recommended" unless the caller passes an
 `algorithms` list, which is exactly the difference between `default` and `enabled` mode.
+
+Entry points: `jws.deserialize_*` / `jwe.decrypt_*` and `jwt.decode` (the JWT API, compact only,
+https://jose.authlib.org/en/guide/jwt/; a JWE needs `registry=JWERegistry()`). Both take a
+`KeySet` and pick by `kid` (the key-resolving form; a key callable is the other). Key text handed
+over untouched goes through `jwk.import_key(text)` without a key type, the documented call that
+guesses the type; releases before 1.0 have no `jwk.import_key` (it is `JWKRegistry.import_key`)
+and their key parameter (`KeyFlexible`) takes `str` and `bytes` itself, so there the text goes
+to `decode` as it is.
 """
 
 from __future__ import annotations
@@ -12,12 +20,25 @@ from typing import Any
 from joserfc import jwe, jwk, jws, jwt
 from joserfc.errors import JoseError
 
-from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, error_text, is_jwks
+from harness.adapters.base import (
+    Adapter,
+    Allowed,
+    KeyData,
+    Serialization,
+    claims_bytes,
+    error_text,
+    is_jwks,
+)
 from harness.core.claims import ClaimsOptions
-from harness.core.errors import Rejected
+from harness.core.errors import Rejected, Unsupported
+from harness.core.keyforms import handed_over
 from harness.core.suites import Suite
 
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
+# `jwk.import_key` arrived in joserfc 1.0; before it, `JWKRegistry.import_key` did the same.
+IMPORT_KEY = getattr(jwk, "import_key", None) or jwk.JWKRegistry.import_key
+# Before 1.0 the key parameter of every call took key text itself (KeyFlexible had str, bytes).
+TAKES_KEY_TEXT = not hasattr(jwk, "import_key")
 
 
 class JoserfcAdapter(Adapter):
@@ -26,6 +47,8 @@ class JoserfcAdapter(Adapter):
     rejection_errors = (JoseError,)
     produces = {"JWS": JSON_FORMS, "JWE": JSON_FORMS}
     consumes = {"JWS": JSON_FORMS, "JWE": JSON_FORMS}
+    entry_points = {"jws": "joserfc.jws.deserialize_compact/json, joserfc.jwe.decrypt_*",
+                    "jwt": "joserfc.jwt.decode (https://jose.authlib.org/en/guide/jwt/)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.family == "JWS":
@@ -50,12 +73,14 @@ class JoserfcAdapter(Adapter):
     def _import(self, key: KeyData, suite: Suite) -> Any:
         if is_jwks(key):
             return self.imported(key, "jwks", jwk.KeySet.import_key_set)
+        if handed_over(key):
+            return self.imported(key, "raw", _import_untouched)
         if isinstance(key, str | bytes):
             # joserfc's docs: for text and bytes "developers SHOULD pass the key_type"; without
             # it, import_key guesses and makes anything that is not PEM/DER/SSH an OctKey.
             kty = suite.key.kty
             return self.imported(key, f"text-{kty}", lambda data: _import_text(data, kty))
-        return self.imported(key, "key", jwk.import_key)
+        return self.imported(key, "key", IMPORT_KEY)
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
@@ -99,6 +124,19 @@ class JoserfcAdapter(Adapter):
                                         algorithms=allowed)
         return result.plaintext or b""
 
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("joserfc's jwt.decode takes compact tokens only")
+        return claims_bytes(jwt.decode(token, self._key(key, suite), algorithms=allowed).claims)
+
+    def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                     serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("joserfc's jwt.decode takes compact tokens only")
+        return claims_bytes(jwt.decode(token, self._key(key, suite), algorithms=allowed,
+                                       registry=jwe.JWERegistry()).claims)
+
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:
         # joserfc's `jwt.decode` checks only the signature and that the payload is a JSON
@@ -112,9 +150,21 @@ class JoserfcAdapter(Adapter):
         jwt.JWTClaimsRegistry(**leeway, **requests).validate(claims)
         return claims
 
+def _import_untouched(data: str | bytes) -> Any:
+    """The text as an application hands it to joserfc: `import_key` with no key type, or, for
+    a release whose calls take key text, the text itself."""
+    if TAKES_KEY_TEXT:
+        return str(data) if isinstance(data, str) else bytes(data)
+    try:
+        return IMPORT_KEY(data)  # type: ignore[call-overload]
+    except TypeError as error:
+        raise Unsupported(f"this joserfc release's import_key requires a key type: "
+                          f"{error}") from error
+
+
 def _import_text(data: str | bytes, kty: Any) -> Any:
     """JWK JSON text is a JWK: parsed and imported as the dict joserfc documents; PEM, DER,
     OpenSSH text or a raw secret with the key type the application is configured for."""
     if isinstance(data, str) and data.lstrip().startswith("{"):
-        return jwk.import_key(json.loads(data))
-    return jwk.import_key(data, kty)
+        return IMPORT_KEY(json.loads(data))
+    return IMPORT_KEY(data, kty)

@@ -3,6 +3,12 @@
 Its JWS and JWE objects carry an allow-list (`default_allowed_algs` unless the caller sets
 `allowed_algs`), which is the difference between `default` and `enabled` mode. A JWS with a
 single signature always serializes as flattened JSON, so it cannot produce general JWS JSON.
+
+Entry points: `JWS.deserialize` / `JWE.deserialize` and the JWT API,
+`jwt.JWT(jwt=token, key=key, algs=...)` (https://jwcrypto.readthedocs.io/en/latest/jwt.html),
+compact only, JWS and JWE alike; `expected_type` (jwcrypto 1.4+) names the family. Both take a
+`JWKSet` and pick by `kid` (the key-resolving form). Its key parameters take `JWK` and `JWKSet`
+objects only: key text cannot be handed over untouched, which is declared, not guessed.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from jwcrypto.jwa import JWA
 from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Unsupported
+from harness.core.keyforms import handed_over
 from harness.core.keys import b64url
 from harness.core.suites import Suite
 
 ALL_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
 # `JWE(flattened=False)` arrived in jwcrypto 1.6; older releases write one recipient flattened.
 JWE_GENERAL = "flattened" in inspect.signature(jwe.JWE).parameters
+# `JWT(expected_type=...)` arrived in jwcrypto 1.4 (with its JWS/JWE type heuristics).
+JWT_EXPECTED_TYPE = "expected_type" in inspect.signature(jwt.JWT).parameters
 
 
 class JwcryptoAdapter(Adapter):
@@ -33,6 +42,9 @@ class JwcryptoAdapter(Adapter):
     produces = {"JWS": frozenset({"compact", "flattened"}),
                 "JWE": ALL_FORMS if JWE_GENERAL else frozenset({"compact", "flattened"})}
     consumes = {"JWS": ALL_FORMS, "JWE": ALL_FORMS}
+    entry_points = {"jws": "jwcrypto.jws.JWS.deserialize, jwcrypto.jwe.JWE.deserialize",
+                    "jwt": "jwcrypto.jwt.JWT(jwt=..., key=...) "
+                           "(https://jwcrypto.readthedocs.io/en/latest/jwt.html)"}
 
     def supports(self, suite: Suite) -> bool:
         return all(name in JWA.algorithms_registry for name in self._names(suite))
@@ -48,6 +60,9 @@ class JwcryptoAdapter(Adapter):
     def _key(self, key: KeyData, suite: Suite | None = None) -> jwk.JWK | jwk.JWKSet:
         if is_jwks(key):
             return self.imported(key, "jwks", lambda data: jwk.JWKSet.from_json(json.dumps(data)))
+        if handed_over(key):
+            raise Unsupported("jwcrypto's key parameters take JWK or JWKSet objects only, "
+                              "not key text")
         if isinstance(key, str | bytes):
             symmetric = suite is not None and suite.key.kty == "oct"
             return self.imported(key, f"text-{symmetric}",
@@ -84,6 +99,23 @@ class JwcryptoAdapter(Adapter):
         message = jwe.JWE(algs=allowed)
         message.deserialize(token, key=self._key(key, suite))
         return message.payload
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        return self._jwt(suite, token, key, allowed, serialization)
+
+    def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                     serialization: Serialization) -> bytes:
+        return self._jwt(suite, token, key, allowed, serialization)
+
+    def _jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+             serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("jwcrypto's JWT takes compact tokens only")
+        typed = {"expected_type": suite.family} if JWT_EXPECTED_TYPE else {}
+        token_object = jwt.JWT(jwt=token, key=self._key(key, suite), algs=allowed, **typed)
+        claims = token_object.claims
+        return claims.encode("utf-8") if isinstance(claims, str) else bytes(claims)
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

@@ -10,6 +10,13 @@ Verifying a JWS needs the algorithm named by the caller (or by the key's `alg`),
 pass it, as its documentation does. Decrypting a JWE without `alg` follows the token's `alg`
 for any algorithm the key type supports, which is its `default` mode; `enabled` passes `alg`
 (its password API, for PBES2, takes no `alg` and accepts the three PBES2 algorithms).
+
+Entry points: `JwsCompact.verify` / `JweCompact.decrypt` and the JWT API, `Jwt(token)` (a
+`SignedJwt`) and its `verify_signature(key, alg=/algs=)` (https://guillp.github.io/jwskate/);
+its `JwtVerifier` (issuer, audience, a JWKS) verifies with public keys only. Both take a
+`JwkSet` and pick by `kid` (the key-resolving form). Its key parameters take a JWK (a `Jwk`, a
+dict or a `cryptography` key), not key text: handing text over untouched is declared
+unsupported.
 """
 
 from __future__ import annotations
@@ -21,15 +28,18 @@ from binapy import BinaPy
 from jwskate import (
     ECJwk,
     InvalidJwk,
+    InvalidJwt,
     JweCompact,
     Jwk,
     JwkSet,
     JwsCompact,
     JwsJsonFlat,
     JwsJsonGeneral,
+    Jwt,
     MismatchingAuthTag,
     OKPJwk,
     RSAJwk,
+    SignedJwt,
     SymmetricJwk,
     UnsupportedAlg,
 )
@@ -47,11 +57,13 @@ from harness.adapters.base import (
     Allowed,
     KeyData,
     Serialization,
+    claims_bytes,
     is_jwks,
     pick_by_kid,
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
+from harness.core.keyforms import handed_over
 from harness.core.suites import CONTENT_KEY_BITS, Suite
 
 KEY_CLASSES: dict[str, type[Jwk]] = {"oct": SymmetricJwk, "RSA": RSAJwk, "EC": ECJwk,
@@ -62,14 +74,18 @@ class JwskateAdapter(Adapter):
     name = "jwskate"
     distribution = "jwskate"
     # jwskate has no common base class: these are the error types it defines and documents.
-    rejection_errors = (InvalidJws, InvalidJwe, InvalidSignature, InvalidJwk, InvalidKey,
-                        UnsupportedAlg, ExpectedAlgRequired, MismatchingAlg, UnsupportedKeyType,
+    rejection_errors = (InvalidJws, InvalidJwe, InvalidJwt, InvalidSignature, InvalidJwk,
+                        InvalidKey, UnsupportedAlg, ExpectedAlgRequired, MismatchingAlg,
+                        UnsupportedKeyType,
                         UnsupportedEllipticCurve, UnsupportedOKPCurve, NoKeyFoundWithThisKid,
                         MismatchingAuthTag)
     produces = {"JWS": frozenset({"compact", "flattened", "general"}),
                 "JWE": frozenset({"compact"})}
     consumes = {"JWS": frozenset({"compact", "flattened", "general"}),
                 "JWE": frozenset({"compact"})}
+    entry_points = {"jws": "jwskate.JwsCompact.verify, jwskate.JweCompact.decrypt",
+                    "jwt": "jwskate.Jwt(token).verify_signature "
+                           "(https://guillp.github.io/jwskate/)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.key.param == "password":
@@ -103,6 +119,8 @@ class JwskateAdapter(Adapter):
     def _key(self, key: KeyData, suite: Suite) -> Jwk | JwkSet:
         if is_jwks(key):
             return self.imported(key, "jwks", JwkSet)
+        if handed_over(key):
+            raise Unsupported("jwskate's key parameters take a JWK, not key text")
         if isinstance(key, str | bytes):
             symmetric = suite.key.kty == "oct"
             return self.imported(key, f"text-{symmetric}",
@@ -179,6 +197,18 @@ class JwskateAdapter(Adapter):
         # Its allow-list names key management algorithms only, not `enc` or `zip` values.
         algs = [name for name in allowed if name not in CONTENT_KEY_BITS and name != "DEF"]
         return bytes(message.decrypt(self._key(key, suite), algs=algs))
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("jwskate's Jwt takes compact tokens only")
+        parsed = Jwt(token)
+        if not isinstance(parsed, SignedJwt):
+            raise Rejected(f"jwskate: Jwt() parsed a {type(parsed).__name__}, not a SignedJwt")
+        if not parsed.verify_signature(self._key(key, suite),
+                                       **self._signature_algs(suite, allowed)):
+            raise Rejected("jwskate: SignedJwt.verify_signature returned False")
+        return claims_bytes(parsed.claims)
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

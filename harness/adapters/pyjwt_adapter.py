@@ -2,18 +2,34 @@
 
 PyJWT's `decode` refuses to run without an `algorithms` list, so its documented default usage
 already names the algorithm: `default` and `enabled` modes call it the same way.
+
+Entry points: `PyJWS.decode` (the JWS call) and `jwt.decode` (the JWT API,
+https://pyjwt.readthedocs.io/en/stable/api.html#jwt.decode), which also checks `exp`, `nbf`,
+`iat`, `aud` and `iss` when present. Its key-resolving form, `PyJWKClient`, fetches a JWKS over
+HTTP; the harness resolves from a JWKS by `kid` the way its docs show instead. Key text (PEM,
+OpenSSH, a secret) goes to `key` as it is, imported or handed over alike.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jwt
 from jwt.api_jws import PyJWS
 from jwt.exceptions import PyJWTError
 
-from harness.adapters.base import Adapter, Allowed, KeyData, Serialization, is_jwks, pick_by_kid
+from harness.adapters.base import (
+    Adapter,
+    Allowed,
+    KeyData,
+    Serialization,
+    claims_bytes,
+    is_jwks,
+    pick_by_kid,
+)
 from harness.core.claims import ClaimsOptions
+from harness.core.errors import Unsupported
 from harness.core.suites import Suite
 
 
@@ -24,12 +40,16 @@ class PyJWTAdapter(Adapter):
     produces = {"JWS": frozenset({"compact"})}
     consumes = {"JWS": frozenset({"compact"})}
     requires_allow_list = True
+    entry_points = {"jws": "jwt.api_jws.PyJWS.decode",
+                    "jwt": "jwt.decode (https://pyjwt.readthedocs.io/en/stable/api.html)"}
 
     def __init__(self) -> None:
         super().__init__()
         self._jws = PyJWS()
         self._algorithms = set(jwt.algorithms.get_default_algorithms())
-        self._takes_pyjwk = _decode_takes_pyjwk()
+        # PyJWK arrived in PyJWT 2.0; 1.x imports a JWK with its algorithm's `from_jwk`.
+        self._has_pyjwk = hasattr(jwt, "PyJWK")
+        self._takes_pyjwk = self._has_pyjwk and _decode_takes_pyjwk()
 
     def supports(self, suite: Suite) -> bool:
         return suite.family == "JWS" and suite.alg in self._algorithms
@@ -40,6 +60,8 @@ class PyJWTAdapter(Adapter):
     def _key(self, key: KeyData, suite: Suite) -> jwt.PyJWK | str | bytes:
         if isinstance(key, str | bytes):
             return key  # PyJWT takes PEM text or an HMAC secret as it is
+        if not self._has_pyjwk:
+            return self.imported(key, suite.alg, lambda data: _from_jwk(data, suite.alg))
         # A JWK that names its algorithm keeps it, as PyJWK(jwk) reads it; otherwise the suite's.
         imported = self.imported(key, suite.alg, lambda data: jwt.PyJWK(
             data, algorithm=None if "alg" in data else suite.alg))
@@ -48,8 +70,10 @@ class PyJWTAdapter(Adapter):
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
-        return self._jws.encode(payload, self._key(key, suite), algorithm=suite.alg,
-                                headers=header or None)
+        token = self._jws.encode(payload, self._key(key, suite), algorithm=suite.alg,
+                                 headers=header or None)
+        # PyJWT 1.x returns bytes, 2.x text.
+        return token.decode("ascii") if isinstance(token, bytes) else token
 
     def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
@@ -58,6 +82,13 @@ class PyJWTAdapter(Adapter):
             key = pick_by_kid(key, jwt.get_unverified_header(token).get("kid"))
         # PyJWT has no default allow-list: its documented call always names the algorithms.
         return self._jws.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg])
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        if is_jwks(key):
+            key = pick_by_kid(key, jwt.get_unverified_header(token).get("kid"))
+        return claims_bytes(jwt.decode(token, self._key(key, suite),
+                                       algorithms=allowed or [suite.alg]))
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:
@@ -73,6 +104,16 @@ class PyJWTAdapter(Adapter):
             settings["options"] = {"require": list(options.required)}
         return jwt.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg],
                           **settings)
+
+def _from_jwk(data: dict[str, Any], alg: str) -> Any:
+    """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""
+    algorithm = jwt.algorithms.get_default_algorithms()[data.get("alg", alg)]
+    try:
+        return algorithm.from_jwk(json.dumps(data))
+    except NotImplementedError as error:  # 1.x implements it for RSA and HMAC only
+        raise Unsupported(f"this PyJWT release cannot import a {data.get('kty')} JWK "
+                          f"({type(algorithm).__name__}.from_jwk)") from error
+
 
 def _decode_takes_pyjwk() -> bool:
     """Whether this PyJWT release's decode accepts a PyJWK (older ones want the key object)."""

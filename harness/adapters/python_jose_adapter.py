@@ -5,6 +5,11 @@ What it implements is its own `ALGORITHMS.SUPPORTED` set, for which its backend 
 serialization. It has no allow-list of its own: `jws.verify` takes the caller's `algorithms`
 (a required argument, as in PyJWT) and `jwe.decrypt` takes none at all, so `default` and
 `enabled` modes call it the same way.
+
+Entry points: `jws.verify` / `jwe.decrypt` and `jwt.decode` (the JWT API, JWS only:
+https://python-jose.readthedocs.io/en/latest/jwt/api.html). Both take a JWKS dict and try its
+keys (the key-resolving form), and key text (PEM, a secret) as it is, imported or handed over
+alike.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from harness.adapters.base import (
     Allowed,
     KeyData,
     Serialization,
+    claims_bytes,
     is_jwks,
     pick_by_kid,
 )
@@ -46,6 +52,8 @@ class PythonJoseAdapter(Adapter):
     rejection_errors = (JOSEError, zlib.error)
     produces = {"JWS": COMPACT, "JWE": COMPACT}
     consumes = {"JWS": COMPACT, "JWE": COMPACT}
+    entry_points = {"jws": "jose.jws.verify, jose.jwe.decrypt",
+                    "jwt": "jose.jwt.decode (https://python-jose.readthedocs.io/)"}
 
     def supports(self, suite: Suite) -> bool:
         names = [suite.alg] + ([suite.enc] if suite.enc else [])
@@ -105,6 +113,11 @@ class PythonJoseAdapter(Adapter):
             # It returns None, not an error, when the content key did not unwrap.
             raise Rejected("python-jose: jwe.decrypt returned None (content key not unwrapped)")
         return plaintext
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        chosen = key if is_jwks(key) else self._key(key, suite)
+        return claims_bytes(jwt.decode(token, chosen, algorithms=allowed or [suite.alg]))
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

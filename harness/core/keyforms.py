@@ -1,6 +1,11 @@
 """A JWK as `cryptography` key objects and in the other forms an application might hold a key:
-SPKI PEM, PKCS#1 PEM, DER, OpenSSH text, JWK JSON text. Written with `cryptography` alone, so
-no library under test shapes the keys it is judged on."""
+SPKI PEM, PKCS#1 PEM, DER, OpenSSH text, JWK JSON text, JWKS JSON text, raw public bytes.
+Written with `cryptography` alone, so no library under test shapes the keys it is judged on.
+
+`RawText` and `RawBytes` mark key material *handed over untouched*: an adapter given one passes
+it to the library's documented key parameter as it is, never through an import of its own
+choosing (a PEM import, a key type), exactly as an application that read the text from a file
+or a JWKS endpoint does."""
 
 from __future__ import annotations
 
@@ -13,7 +18,33 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x
 
 from harness.core.keys import JWK, public_jwk
 
-KeyForm = Literal["jwk", "jwks", "pem", "pkcs1", "der", "openssh", "jwk-json", "raw"]
+KeyForm = Literal["jwk", "jwks", "pem", "pkcs1", "der", "openssh", "jwk-json", "jwks-json",
+                  "raw"]
+
+
+class RawText(str):
+    """Key text handed to the library untouched (see the module docstring)."""
+
+    __slots__ = ()
+
+
+class RawBytes(bytes):
+    """Key bytes handed to the library untouched."""
+
+    __slots__ = ()
+
+
+def hand_over(key: Any) -> Any:
+    """`key` marked as handed over untouched; a JWK dict stays a dict (it has no raw form)."""
+    if isinstance(key, str):
+        return RawText(key)
+    if isinstance(key, bytes):
+        return RawBytes(key)
+    return key
+
+
+def handed_over(key: Any) -> bool:
+    return isinstance(key, RawText | RawBytes)
 
 _CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1,
            "secp256k1": ec.SECP256K1}
@@ -71,6 +102,8 @@ def public_form(jwk: JWK, form: KeyForm) -> JWK | str | bytes:
         return public_jwk(jwk)
     if form == "jwk-json":
         return json.dumps(public_jwk(jwk))
+    if form == "jwks-json":
+        return json.dumps({"keys": [public_jwk(jwk)]})
     key = public_key(jwk)
     if form == "pem":
         return key.public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo).decode()
@@ -80,7 +113,19 @@ def public_form(jwk: JWK, form: KeyForm) -> JWK | str | bytes:
         return key.public_bytes(ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)
     if form == "openssh":
         return key.public_bytes(ser.Encoding.OpenSSH, ser.PublicFormat.OpenSSH).decode()
+    if form == "raw":
+        return raw_public(jwk, key)
     raise ValueError(f"no public form {form!r}")
+
+
+def raw_public(jwk: JWK, key: Any) -> bytes:
+    """The public key as bare bytes: the OKP key itself (RFC 8037), the uncompressed EC point
+    (SEC 1), and for RSA, which has no bare form, the PKCS#1 DER structure."""
+    if jwk["kty"] == "OKP":
+        return key.public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
+    if jwk["kty"] == "EC":
+        return key.public_bytes(ser.Encoding.X962, ser.PublicFormat.UncompressedPoint)
+    return key.public_bytes(ser.Encoding.DER, ser.PublicFormat.PKCS1)
 
 
 def private_form(jwk: JWK, form: KeyForm) -> JWK | str | bytes:

@@ -31,7 +31,10 @@ LATEST = "latest"
 UNREADABLE_LINES = "unreadable_lines"
 ROW_FIELDS = ("scenario", "case", "producer", "consumer", "suite", "mode", "expected", "actual",
               "passed", "detail", "duration_ms", "requirement", "config", "attack_class",
-              "policy", "wall_ms", "peak_rss_kb", "error_source", "conformance")
+              "policy", "wall_ms", "peak_rss_kb", "error_source", "entry_point", "key_form",
+              "raw_key", "genuine_verifies", "genuine_detail", "token_bytes", "cpu_ms",
+              "consume_wall_ms", "memory_growth_kb", "baseline_cpu_ms", "time_budget_ms",
+              "cost_verdict", "cost_detail", "conformance")
 
 
 def utc_now() -> str:

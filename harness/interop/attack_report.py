@@ -16,10 +16,12 @@ from harness.interop.scenario import discover
 
 UNEXPECTED_ACCEPTS_CSV = "unexpected-accepts.csv"
 ATTACK_VERDICTS_PNG = "attack-verdicts.png"
-ACCEPT_COLUMNS = ["library", "case", "suite", "config", "attack_class", "requirement", "detail"]
-VERDICTS = ("passed", "unexpected accept", "unexpected reject", "error", "hang", "unsupported",
-            "policy")
-COLOURS = ("#2e7d32", "#c62828", "#ef6c00", "#6a1b9a", "#000000", "#bdbdbd", "#64b5f6")
+ACCEPT_COLUMNS = ["library", "case", "suite", "config", "entry_point", "key_form",
+                  "attack_class", "requirement", "detail"]
+VERDICTS = ("passed", "unexpected accept", "unexpected reject", "dos", "error", "hang",
+            "unsupported", "policy")
+COLOURS = ("#2e7d32", "#c62828", "#ef6c00", "#ad1457", "#6a1b9a", "#000000", "#bdbdbd",
+           "#64b5f6")
 MAX_LISTED = 12
 
 
@@ -52,15 +54,30 @@ def unexpected_accepts(rows: pd.DataFrame) -> pd.DataFrame:
         lambda case: f"; the case: {described[case]}" if case in described else "")
     table = pd.DataFrame({"library": hits["consumer"], "case": hits["case"],
                           "suite": hits["suite"], "config": hits["config"],
+                          "entry_point": _column(hits, "entry_point", "jws"),
+                          "key_form": _column(hits, "key_form", ""),
                           "attack_class": hits["attack_class"],
                           "requirement": hits["requirement"], "detail": detail})
     return table.sort_values(["library", "attack_class", "case", "suite", "config"]) \
         .reset_index(drop=True)
 
 
+def _column(rows: pd.DataFrame, name: str, missing: str) -> pd.Series:
+    return rows[name].fillna(missing) if name in rows else pd.Series(missing, index=rows.index)
+
+
+def label(config: object, entry_point: object) -> str:
+    """A configuration as the summary prints it: `broad-pem`, or `broad-pem via jwt`."""
+    name = "" if pd.isna(config) else str(config)
+    entry = "jws" if pd.isna(entry_point) else str(entry_point)
+    return name if entry == "jws" else f"{name or 'default'} via {entry}"
+
+
 def verdict_of(row: pd.Series) -> str:
     if row["actual"] == "unsupported":
         return "unsupported"
+    if row.get("cost_verdict") == "dos":
+        return "dos"
     if bool(row.get("policy") or False):
         return "policy"
     if row["passed"] is True or row["passed"] == True:  # noqa: E712 - object column
@@ -118,7 +135,10 @@ def summary_lines(accepts: pd.DataFrame, libraries: list[str]) -> list[str]:
             lines.append(f"  {library}: none")
             continue
         lines.append(f"  {library}: {len(mine)} rows")
-        groups = mine.groupby(["case", "config"], sort=False)["suite"].agg(
+        shown = mine.assign(config=[label(c, e) for c, e in
+                                    zip(mine["config"], _column(mine, "entry_point", "jws"),
+                                        strict=True)])
+        groups = shown.groupby(["case", "config"], sort=False)["suite"].agg(
             lambda s: ", ".join(dict.fromkeys(s)))
         for (case, config), suites in list(groups.items())[:MAX_LISTED]:
             lines.append(f"    {case} [{config}] {suites}")
@@ -136,4 +156,24 @@ def write_attack_outputs(rows: pd.DataFrame, libraries: list[str], folder: Path,
     accepts.to_csv(folder / UNEXPECTED_ACCEPTS_CSV, index=False, columns=ACCEPT_COLUMNS)
     if charts:
         verdict_chart(verdict_counts(rows), folder / ATTACK_VERDICTS_PNG)
-    return summary_lines(accepts, libraries)
+    return summary_lines(accepts, libraries) + dos_lines(rows)
+
+
+def dos_lines(rows: pd.DataFrame) -> list[str]:
+    """Refusals that cost more than the budget (`harness.core.cost`), per library and case."""
+    if "cost_verdict" not in rows:
+        return []
+    costly = rows[rows["cost_verdict"] == "dos"]
+    if costly.empty:
+        return []
+    lines = [f"Costly refusals (dos, {len(costly)} rows):"]
+    shown = costly.assign(config=[label(c, e) for c, e in
+                                  zip(costly["config"], _column(costly, "entry_point", "jws"),
+                                      strict=True)])
+    for (library, case, config), group in shown.groupby(["consumer", "case", "config"],
+                                                        sort=False):
+        worst = group.sort_values("cpu_ms").iloc[-1]
+        lines.append(f"  {library}: {case} [{config}] x{len(group)}, e.g. "
+                     f"{worst['cpu_ms']:.0f} ms CPU, {worst['memory_growth_kb'] / 1024:.0f} MiB, "
+                     f"{worst['token_bytes'] / 1024:.0f} KiB token")
+    return lines[:MAX_LISTED * 2]

@@ -75,7 +75,8 @@ def run_interop(options: InteropOptions) -> int:
                        len(vector_consumers))
     if options.dry_run:
         for unit in units:
-            print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}\t{unit.config.name}")
+            print(f"{unit.case_id}\t{unit.suite_label}\t{unit.mode}\t{unit.config.name}\t"
+                  f"{unit.config.entry_point}")
         print(f"{len(units)} units × {len(adapters)}² library pairs = {cells} cells",
               file=sys.stderr)
         return EXIT_OK

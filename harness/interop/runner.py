@@ -30,6 +30,7 @@ from harness.core.outcomes import Actual, verdict
 from harness.core.shutdown import as_worker
 from harness.core.suites import MADE_UP_SUITE, Suite
 from harness.interop.conformance import ISOLATED, row_conformance
+from harness.interop.costs import cost_fields, genuine_baseline
 from harness.interop.isolation import run_isolated
 from harness.interop.scenario import (
     DEFAULT_CONFIG,
@@ -89,9 +90,11 @@ _WORLD: World | None = None
 
 
 def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) -> list[Unit]:
-    return [Unit(case.id, choice, mode, config)
+    """Every case × suite choice × mode × consumer configuration × entry point."""
+    return [Unit(case.id, choice, mode, replace(config, entry_point=entry))
             for case in cases for choice in case.suites(suites)
-            for mode in modes if mode in case.modes for config in case.configs]
+            for mode in modes if mode in case.modes for config in case.configs
+            for entry in case.entry_points]
 
 
 def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int,
@@ -143,10 +146,18 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
     """Run the case (in a child process when it is isolated): actual, detail, payload match,
     and extra row fields (where an error came from, the measurements of an isolated run)."""
     if case.isolation is None:
-        return _classify(lambda: case.run(ctx))
+        return _with_notes(_classify(lambda: case.run(ctx)), ctx)
     limits = case.isolation
-    result = run_isolated(lambda: _classify(lambda: case.run(ctx)), limits.timeout_s,
-                          limits.memory_mb)
+
+    def measured_case() -> tuple[Actual, str, bool, dict[str, Any]]:
+        # In the child: a genuine token's cost first (the budget), then the case, measured
+        # around the consumer's call alone so that forging the token is not counted.
+        baseline = genuine_baseline(ctx)
+        ctx.consumer.track_memory = True
+        actual, detail, matches, extra = _with_notes(_classify(lambda: case.run(ctx)), ctx)
+        return actual, detail, matches, {**extra,
+                                         **cost_fields(ctx.consumer.measured, baseline)}
+    result = run_isolated(measured_case, limits.timeout_s, limits.memory_mb)
     measured = {"wall_ms": round(result.wall_ms, 3), "peak_rss_kb": result.peak_rss_kb}
     if result.timed_out:
         return "hang", f"no answer within {limits.timeout_s:g} s (killed)", True, measured
@@ -158,6 +169,14 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         return "error", _describe(result.error), True, {**measured, "error_source": "harness"}
     actual, detail, matches, extra = result.value
     return actual, detail, matches, {**extra, **measured}
+
+
+def _with_notes(classified: tuple[Actual, str, bool, dict[str, Any]], ctx: Context
+                ) -> tuple[Actual, str, bool, dict[str, Any]]:
+    """Add what the case noted about its cell (e.g. whether the key form verifies a genuine
+    token) to the row's extra fields."""
+    actual, detail, matches, extra = classified
+    return actual, detail, matches, {**ctx.notes, **extra}
 
 
 def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bool,
@@ -198,6 +217,15 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
     actual, detail, matches, measured = _attempt(case, ctx)
     duration_ms = (time.perf_counter() - started) * 1000
     passed = None if case.policy else verdict(case.expected, actual, matches)
+    if actual != "rejected":
+        # Only a refusal is judged by its cost; an accept or a hang is judged as it is.
+        for name in ("cost_verdict", "cost_detail"):
+            measured.pop(name, None)
+    elif measured.get("cost_verdict") == "dos":
+        # Refusing only after paying for it is a denial of service, whatever the RFC lets the
+        # consumer choose: a policy case fails too.
+        passed = False
+        detail = f"dos: {measured['cost_detail']}; then refused: {detail}"
     # Judged after the timed region, so duration_ms stays the cell's own time.
     judged = None
     if ctx.producer is not None:
@@ -210,9 +238,16 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
         "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
         "config": unit.config.name, "attack_class": case.attack_class, "policy": case.policy,
-        **({"defect": case.defect} if case.defect else {}), **measured,
-        "conformance": judged,
+        **({"defect": case.defect} if case.defect else {}), **config_fields(unit.config),
+        **measured, "conformance": judged,
     }
+
+
+def config_fields(config: ConsumerConfig) -> Row:
+    """How the consumer was called, for every row: entry point and key form (and whether the
+    key text was handed over untouched)."""
+    return {"entry_point": config.entry_point, "key_form": config.key_form,
+            "raw_key": config.raw_key}
 
 
 def pairs_of(unit: Unit, world: World) -> list[tuple[str, str]]:
@@ -248,7 +283,7 @@ def _crash_row(unit: Unit, world: World, why: str) -> Row:
         "actual": "error", "passed": None if case.policy else False, "detail": why,
         "duration_ms": None, "requirement": case.requirement, "config": unit.config.name,
         "attack_class": case.attack_class, "policy": case.policy, "error_source": "library",
-        "conformance": None}
+        "conformance": None, **config_fields(unit.config)}
 
 
 def _chunks(units: Sequence[Unit], size: int) -> list[list[Unit]]:

@@ -17,20 +17,23 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import inspect
+import json
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.adapters.base import MODES, Adapter, KeyData, Mode, Serialization
+from harness.adapters.base import MODES, Adapter, EntryPoint, KeyData, Mode, Serialization
+from harness.core.cost import Measured, Meter
 from harness.core.errors import HarnessError, ProducerFailed, Rejected
-from harness.core.keyforms import KeyForm, private_form, public_form
+from harness.core.keyforms import KeyForm, hand_over, private_form, public_form
 from harness.core.keys import KeySet
 from harness.core.suites import KeySpec, Suite
 
 Expected = Literal["accept", "reject"]
 SuiteChoice = tuple[Suite, ...]
 SCENARIO_PACKAGE = "scenarios"
+ATTACK_ENTRY_POINTS: tuple[EntryPoint, ...] = ("jws", "jwt")
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,16 @@ class Producer:
 
 @dataclass(frozen=True)
 class ConsumerConfig:
-    """How an application configures the consumer: the form it holds the key in, and its
-    allow-list (None: as the mode says; a tuple: exactly these algorithm names)."""
+    """How an application configures the consumer: the form it holds the key in, its
+    allow-list (None: as the mode says; a tuple: exactly these algorithm names), the entry point
+    it calls (`jws`: the JWS/JWE call; `jwt`: the JWT API) and whether it hands the key text over
+    untouched (`raw_key`) instead of through the adapter's import for that form."""
 
     name: str
     key_form: KeyForm = "jwk"
     algorithms: tuple[str, ...] | None = None
+    entry_point: EntryPoint = "jws"
+    raw_key: bool = False
 
 
 DEFAULT_CONFIG = ConsumerConfig("default")
@@ -93,18 +100,30 @@ class Consumer:
     def __init__(self, adapter: Adapter, mode: Mode,
                  config: ConsumerConfig = DEFAULT_CONFIG) -> None:
         self.adapter, self.mode, self.name, self.config = adapter, mode, adapter.name, config
+        # What the last consuming call cost and how big its token was (for the cost verdict);
+        # memory is tracked only where the runner asks (isolated cases), as it costs a syscall.
+        self.measured: Measured | None = None
+        self.track_memory = False
 
     def verify(self, suite: Suite, token: str, key: KeyData,
                serialization: Serialization = "compact") -> bytes:
-        return self.adapter.verify(suite, token, key, mode=self.mode,
-                                   serialization=serialization,
-                                   algorithms=self.config.algorithms)
+        return self._measured(token, lambda: self.adapter.verify(
+            suite, token, key, mode=self.mode, serialization=serialization,
+            algorithms=self.config.algorithms, entry_point=self.config.entry_point))
 
     def decrypt(self, suite: Suite, token: str, key: KeyData,
                 serialization: Serialization = "compact") -> bytes:
-        return self.adapter.decrypt(suite, token, key, mode=self.mode,
-                                    serialization=serialization,
-                                    algorithms=self.config.algorithms)
+        return self._measured(token, lambda: self.adapter.decrypt(
+            suite, token, key, mode=self.mode, serialization=serialization,
+            algorithms=self.config.algorithms, entry_point=self.config.entry_point))
+
+    def _measured(self, token: str, call: Callable[[], bytes]) -> bytes:
+        meter = Meter(len(token.encode("utf-8", "surrogatepass")), self.track_memory)
+        meter.start()
+        try:
+            return call()
+        finally:
+            self.measured = meter.stop()
 
 
 @dataclass
@@ -115,16 +134,23 @@ class Context:
     mode: Mode
     keys: KeySet
     config: ConsumerConfig = DEFAULT_CONFIG
+    # What the case notes about its cell for the row (e.g. `genuine_verifies`).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def suite(self) -> Suite:
         return self.suites[0]
 
     def verification_key(self, spec: KeySpec, role: str = "current") -> KeyData:
-        """The public key in the form the consumer configuration holds it."""
+        """The public key in the form the consumer configuration holds it (handed over
+        untouched when the configuration says so)."""
         if self.config.key_form == "jwks":
             return self.keys.jwks(spec, private=False)
-        return public_form(self.keys.private(spec, role), self.config.key_form)
+        if self.config.key_form == "jwks-json":
+            key: KeyData = json.dumps(self.keys.jwks(spec, private=False))
+        else:
+            key = public_form(self.keys.private(spec, role), self.config.key_form)
+        return hand_over(key) if self.config.raw_key else key
 
     def decryption_key(self, spec: KeySpec, role: str = "current") -> KeyData:
         """The private key in the form the consumer configuration holds it."""
@@ -176,6 +202,8 @@ class Case:
     # Why a published vector is listed as wrong against the RFC (vectors/defects.json): the case
     # still runs, as policy, and its rows say so.
     defect: str | None = None
+    # The entry points each configuration runs through (see `ConsumerConfig.entry_point`).
+    entry_points: tuple[EntryPoint, ...] = ("jws",)
 
     @property
     def name(self) -> str:
@@ -190,6 +218,7 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
          configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,), modes: Sequence[Mode] = MODES,
          isolated: bool = False, timeout_s: float = 10.0, memory_mb: int = 1024,
          attack_class: str | None = None, policy: bool = False,
+         entry_points: Sequence[EntryPoint] | None = None,
          ) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
     """Declare a case.
 
@@ -199,12 +228,15 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
     likewise, the token being a published test vector. `configs`: the
     consumer configurations it runs under. `isolated`: run in a child process with a wall-clock
     timeout and an address-space limit. `policy`: the RFC leaves the choice, so the outcome is
-    reported and never judged.
+    reported and never judged. `entry_points`: the consumer entry points every configuration
+    runs through; an attack case (one with an `attack_class`) runs through the JWS/JWE call and
+    the JWT API unless it says otherwise, since fixes often land in one path and not the other.
     """
     declared = _declaration(
         requirement=requirement, expected=expected, family=family, suites=suites,
         producer=producer, configs=configs, modes=modes, isolated=isolated, timeout_s=timeout_s,
-        memory_mb=memory_mb, attack_class=attack_class, policy=policy)
+        memory_mb=memory_mb, attack_class=attack_class, policy=policy,
+        entry_points=entry_points)
 
     def mark(function: Callable[[Context], Any]) -> Callable[[Context], Any]:
         function.__case__ = declared  # type: ignore[attr-defined]
@@ -217,7 +249,8 @@ def _declaration(*, requirement: str, expected: Expected = "accept", family: str
                  configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,),
                  modes: Sequence[Mode] = MODES, isolated: bool = False, timeout_s: float = 10.0,
                  memory_mb: int = 1024, attack_class: str | None = None, policy: bool = False,
-                 defect: str | None = None) -> dict[str, Any]:
+                 defect: str | None = None,
+                 entry_points: Sequence[EntryPoint] | None = None) -> dict[str, Any]:
     """The `Case` fields `case(...)` and `data_case(...)` declare (all but id and run)."""
     if (family is None) == (suites is None):
         raise TypeError("declare exactly one of family= or suites=")
@@ -229,7 +262,11 @@ def _declaration(*, requirement: str, expected: Expected = "accept", family: str
         "forged": producer != "library", "configs": tuple(configs), "modes": tuple(modes),
         "isolation": Isolation(timeout_s, memory_mb) if isolated else None,
         "attack_class": attack_class, "policy": policy,
-        "token_from": producer if producer != "library" else "forge", "defect": defect}
+        "token_from": producer if producer != "library" else "forge", "defect": defect,
+        # A forged attack reaches the JWS/JWE call and the JWT API, since fixes often land in
+        # one path only; a published vector is a JWS/JWE test, not a JWT.
+        "entry_points": tuple(entry_points or (
+            ATTACK_ENTRY_POINTS if attack_class and producer == "forge" else ("jws",)))}
 
 
 @dataclass(frozen=True)

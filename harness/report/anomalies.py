@@ -16,20 +16,47 @@ FORGE = "forge"
 # Who made a token no library under test produced: the harness's forge, a published vector.
 TOKEN_SOURCES = (FORGE, "vector")
 EVIDENCE_COLUMNS = ["consumer", "producer", "scenario", "case", "suite", "mode", "config",
-                    "attack_class", "requirement", "expected", "actual", "wall_ms", "peak_rss_kb",
-                    "detail"]
+                    "entry_point", "key_form", "attack_class", "requirement", "expected",
+                    "actual", "wall_ms", "peak_rss_kb", "cpu_ms", "memory_growth_kb",
+                    "token_bytes", "genuine_verifies", "detail"]
 KINDS = {
     "unexpected accepts": "took a token it must refuse (security)",
     "unexpected rejects": "refused or mangled a token it must take (interop)",
     "hangs": "hit the time or memory limit of an isolated case",
+    "costly refusals": "refused a hostile token only after paying more than the cost budget "
+                       "(dos)",
     "errors on hostile input": "raised an undocumented exception instead of refusing",
 }
+ENTRY_POINT_RULE = (
+    "Every finding names how the consumer was called: its configuration (`config`), the "
+    "entry point (`jws`: the library's JWS/JWE call; `jwt`: its JWT API; shown as `<config> via "
+    "jwt`) and the key form (`key_form`: jwk, jwks, pem, pkcs1, der, openssh, jwk-json, "
+    "jwks-json, raw; configurations named `raw-...` hand the key text to the library untouched). "
+    "`genuine_verifies` false: that key form does not verify a genuine token either, and the "
+    "forgery was sent all the same.")
+# Rows of runs before entry points were a dimension went through the JWS/JWE call.
+DEFAULT_ENTRY_POINT = "jws"
 
 
 def as_text(column: pd.Series) -> pd.Series:
     """Strings, with "" for missing values (whatever dtype an all-missing column came as)."""
     return pd.Series(["" if pd.isna(v) else str(v) for v in column], index=column.index,
                      dtype=object)
+
+
+def entry_points(rows: pd.DataFrame) -> pd.Series:
+    if "entry_point" not in rows:
+        return pd.Series(DEFAULT_ENTRY_POINT, index=rows.index, dtype=object)
+    return as_text(rows["entry_point"]).replace("", DEFAULT_ENTRY_POINT)
+
+
+def config_label(rows: pd.DataFrame) -> pd.Series:
+    """The consumer configuration as tables show it: its name, then the entry point when it
+    is not the JWS/JWE call (`broad-pem via jwt`)."""
+    entry = entry_points(rows)
+    config = as_text(rows["config"]) if "config" in rows else pd.Series("", index=rows.index)
+    return config.where(entry == DEFAULT_ENTRY_POINT,
+                        (config.replace("", "default") + " via " + entry))
 
 
 def is_security(rows: pd.DataFrame) -> pd.Series:
@@ -49,6 +76,8 @@ def masks(rows: pd.DataFrame) -> dict[str, pd.Series]:
         "unexpected rejects": judged & (expected == "accept") & rows["passed"].eq(False)
                               & (actual != "hang"),
         "hangs": actual == "hang",
+        "costly refusals": (as_text(rows["cost_verdict"]) == "dos") if "cost_verdict" in rows
+                           else pd.Series(False, index=rows.index),
         "errors on hostile input": judged & (expected == "reject") & (actual == "error"),
     }
 

@@ -21,11 +21,11 @@ import pandas as pd
 
 from harness.core.results import Run
 from harness.interop.summary import cause_of
-from harness.report.anomalies import as_text, masks
+from harness.report.anomalies import DEFAULT_ENTRY_POINT, as_text, entry_points, masks
 from harness.report.rundata import LOADTEST_KEY, RunData, load_run
 from harness.report.throughput import rate
 
-CELL_KEY = ["scenario", "case", "producer", "consumer", "suite", "mode", "config"]
+CELL_KEY = ["scenario", "case", "producer", "consumer", "suite", "mode", "config", "entry_point"]
 MARGIN = 0.05
 MARGIN_WITHOUT_SPREAD = 0.10
 # How close two runs' ratios (overhead, efficiency) should come: the repeatability line.
@@ -72,6 +72,7 @@ def version_changes(a: RunData, b: RunData) -> list[str]:
 def _keyed(rows: pd.DataFrame) -> pd.DataFrame:
     keyed = rows.copy()
     keyed["config"] = as_text(keyed["config"])
+    keyed["entry_point"] = entry_points(keyed)
     keyed["unexpected_accept"] = masks(keyed)["unexpected accepts"]
     return keyed.drop_duplicates(CELL_KEY, keep="last")
 
@@ -166,6 +167,8 @@ def compare(run_a: Run, run_b: Run) -> Comparison:
 
 def _cell(row: pd.Series) -> str:
     config = f" [{row['config']}]" if row["config"] else ""
+    if row.get("entry_point", DEFAULT_ENTRY_POINT) != DEFAULT_ENTRY_POINT:
+        config += f" via {row['entry_point']}"
     return (f"{row['case']}  {row['producer']} → {row['consumer']}  {row['suite']}  "
             f"{row['mode']}{config}")
 

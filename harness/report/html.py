@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
 from harness.interop.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
-from harness.report.anomalies import KINDS, interop_rows
+from harness.report.anomalies import ENTRY_POINT_RULE, KINDS, interop_rows
 from harness.report.model import (
     EXAMPLES_PER_CAUSE,
     KNOWN_ANSWERS_RULE,
@@ -143,7 +144,8 @@ def legend_section() -> str:
                    ([tag("td", e(level), style=f"background:{colour}"), e(SUPPORT_MEANING[level])]
                     for level, colour in zip(SUPPORT_LEVELS, SUPPORT_COLOURS, strict=True)))
     return (outcomes + tag("p", prose(PASS_RULE)) + tag("p", prose(SUPPORT_RULE)) + levels
-            + tag("p", "Kinds of finding, per consuming library:") + kinds)
+            + tag("p", "Kinds of finding, per consuming library:") + kinds
+            + tag("p", prose(cost_legend())) + tag("p", prose(ENTRY_POINT_RULE)))
 
 
 def scorecard_section(report: Report) -> str:

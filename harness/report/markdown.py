@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
+from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
 from harness.interop.summary import MAX_GROUPS
-from harness.report.anomalies import KINDS
+from harness.report.anomalies import ENTRY_POINT_RULE, KINDS
 from harness.report.model import (
     KNOWN_ANSWERS_RULE,
     PASS_RULE,
@@ -55,6 +56,7 @@ def render_md(report: Report) -> str:
     out += md_table(["actual", "meaning"], LEGEND.items())
     out += [PASS_RULE, "", SUPPORT_RULE, ""]
     out += md_table(["finding", "the consumer ..."], KINDS.items())
+    out += [cost_legend(), "", ENTRY_POINT_RULE, ""]
 
     out += ["## Scorecard", ""]
     out += md_table(list(report.scorecard.columns), report.scorecard.itertuples(index=False))
@@ -112,11 +114,13 @@ def render_md(report: Report) -> str:
         out.append("")
         out.append(", ".join(f"{kind}: {len(rows)}" for kind, rows in kinds.items()))
         out.append("")
-        accepts = kinds["unexpected accepts"]
-        if not accepts.empty:
-            grouped = grouped_findings(accepts).drop(columns=["anchor"])
-            out.append(f"Unexpected accepts by case and cause ({len(grouped)} groups; the rows "
-                       "are in report.html and interop.csv):")
+        for kind in ("unexpected accepts", "costly refusals"):
+            found = kinds.get(kind)
+            if found is None or found.empty:
+                continue
+            grouped = grouped_findings(found).drop(columns=["anchor"])
+            out.append(f"{kind.capitalize()} by case, entry point, key form and cause "
+                       f"({len(grouped)} groups; the rows are in report.html and interop.csv):")
             out.append("")
             out += md_table(list(grouped.columns),
                             grouped.head(MAX_LISTED).itertuples(index=False))

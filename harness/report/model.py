@@ -18,6 +18,7 @@ from harness.interop.vectors_table import vector_defects, vector_misses, vectors
 from harness.report.anomalies import (
     EVIDENCE_COLUMNS,
     as_text,
+    config_label,
     findings,
     interop_rows,
     is_policy,
@@ -193,7 +194,7 @@ def security_grid(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     policy = is_policy(rows)
     frame = pd.DataFrame({
-        "scenario": rows["scenario"], "config": as_text(rows["config"]),
+        "scenario": rows["scenario"], "config": config_label(rows),
         "attack_class": as_text(rows["attack_class"]),
         "consumer": rows["consumer"],
         "passed": rows["passed"].eq(True) & ~policy, "failed": rows["passed"].eq(False) & ~policy,
@@ -217,7 +218,8 @@ def failing_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return failed[[c for c in columns if c in failed]]
 
 
-FINDING_KEYS = ["producer", "case", "config", "attack_class", "requirement", "actual", "cause"]
+FINDING_KEYS = ["producer", "case", "config", "entry_point", "key_form", "attack_class",
+                "requirement", "actual", "cause"]
 
 
 def grouped_findings(rows: pd.DataFrame) -> pd.DataFrame:
@@ -226,6 +228,7 @@ def grouped_findings(rows: pd.DataFrame) -> pd.DataFrame:
     Columns that are empty for every line are left out."""
     if rows.empty:
         return pd.DataFrame(columns=[*FINDING_KEYS, "cells", "example", "anchor"])
+    rows = rows.assign(**{key: "" for key in ("entry_point", "key_form") if key not in rows})
     frame = rows.assign(cause=as_text(rows["detail"]).map(cause_of),
                         **{key: as_text(rows[key]) for key in FINDING_KEYS[:-1]},
                         anchor=[evidence_id(s, p, c) for s, p, c in

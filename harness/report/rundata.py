@@ -36,7 +36,9 @@ LOADTEST_OPTIONAL = (*(f"{figure}_{q}" for figure in LOADTEST_SPREAD for q in ("
 LOADTEST_KEY = ["library", "suite", "operation"]
 CLAIMS_COLUMNS = ("library", "situation", "configuration", "outcome", "detail")
 # Fields only security rows carry (see SCHEMAS.md); present as empty columns on other runs.
-SECURITY_FIELDS = ("config", "attack_class", "policy", "wall_ms", "peak_rss_kb", "defect")
+SECURITY_FIELDS = ("config", "attack_class", "policy", "wall_ms", "peak_rss_kb", "entry_point",
+                   "key_form", "raw_key", "genuine_verifies", "token_bytes", "cpu_ms",
+                   "memory_growth_kb", "cost_verdict", "defect")
 
 
 @dataclass

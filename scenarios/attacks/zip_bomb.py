@@ -9,6 +9,12 @@ compressing at all), and a JWE may legitimately carry a large compressed documen
 - 1 GiB from ~1 MiB: reject. No access token needs it, it is more than the cap the cases run
   under (512 MiB), and both CVE fixes refuse it. A consumer that inflates it is a `hang`.
 
+Between them, a range of sizes around the caps libraries use (joserfc 250 KiB, jwcrypto's
+compressed-input and plaintext caps, the 64 MiB memory budget), from ~16 KiB to ~200 KiB of
+compressed zeros (16 to 200 MiB): policy too, since a consumer may accept them, but a consumer
+that refuses one only after inflating it is judged by the cost budgets of `harness.core.cost`
+(`dos`), whether or not it reaches the hard limit.
+
 Raw DEFLATE is what `DEF` means; the zlib-wrapped (RFC 1950) form is not RFC 1951 DEFLATE, so a
 consumer may refuse it even when small, and must refuse it when it is a bomb.
 """
@@ -28,6 +34,11 @@ ATTACK_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, pr
                    attack_class="zip-bomb", **LIMITS)
 POLICY_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
                    attack_class="zip-bomb", policy=True, **LIMITS)
+# The range around the caps runs on one suite in default mode: what it measures is inflation,
+# which neither the key management nor the allow-list changes.
+RANGE_TIER = case(requirement=REQUIREMENT, expected="reject",
+                  suites=named_suites("JWE dir + A256GCM"), modes=("default",), producer="forge",
+                  attack_class="zip-bomb", policy=True, **LIMITS)
 
 
 def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]:
@@ -74,3 +85,26 @@ def zlib_1mib(ctx: Context) -> tuple[bytes, bytes]:
 def zlib_1gib(ctx: Context) -> tuple[bytes, bytes]:
     """zlib-wrapped DEFLATE, 1 MiB to 1 GiB: must be refused."""
     return _bomb(ctx, 1024 * MIB, wrapped=True)
+
+
+# The range around the caps: (MiB of zeros, description). Zeros compress ~1000:1, so each
+# token is about as many KiB as it inflates to MiB; 200 MiB makes a token above the 256 KiB
+# under which memory growth is judged, so it is judged by its CPU time alone.
+RANGE = ((16, "16 KiB to 16 MiB, past joserfc's 250 KiB cap"),
+         (80, "80 KiB to 80 MiB: above the 64 MiB memory budget from a token under 256 KiB"),
+         (200, "200 KiB to 200 MiB, past jwcrypto's 100 MiB plaintext cap"))
+
+
+def _tier(mib: int) -> object:
+    def run(ctx: Context) -> tuple[bytes, bytes]:
+        return _bomb(ctx, mib * MIB)
+    return run
+
+
+for _mib, _what in RANGE:
+    _run = _tier(_mib)
+    _run.__name__ = _run.__qualname__ = f"raw_{_mib}mib"  # type: ignore[attr-defined]
+    _run.__doc__ = (f"Raw DEFLATE, {_what}: the consumer may accept (policy); refusing it only "
+                    "after inflating it is a `dos`.")
+    globals()[_run.__name__] = RANGE_TIER(_run)  # type: ignore[arg-type]
+del _run, _mib, _what

@@ -147,6 +147,7 @@ def situation(requirement: str, expect: Expect | None = None, *,
             setattr(module, run.__name__, case(
                 requirement=requirement, expected=outcome.outcome, suites=SUITES,
                 producer="forge", configs=(config,), modes=("default",),
-                attack_class="claims", policy=outcome.policy)(run))
+                attack_class="claims", policy=outcome.policy,
+                entry_points=("jwt",))(run))
         return build
     return declare
