@@ -29,7 +29,7 @@ RUN_JSON = "run.json"
 LATEST = "latest"
 ROW_FIELDS = ("scenario", "case", "producer", "consumer", "suite", "mode", "expected", "actual",
               "passed", "detail", "duration_ms", "requirement", "config", "attack_class",
-              "policy", "wall_ms", "peak_rss_kb", "error_source")
+              "policy", "wall_ms", "peak_rss_kb", "error_source", "severity")
 
 
 def utc_now() -> str:

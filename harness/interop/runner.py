@@ -183,7 +183,7 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
         "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
         "config": unit.config.name, "attack_class": case.attack_class, "policy": case.policy,
-        **measured,
+        "severity": case.severity, **measured,
     }
 
 
@@ -218,7 +218,8 @@ def _crash_row(unit: Unit, world: World, why: str) -> Row:
         "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
         "actual": "error", "passed": None if case.policy else False, "detail": why,
         "duration_ms": None, "requirement": case.requirement, "config": unit.config.name,
-        "attack_class": case.attack_class, "policy": case.policy, "error_source": "library"}
+        "attack_class": case.attack_class, "policy": case.policy, "severity": case.severity,
+        "error_source": "library"}
 
 
 def _chunks(units: Sequence[Unit], size: int) -> list[list[Unit]]:

@@ -26,6 +26,7 @@ from harness.adapters.base import MODES, Adapter, KeyData, Mode, Serialization
 from harness.core.errors import HarnessError, ProducerFailed, Rejected
 from harness.core.keyforms import KeyForm, private_form, public_form
 from harness.core.keys import KeySet
+from harness.core.severity import SEVERITIES, Severity
 from harness.core.suites import KeySpec, Suite
 
 Expected = Literal["accept", "reject"]
@@ -154,6 +155,9 @@ class Case:
     isolation: Isolation | None = None
     attack_class: str | None = None
     policy: bool = False
+    # What accepting the token costs (reject cases), and the RFC reasoning for that choice.
+    severity: Severity | None = None
+    why: str = ""
 
     @property
     def name(self) -> str:
@@ -165,6 +169,7 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
          configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,), modes: Sequence[Mode] = MODES,
          isolated: bool = False, timeout_s: float = 10.0, memory_mb: int = 1024,
          attack_class: str | None = None, policy: bool = False,
+         severity: Severity | None = None, why: str = "",
          ) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
     """Declare a case.
 
@@ -173,10 +178,14 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
     the token, so the case runs once per consumer, not per library pair. `configs`: the
     consumer configurations it runs under. `isolated`: run in a child process with a wall-clock
     timeout and an address-space limit. `policy`: the RFC leaves the choice, so the outcome is
-    reported and never judged.
+    reported and never judged. `severity`: what accepting the token costs the application
+    (`harness.core.severity`: forgery, bypass, dos, malleability, leniency), with `why`, the
+    RFC reasoning, when the description does not already give it.
     """
     if (family is None) == (suites is None):
         raise TypeError("declare exactly one of family= or suites=")
+    if severity is not None and severity not in SEVERITIES:
+        raise TypeError(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
     selector = suites or family_suites(family or "")
 
     def mark(function: Callable[[Context], Any]) -> Callable[[Context], Any]:
@@ -184,7 +193,9 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
             "requirement": requirement, "expected": expected, "suites": selector,
             "forged": producer == "forge", "configs": tuple(configs), "modes": tuple(modes),
             "isolation": Isolation(timeout_s, memory_mb) if isolated else None,
-            "attack_class": attack_class, "policy": policy}
+            "attack_class": attack_class, "policy": policy,
+            # Only a token that must be refused has a cost when it is accepted.
+            "severity": severity if expected == "reject" else None, "why": why}
         return function
     return mark
 
