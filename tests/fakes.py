@@ -192,6 +192,18 @@ class IgnoresZip(ZipFake):
     ignores_zip = True
 
 
-__all__ = ["AcceptAll", "ClaimsMadeUpSuite", "FailsOnMadeUpSuite", "KillsProcess",
-           "RaisesUndocumented", "RejectAll", "SupportsNothing", "Unsupported", "IgnoresZip",
-           "ZipFake", "ZipFakeThree", "ZipFakeToo", "ZlibDef"]
+__all__ = [
+    "AcceptAll",
+    "ClaimsMadeUpSuite",
+    "FailsOnMadeUpSuite",
+    "IgnoresZip",
+    "KillsProcess",
+    "RaisesUndocumented",
+    "RejectAll",
+    "SupportsNothing",
+    "Unsupported",
+    "ZipFake",
+    "ZipFakeThree",
+    "ZipFakeToo",
+    "ZlibDef",
+]

@@ -92,12 +92,16 @@ def test_facts_scorecard_and_anomalies(full) -> None:
         assert fact in words, fact
     report = build(load_run(Run(path)))
     card = report.scorecard.set_index("library")
-    assert card.loc["jwcrypto", "unexpected accepts"] == 1
-    assert card.loc["joserfc", "unexpected accepts"] == 0  # the policy row is no finding
-    assert card.loc["jwcrypto", "hangs"] == 1
-    assert card.loc["joserfc", "interop as producer"] == "100.0% (1/1)"
-    assert card.loc["joserfc", "interop as consumer"] == "0.0% (0/2)"
-    assert card.loc["jwcrypto", "interop as producer"] == "0.0% (0/2)"
+    # Findings by severity, most severe first: the policy row is no finding, the hang is a
+    # denial of service, an undocumented exception on a hostile token refused it (leniency).
+    assert card.loc["jwcrypto", "findings"] == "1 forgery, 1 dos"
+    assert card.loc["joserfc", "findings"] == "1 leniency"
+    # Two libraries: no third consumer to cross-check with, so no side is charged.
+    assert card.loc["joserfc", "produces conformant tokens"] == "100.0% (0 of 1 cells charged)"
+    assert card.loc["joserfc", "reads conformant tokens"] == \
+        "100.0% (0 of 2 cells charged, 2 undetermined)"
+    assert card.loc["jwcrypto", "produces conformant tokens"] == \
+        "100.0% (0 of 2 cells charged, 2 undetermined)"
     assert card.loc["joserfc", "suites by default"] == "1 of 3"
     assert card.loc["joserfc", "suites once enabled"] == "2 of 3"
     assert card.loc["jwcrypto", "suites by default"] == "1 of 3"
@@ -115,7 +119,7 @@ def test_facts_scorecard_and_anomalies(full) -> None:
     assert list(joserfc["errors on hostile input"]["case"]) == ["attacks.crit.unknown"]
     assert joserfc["unexpected accepts"].empty
     assert "authlib was not installed" in words and "pip install 'authlib'" in words
-    assert "unexpected accepts: 1, unexpected rejects: 1, hangs: 1" in md
+    assert "findings: 2 (1 forgery, 1 dos); unexpected rejects: 1 cells" in md
     assert "| attacks.alg\\_none | jwk | 1/1 | 0/1 ✗1 |" in md
     assert "| attacks.kid | jwks | 0/0 +1 | – |" in md
 

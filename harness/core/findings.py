@@ -22,7 +22,8 @@ ACCEPTED, HUNG, ERRORED = "unexpected accept", "hang", "error on hostile input"
 KINDS = (ACCEPTED, HUNG, ERRORED)
 UNRATED = "unrated"
 FINDING_COLUMNS = ["consumer", "severity", "kind", "group", "cause", "cases", "case_count",
-                   "cells", "configs", "suites", "modes", "first_case", "scenario", "rows"]
+                   "cells", "configs", "suites", "modes", "first_case", "scenario", "producer",
+                   "rows"]
 _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
 _FETCHED = "the library fetched"
 
@@ -110,6 +111,7 @@ def findings(rows: pd.DataFrame) -> pd.DataFrame:
             "suites": ", ".join(dict.fromkeys(map(str, group["suite"]))),
             "modes": ", ".join(dict.fromkeys(map(str, group["mode"]))),
             "first_case": cases[0], "scenario": str(group["scenario"].iloc[0]),
+            "producer": str(group["producer"].iloc[0]),
             "rows": list(group["_label"])})
     table = pd.DataFrame.from_records(records, columns=FINDING_COLUMNS)
     order = sorted(range(len(table)), key=lambda i: (rank(table["severity"].iloc[i]),
