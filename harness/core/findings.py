@@ -69,11 +69,11 @@ def evidence(rows: pd.DataFrame) -> pd.DataFrame:
     cells["kind"] = [HUNG if a == "hang" else ERRORED if a == "error" else ACCEPTED
                      for a in actual]
     # A hang is a denial of service whatever the case; an undocumented exception refused the
-    # token (a robustness fault, not a way in) unless the library fetched a URL the token named,
-    # or the case is itself about exhausting the consumer.
+    # token (a robustness fault, not a way in: the application sees an unexpected exception
+    # type) unless the library fetched a URL the token named, which is the case's own harm.
     cells["severity"] = [
         "dos" if kind == HUNG
-        else sev if kind == ACCEPTED or was_fetched or sev == "dos"
+        else sev if kind == ACCEPTED or was_fetched
         else "leniency"
         for kind, sev, was_fetched in zip(cells["kind"], declared, fetched, strict=True)]
     attack_class = (_text(cells["attack_class"]) if "attack_class" in cells

@@ -10,7 +10,7 @@ when the run has a load test. Every item carries the anchor of its evidence in r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -55,6 +55,7 @@ class AnswerRow:
     findings: list[Link] = field(default_factory=list)
     throughput: list[Link] = field(default_factory=list)
     note: str = ""
+    missing: list[str] = field(default_factory=list)  # the job's suites this run did not run
 
 
 def _families(suites: tuple[str, ...]) -> set[str]:
@@ -132,12 +133,24 @@ def answer(rows: pd.DataFrame, libraries: list[str], found: pd.DataFrame,
     """One row per job. `found`: the run's findings; `blamed`: core.blame of the rows."""
     result = []
     families_of = _finding_families(found, evidence_rows if evidence_rows is not None else rows)
-    for job in JOBS:
+    ran = set(rows["suite"].dropna()) if not rows.empty else set()
+    for declared in JOBS:
+        # A run of a selection answers for the job's suites it ran, and says which it lacks.
+        job = replace(declared, suites=tuple(s for s in declared.suites if s in ran))
         out = AnswerRow(job)
+        missing = [s for s in declared.suites if s not in ran]
+        if not job.suites:
+            out.note = "none of the job's suites ran"
+            out.missing = missing
+            result.append(out)
+            continue
+        out.missing = missing
         support = {lib: _own_support(rows, job, lib) for lib in libraries}
         default = [lib for lib in libraries if support[lib] == "default"]
         group, dropped = _together(rows, job, "default", default, blamed)
-        out.by_default = [(lib, f"grid-{slug(job.cases[0].rsplit('.', 1)[0])}") for lib in group]
+        family = job.suites[0].split(" ", 1)[0].lower()
+        scenario = next(c for c in job.cases if c.startswith(family)).rsplit(".", 1)[0]
+        out.by_default = [(lib, f"grid-{slug(scenario)}") for lib in group]
         enabled = [lib for lib in libraries if support[lib] in ("default", "enabled")]
         wider, dropped_enabled = _together(rows, job, "enabled", enabled, blamed)
         out.once_enabled = [(lib, "support") for lib in wider if lib not in group]

@@ -159,6 +159,9 @@ def answer_section(report: Report) -> str:
     body = []
     for row in rows:
         suites = ", ".join(s.removeprefix("JWS ").removeprefix("JWE ") for s in row.job.suites)
+        if row.missing:
+            suites += ("; " if suites else "") + "not run: " + ", ".join(
+                s.removeprefix("JWS ").removeprefix("JWE ") for s in row.missing)
         speed = links(row.throughput, row.note or "not measured")
         if row.note and row.throughput:
             speed += " " + e(f"({row.note})")
@@ -248,7 +251,7 @@ def interop_section(report: Report) -> str:
         body = [[tag("th", e(p))] + [_grid_cell(grid.loc[(p, c)], evidence_id(scenario, p, c),
                                                 charged.get((scenario, p, c)))
                                      for c in libraries] for p in libraries]
-        chart = png(lambda buf, s=scenario: heatmap(rows, s, libraries, buf),
+        chart = png(lambda buf, s=scenario: heatmap(rows, s, libraries, buf, report.blamed),
                     f"heatmap {scenario}", report.data.run.path / f"heatmap-{scenario}.png")
         parts.append(tag("h3", e(scenario), id=f"grid-{slug(scenario)}")
                      + tag("div", table(["producer \\ consumer", *libraries], body) + chart,

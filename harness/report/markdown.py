@@ -54,6 +54,9 @@ def answer_lines(report: Report) -> list[str]:
     rows = []
     for row in report.answer:
         suites = ", ".join(s.removeprefix("JWS ").removeprefix("JWE ") for s in row.job.suites)
+        if row.missing:
+            suites += ("; " if suites else "") + "not run: " + ", ".join(
+                s.removeprefix("JWS ").removeprefix("JWE ") for s in row.missing)
         speed = _names(row.throughput, row.note or "not measured")
         if row.note and row.throughput:
             speed += f" ({row.note})"
