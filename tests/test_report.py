@@ -14,7 +14,7 @@ from harness.cli import main
 from harness.core.results import Run
 from harness.report.model import build, evidence_id
 from harness.report.rundata import load_run
-from tests.runfolders import HOSTILE, full_run, loadtest_row, make_run, row
+from tests.runfolders import HOSTILE, full_run, loadtest_row, make_run, row, zip_run
 
 
 class Page(HTMLParser):
@@ -227,3 +227,30 @@ def test_a_load_test_only_run_states_that_it_has_no_interop_rows(tmp_path: Path)
     assert "this run has no interop rows (no make interop in it)" in words
     assert "No interop rows in this run." in words
     assert "HS256 sign 52k/s" in words
+
+
+@pytest.mark.parametrize("conformance", [True, False])
+def test_blame_lands_on_the_side_that_departs_from_the_rfc(tmp_path: Path,
+                                                           conformance: bool) -> None:
+    path = zip_run(tmp_path, conformance=conformance)
+    report = build(load_run(Run(path)))
+    card = report.scorecard.set_index("library")
+    # "good", "fine" and "also" make and read conformant tokens: never charged.
+    for name in ("good", "fine", "also"):
+        assert card.loc[name, "produces conformant tokens"].startswith("100.0% (0 of")
+        assert card.loc[name, "reads conformant tokens"].startswith("100.0% (0 of")
+    # "zlib" writes zlib-wrapped DEF: charged as producer, with the reference's rule as the
+    # cause when the rows carry it; it refuses raw DEF the others read: charged as consumer.
+    made = card.loc["zlib", "produces conformant tokens"]
+    assert made.startswith("50.0% (4 of 8 cells charged")
+    if conformance:
+        assert "zlib-wrapped, not raw DEFLATE (RFC 7516 §4.1.3)" in made
+    assert card.loc["zlib", "reads conformant tokens"].startswith("50.0% (4 of 8")
+    # "nozip" ignores `zip` when reading: charged as consumer only (zlib's token that it also
+    # fails on is charged to zlib).
+    assert card.loc["nozip", "produces conformant tokens"].startswith("100.0% (0 of 8")
+    assert card.loc["nozip", "reads conformant tokens"].startswith("62.5% (3 of 8")
+    assert main(["report", str(path)]) == 0
+    page = (path / "report.html").read_text()
+    # The pair grid marks who is charged.
+    assert "charged to producer 1" in page and "charged to consumer 1" in page
