@@ -74,14 +74,14 @@ def _own_support(rows: pd.DataFrame, job: Job, library: str) -> str:
     return "no"
 
 
-def _pairs(rows: pd.DataFrame, job: Job, mode: str, libraries: list[str]) -> pd.DataFrame:
-    pairs = library_pairs(rows)
+def _pairs(pairs: pd.DataFrame, job: Job, mode: str, libraries: list[str]) -> pd.DataFrame:
+    """`pairs`: `library_pairs` of the run's rows."""
     return pairs[pairs["case"].isin(job.cases) & pairs["suite"].isin(job.suites)
                  & (pairs["mode"] == mode) & pairs["producer"].isin(libraries)
                  & pairs["consumer"].isin(libraries)]
 
 
-def _together(rows: pd.DataFrame, job: Job, mode: str, candidates: list[str],
+def _together(pairs: pd.DataFrame, job: Job, mode: str, candidates: list[str],
               blamed: pd.DataFrame) -> tuple[list[str], dict[str, Link]]:
     """The candidates that work with every other one in this mode; the rest, each with the pair
     that fails and the side charged. A library charged for a failing pair leaves the group first
@@ -89,7 +89,7 @@ def _together(rows: pd.DataFrame, job: Job, mode: str, candidates: list[str],
     group = list(candidates)
     dropped: dict[str, Link] = {}
     while len(group) > 1:
-        cells = _pairs(rows, job, mode, group)
+        cells = _pairs(pairs, job, mode, group)
         failing = cells[cells["passed"].eq(False)]
         if failing.empty:
             break
@@ -134,6 +134,8 @@ def answer(rows: pd.DataFrame, libraries: list[str], found: pd.DataFrame,
     result = []
     families_of = _finding_families(found, evidence_rows if evidence_rows is not None else rows)
     ran = set(rows["suite"].dropna()) if not rows.empty else set()
+    pairs = library_pairs(rows)
+    own = rows[rows["producer"] == rows["consumer"]]
     for declared in JOBS:
         # A run of a selection answers for the job's suites it ran, and says which it lacks.
         job = replace(declared, suites=tuple(s for s in declared.suites if s in ran))
@@ -145,14 +147,14 @@ def answer(rows: pd.DataFrame, libraries: list[str], found: pd.DataFrame,
             result.append(out)
             continue
         out.missing = missing
-        support = {lib: _own_support(rows, job, lib) for lib in libraries}
+        support = {lib: _own_support(own, job, lib) for lib in libraries}
         default = [lib for lib in libraries if support[lib] == "default"]
-        group, dropped = _together(rows, job, "default", default, blamed)
+        group, dropped = _together(pairs, job, "default", default, blamed)
         family = job.suites[0].split(" ", 1)[0].lower()
         scenario = next(c for c in job.cases if c.startswith(family)).rsplit(".", 1)[0]
         out.by_default = [(lib, f"grid-{slug(scenario)}") for lib in group]
         enabled = [lib for lib in libraries if support[lib] in ("default", "enabled")]
-        wider, dropped_enabled = _together(rows, job, "enabled", enabled, blamed)
+        wider, dropped_enabled = _together(pairs, job, "enabled", enabled, blamed)
         out.once_enabled = [(lib, "support") for lib in wider if lib not in group]
         for lib in libraries:
             if lib in group or lib in wider:
