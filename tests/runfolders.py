@@ -137,9 +137,9 @@ def full_run(root: Path, name: str = "20261128T200000Z-aaaaaa") -> Path:
 
 def zip_run(root: Path, name: str = "20261128T210000Z-bbbbbb",
             conformance: bool = True) -> Path:
-    """Four libraries and `zip: DEF`: "zlib" writes zlib-wrapped DEF and reads only that,
-    "nozip" ignores `zip` when reading; "good", "fine" and "also" follow RFC 7516. With `conformance`
-    the rows carry the reference's verdict on each produced token."""
+    """Five libraries and `zip: DEF`: "zlib" writes zlib-wrapped DEF and reads only that,
+    "nozip" ignores `zip` when reading; "good", "fine" and "also" follow RFC 7516. With
+    `conformance` the rows carry the reference's verdict on each produced token."""
     libs = {"good": "1.0", "fine": "2.0", "also": "2.5", "zlib": "3.0", "nozip": "4.0"}
     wrapped = "zip: DEF content is zlib-wrapped, not raw DEFLATE (RFC 7516 §4.1.3)"
     rows = []
