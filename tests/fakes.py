@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import zlib
 from typing import Any
 
 from harness.adapters.base import SERIALIZATIONS, Adapter, Allowed, KeyData, Mode, Serialization
@@ -139,5 +140,80 @@ class FailsOnMadeUpSuite(FakeAdapter):
         super().check(suite, mode, operation, serialization, explicit)
 
 
-__all__ = ["AcceptAll", "ClaimsMadeUpSuite", "FailsOnMadeUpSuite", "KillsProcess",
-           "RaisesUndocumented", "RejectAll", "SupportsNothing", "Unsupported"]
+def _deflate(data: bytes, wrapped: bool = False) -> bytes:
+    """Raw DEFLATE (RFC 1951, what RFC 7516 §4.1.3 means), or zlib-wrapped (RFC 1950)."""
+    packer = zlib.compressobj(wbits=15 if wrapped else -15)
+    return packer.compress(data) + packer.flush()
+
+
+def _inflate(data: bytes, wrapped: bool = False) -> bytes:
+    try:
+        return zlib.decompress(data, wbits=15 if wrapped else -15)
+    except zlib.error as error:
+        raise Rejected(f"cannot inflate: {error}") from error
+
+
+class ZipFake(FakeAdapter):
+    """Honours `zip: DEF` as RFC 7516 says: raw DEFLATE out, raw DEFLATE in."""
+
+    name = "zip-ok"
+    wraps_output = False  # zlib-wraps what it compresses
+    reads_wrapped = False  # inflates only zlib-wrapped input
+    ignores_zip = False  # returns the compressed bytes as they are
+
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
+        if header.get("zip") == "DEF":
+            payload = _deflate(payload, wrapped=self.wraps_output)
+        return super()._sign(suite, payload, key, header, allowed, serialization)
+
+    _encrypt = _sign
+
+    def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
+                serialization: Serialization) -> bytes:
+        body = self._read(token)
+        header = json.loads(_unb64(token.split(".")[0]))
+        if header.get("zip") == "DEF" and not self.ignores_zip:
+            return _inflate(body, wrapped=self.reads_wrapped)
+        return body
+
+    _decrypt = _verify
+
+
+class ZipFakeToo(ZipFake):
+    name = "zip-ok-2"
+
+
+class ZipFakeThree(ZipFake):
+    name = "zip-ok-3"
+
+
+class ZlibDef(ZipFake):
+    """Like python-jose: writes and reads only zlib-wrapped DEF."""
+
+    name = "zlib-def"
+    wraps_output = reads_wrapped = True
+
+
+class IgnoresZip(ZipFake):
+    """Compresses correctly, but returns the compressed bytes when reading (like jwskate)."""
+
+    name = "ignores-zip"
+    ignores_zip = True
+
+
+__all__ = [
+    "AcceptAll",
+    "ClaimsMadeUpSuite",
+    "FailsOnMadeUpSuite",
+    "IgnoresZip",
+    "KillsProcess",
+    "RaisesUndocumented",
+    "RejectAll",
+    "SupportsNothing",
+    "Unsupported",
+    "ZipFake",
+    "ZipFakeThree",
+    "ZipFakeToo",
+    "ZlibDef",
+]

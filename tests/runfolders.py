@@ -117,19 +117,20 @@ def full_run(root: Path, name: str = "20261128T200000Z-aaaaaa") -> Path:
             attack_class="alg-none"),
         row("attacks.alg_none.lowercase", "forge", "jwcrypto", expected="reject",
             actual="accepted", passed=False, detail="accepted alg none", config="jwk",
-            attack_class="alg-none"),
+            attack_class="alg-none", severity="forgery"),
         row("attacks.zip_bomb.deflate", "forge", "jwcrypto", expected="reject", actual="hang",
             passed=False, detail="wall-clock limit 5 s", config="default",
-            attack_class="zip-bomb", wall_ms=5000.0, peak_rss_kb=900000),
+            attack_class="zip-bomb", wall_ms=5000.0, peak_rss_kb=900000, severity="dos"),
         row("attacks.crit.unknown", "forge", "joserfc", expected="reject", actual="error",
-            passed=False, detail="KeyError: 'crit'", config="default", attack_class="crit"),
+            passed=False, detail="KeyError: 'crit'", config="default", attack_class="crit",
+            severity="bypass"),
         row("attacks.kid.duplicate", "forge", "joserfc", expected="reject", actual="accepted",
             passed=None, detail="took the first key", config="jwks", attack_class="kid",
             policy=True),
         row("claims.exp.past", "forge", "joserfc", expected="reject", actual="rejected",
-            passed=True, config="default"),
+            passed=True, config="default", severity="bypass"),
         row("claims.exp.past", "forge", "jwcrypto", expected="reject", actual="rejected",
-            passed=True, config="default"),
+            passed=True, config="default", severity="bypass"),
     ]
     loadtest = [loadtest_row("joserfc", "JWS HS256", "sign", 52000),
                 loadtest_row("jwcrypto", "JWS HS256", "sign", 26000),
@@ -141,3 +142,28 @@ def full_run(root: Path, name: str = "20261128T200000Z-aaaaaa") -> Path:
                "configuration": "default", "outcome": "rejected", "detail": ""}]
     return make_run(root, name, libs, rows, loadtest=loadtest, claims=claims,
                     missing={"authlib": "'authlib' is not installed: pip install 'authlib'"})
+
+
+def zip_run(root: Path, name: str = "20261128T210000Z-bbbbbb",
+            conformance: bool = True) -> Path:
+    """Five libraries and `zip: DEF`: "zlib" writes zlib-wrapped DEF and reads only that,
+    "nozip" ignores `zip` when reading; "good", "fine" and "also" follow RFC 7516. With
+    `conformance` the rows carry the reference's verdict on each produced token."""
+    libs = {"good": "1.0", "fine": "2.0", "also": "2.5", "zlib": "3.0", "nozip": "4.0"}
+    wrapped = "zip: DEF content is zlib-wrapped, not raw DEFLATE (RFC 7516 §4.1.3)"
+    rows = []
+    for producer in libs:
+        for consumer in libs:
+            passed = (producer == consumer or (producer != "zlib" and consumer not in
+                                               ("zlib", "nozip")))
+            detail = ("" if passed else "returned payload differs: b'x'" if consumer == "nozip"
+                      else "Error -3 while decompressing data")
+            extra = {"conformance": wrapped if producer == "zlib" else "conformant"} \
+                if conformance else {}
+            rows.append(row("jwe.roundtrip.compact_deflate", producer, consumer,
+                            suite="JWE A256KW + A256GCM",
+                            actual="accepted" if passed or consumer == "nozip" else "rejected",
+                            passed=passed, detail=detail, **extra))
+            rows.append(row("jwe.roundtrip.compact", producer, consumer,
+                            suite="JWE A256KW + A256GCM", **extra))
+    return make_run(root, name, libs, rows)

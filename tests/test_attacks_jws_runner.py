@@ -132,10 +132,13 @@ def test_attack_outputs_are_written(tmp_path) -> None:
     lines = write_attack_outputs(_rows(), ["lib1", "lib2"], tmp_path)
     written = pd.read_csv(tmp_path / UNEXPECTED_ACCEPTS_CSV)
     assert list(written.columns) == ["library", "case", "suite", "config", "entry_point",
-                                     "key_form", "attack_class", "requirement", "detail"]
+                                     "key_form", "attack_class", "severity", "requirement",
+                                     "detail"]
     assert len(written) == 1 and (tmp_path / "attack-verdicts.png").stat().st_size > 0
-    assert any("lib1: 1 rows" in line for line in lines)
-    assert any("lib2: none" in line for line in lines)
+    assert "Unexpected accepts: 1 rows in unexpected-accepts.csv" in lines
+    # Findings per library, by severity (these rows declare none: unrated; a hang is dos).
+    assert "  lib1: 1 unrated" in lines
+    assert "  lib2: 1 dos" in lines  # its hang
     assert write_attack_outputs(_rows()[_rows().attack_class.isna()], ["lib2"], tmp_path) == []
 
 

@@ -76,8 +76,10 @@ def test_compare_lists_exactly_the_differences(tmp_path: Path, capsys) -> None:
         "Invalid signature",
         "fixed (failed in A, pass in B): 1",
         "  jws.roundtrip.compact  jwcrypto → joserfc  JWS ES256  default: was rejected",
-        "new unexpected accepts (security): 1",
-        "  attacks.alg_none.lowercase  forge → joserfc  JWS ES256  default [jwk]: took alg none",
+        "new findings (security, one per consumer and behaviour): 1",
+        "  joserfc  unrated  alg-none: unexpected accept, 1 cell(s) "
+        "(attacks.alg_none.lowercase): took alg none",
+        "findings gone: 0",
         "now unsupported: 1",
         "  jws.roundtrip.compact  joserfc → joserfc  JWS HS256  default: HS256 removed",
         "now failing (unsupported in A, fail in B): 1",
@@ -105,7 +107,8 @@ def test_a_run_compared_with_itself_shows_no_change(tmp_path: Path, capsys) -> N
     out = capsys.readouterr().out
     for line in ("library versions: unchanged", "broke (passed in A, fail in B): 0",
                  "now failing (unsupported in A, fail in B): 0",
-                 "fixed (failed in A, pass in B): 0", "new unexpected accepts (security): 0",
+                 "fixed (failed in A, pass in B): 0",
+                 "new findings (security, one per consumer and behaviour): 0",
                  "4 load-test cells in both runs, 0 changed beyond noise"):
         assert line in out
 
@@ -174,3 +177,23 @@ def test_a_slower_host_moves_rates_not_the_overhead_and_old_tables_get_a_wider_m
     assert main(["compare", str(old), str(newer)]) == 0
     out = capsys.readouterr().out
     assert "1 changed beyond noise" in out and "judged on the rate (no floor)" in out
+
+
+def test_a_finding_seen_in_more_suites_is_not_a_new_finding(tmp_path: Path, capsys) -> None:
+    def accepted(suite: str, case: str = "attacks.alg_none.lowercase_empty_signature") -> dict:
+        return row(case, "forge", "joserfc", suite=suite, expected="reject",
+                   actual="accepted", passed=False, config="default", attack_class="alg-none",
+                   severity="forgery")
+    libs = {"joserfc": "1.8.0"}
+    a = make_run(tmp_path, "20261101T000000Z-aaaaaa", libs, [accepted("JWS ES256"),
+                                                              row("attacks.alg_none.x", "forge",
+                                                                  "joserfc", suite="JWS HS256",
+                                                                  expected="reject",
+                                                                  actual="rejected")])
+    b = make_run(tmp_path, "20261128T000000Z-bbbbbb", libs, [
+        accepted("JWS ES256"), accepted("JWS HS256"),
+        accepted("JWS HS256", "attacks.alg_none.uppercase_empty_signature")])
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    # Two more cells, one more case of the same behaviour: the same finding.
+    assert "new findings (security, one per consumer and behaviour): 0" in out

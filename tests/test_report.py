@@ -12,9 +12,10 @@ import pytest
 
 from harness.cli import main
 from harness.core.results import Run
-from harness.report.model import build, evidence_id
+from harness.report.anchors import evidence_id
+from harness.report.model import build
 from harness.report.rundata import load_run
-from tests.runfolders import HOSTILE, full_run, loadtest_row, make_run, row
+from tests.runfolders import HOSTILE, full_run, loadtest_row, make_run, row, zip_run
 
 
 class Page(HTMLParser):
@@ -92,12 +93,16 @@ def test_facts_scorecard_and_anomalies(full) -> None:
         assert fact in words, fact
     report = build(load_run(Run(path)))
     card = report.scorecard.set_index("library")
-    assert card.loc["jwcrypto", "unexpected accepts"] == 1
-    assert card.loc["joserfc", "unexpected accepts"] == 0  # the policy row is no finding
-    assert card.loc["jwcrypto", "hangs"] == 1
-    assert card.loc["joserfc", "interop as producer"] == "100.0% (1/1)"
-    assert card.loc["joserfc", "interop as consumer"] == "0.0% (0/2)"
-    assert card.loc["jwcrypto", "interop as producer"] == "0.0% (0/2)"
+    # Findings by severity, most severe first: the policy row is no finding, the hang is a
+    # denial of service, an undocumented exception on a hostile token refused it (leniency).
+    assert card.loc["jwcrypto", "findings"] == "1 forgery, 1 dos"
+    assert card.loc["joserfc", "findings"] == "1 leniency"
+    # Two libraries: no third consumer to cross-check with, so no side is charged.
+    assert card.loc["joserfc", "produces conformant tokens"] == "100.0% (0 of 1 cells charged)"
+    assert card.loc["joserfc", "reads conformant tokens"] == \
+        "100.0% (0 of 2 cells charged, 2 undetermined)"
+    assert card.loc["jwcrypto", "produces conformant tokens"] == \
+        "100.0% (0 of 2 cells charged, 2 undetermined)"
     assert card.loc["joserfc", "suites by default"] == "1 of 3"
     assert card.loc["joserfc", "suites once enabled"] == "2 of 3"
     assert card.loc["jwcrypto", "suites by default"] == "1 of 3"
@@ -115,7 +120,7 @@ def test_facts_scorecard_and_anomalies(full) -> None:
     assert list(joserfc["errors on hostile input"]["case"]) == ["attacks.crit.unknown"]
     assert joserfc["unexpected accepts"].empty
     assert "authlib was not installed" in words and "pip install 'authlib'" in words
-    assert "unexpected accepts: 1, unexpected rejects: 1, hangs: 1" in md
+    assert "findings: 2 (1 forgery, 1 dos); unexpected rejects: 1 cells" in md
     assert "| attacks.alg\\_none | jwk | 1/1 | 0/1 ✗1 |" in md
     assert "| attacks.kid | jwks | 0/0 +1 | – |" in md
 
@@ -223,3 +228,30 @@ def test_a_load_test_only_run_states_that_it_has_no_interop_rows(tmp_path: Path)
     assert "this run has no interop rows (no make interop in it)" in words
     assert "No interop rows in this run." in words
     assert "HS256 sign 52k/s" in words
+
+
+@pytest.mark.parametrize("conformance", [True, False])
+def test_blame_lands_on_the_side_that_departs_from_the_rfc(tmp_path: Path,
+                                                           conformance: bool) -> None:
+    path = zip_run(tmp_path, conformance=conformance)
+    report = build(load_run(Run(path)))
+    card = report.scorecard.set_index("library")
+    # "good", "fine" and "also" make and read conformant tokens: never charged.
+    for name in ("good", "fine", "also"):
+        assert card.loc[name, "produces conformant tokens"].startswith("100.0% (0 of")
+        assert card.loc[name, "reads conformant tokens"].startswith("100.0% (0 of")
+    # "zlib" writes zlib-wrapped DEF: charged as producer, with the reference's rule as the
+    # cause when the rows carry it; it refuses raw DEF the others read: charged as consumer.
+    made = card.loc["zlib", "produces conformant tokens"]
+    assert made.startswith("50.0% (4 of 8 cells charged")
+    if conformance:
+        assert "zlib-wrapped, not raw DEFLATE (RFC 7516 §4.1.3)" in made
+    assert card.loc["zlib", "reads conformant tokens"].startswith("50.0% (4 of 8")
+    # "nozip" ignores `zip` when reading: charged as consumer only (zlib's token that it also
+    # fails on is charged to zlib).
+    assert card.loc["nozip", "produces conformant tokens"].startswith("100.0% (0 of 8")
+    assert card.loc["nozip", "reads conformant tokens"].startswith("62.5% (3 of 8")
+    assert main(["report", str(path)]) == 0
+    page = (path / "report.html").read_text()
+    # The pair grid marks who is charged.
+    assert "charged to producer 1" in page and "charged to consumer 1" in page

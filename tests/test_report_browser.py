@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from harness.cli import main
+from harness.report.anchors import evidence_id, misses_id
 from harness.report.browser import CHROMIUM, render
-from harness.report.model import evidence_id, misses_id
 from harness.report.write import REPORT_SCREENSHOT as SCREENSHOT
 from tests.runfolders import TINY_PNG, full_run, loadtest_row, make_run, row
 from tests.test_cli import SMALL
@@ -42,12 +43,15 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_report_renders_with_every_section_and_no_network(real_run: Path) -> None:
     page = render((real_run / "report.html").as_uri())
     dom, requests = page.dom, page.requests
-    for anchor in ("run", "legend", "scorecard", "interop", "support", "security", "known",
-                   "anomalies", "loadtest", "evidence"):
+    for anchor in ("answer", "run", "legend", "scorecard", "interop", "support", "security",
+                   "known", "anomalies", "loadtest", "evidence"):
         assert f'<section id="{anchor}">' in dom, anchor
-    for heading in ("What was run", "Scorecard", "Interop grids", "Support grid",
-                    "Known answers", "Anomalies per library", "Load test"):
+    for heading in ("Which library for which job", "What was run", "Scorecard", "Interop grids",
+                    "Support grid", "Known answers", "Anomalies per library", "Load test"):
         assert f"<h2>{heading}</h2>" in dom
+    # The answer first, then the scorecard, then the rest.
+    order = [dom.index(f'<section id="{a}">') for a in ("answer", "scorecard", "run", "legend")]
+    assert order == sorted(order)
     # Two heatmaps, the support grid, the efficiency chart and three stored load-test charts.
     assert dom.count('src="data:image/png;base64,') == 2 + 1 + 1 + 3
     assert "pyjwt" in dom and "jwcrypto" in dom and "no attack or claims rows" in dom
@@ -57,6 +61,32 @@ def test_the_report_renders_with_every_section_and_no_network(real_run: Path) ->
     assert requests == []
     shot = (real_run / SCREENSHOT).read_bytes()
     assert shot.startswith(b"\x89PNG") and len(shot) > 20_000
+
+
+TABLE_BORDER = (208, 208, 208)  # #d0d0d0, the page's table borders
+
+
+def test_the_first_screen_shows_the_answer_table(real_run: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "first-screen.png"
+    page = render((real_run / "report.html").as_uri(), screenshot=shot, size="1280,800")
+    dom = page.dom
+    # Before the answer table there is only the page's title and its navigation: no other
+    # table, no other section.
+    before = dom.split('<section id="answer">', 1)[0]
+    assert "<table" not in before and "<section" not in before
+    answer = dom.split('<section id="answer">', 1)[1].split("</section>", 1)[0]
+    for job in ("signed access tokens", "encrypted access tokens", "symmetric tokens",
+                "JSON serialization"):
+        assert job in answer
+    # The libraries that work together link to their evidence, throughput to the load test.
+    assert 'href="#grid-jws_roundtrip"' in answer and 'href="#loadtest"' in answer
+    # The first 800 px hold a table: its borders cover a good share of the top half.
+    image = Image.open(shot).convert("RGB")
+    width, height = image.size
+    top = image.crop((0, 0, width, height // 2))
+    pixels = list(top.getdata())
+    border = sum(1 for pixel in pixels if pixel == TABLE_BORDER)
+    assert border > 2000, f"only {border} table-border pixels in the first half screen"
 
 
 def test_the_network_check_does_see_a_page_that_loads_something(tmp_path: Path) -> None:

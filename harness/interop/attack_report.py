@@ -12,12 +12,14 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from harness.core.findings import findings, severity_counts
+from harness.core.severity import count_text
 from harness.interop.scenario import discover
 
 UNEXPECTED_ACCEPTS_CSV = "unexpected-accepts.csv"
 ATTACK_VERDICTS_PNG = "attack-verdicts.png"
 ACCEPT_COLUMNS = ["library", "case", "suite", "config", "entry_point", "key_form",
-                  "attack_class", "requirement", "detail"]
+                  "attack_class", "severity", "requirement", "detail"]
 VERDICTS = ("passed", "unexpected accept", "unexpected reject", "dos", "error", "hang",
             "unsupported", "policy")
 COLOURS = ("#2e7d32", "#c62828", "#ef6c00", "#ad1457", "#6a1b9a", "#000000", "#bdbdbd",
@@ -57,6 +59,7 @@ def unexpected_accepts(rows: pd.DataFrame) -> pd.DataFrame:
                           "entry_point": _column(hits, "entry_point", "jws"),
                           "key_form": _column(hits, "key_form", ""),
                           "attack_class": hits["attack_class"],
+                          "severity": hits.get("severity"),
                           "requirement": hits["requirement"], "detail": detail})
     return table.sort_values(["library", "attack_class", "case", "suite", "config"]) \
         .reset_index(drop=True)
@@ -123,27 +126,28 @@ def verdict_chart(counts: pd.DataFrame, target: Path) -> Path:
     return target
 
 
-def summary_lines(accepts: pd.DataFrame, libraries: list[str]) -> list[str]:
-    """Unexpected accepts per library, grouped by case and configuration."""
-    if accepts.empty:
-        return ["Unexpected accepts: none."]
-    lines = [f"Unexpected accepts (security findings, {len(accepts)} rows; "
-             f"see {UNEXPECTED_ACCEPTS_CSV}):"]
+def summary_lines(accepts: pd.DataFrame, libraries: list[str],
+                  rows: pd.DataFrame | None = None) -> list[str]:
+    """Security findings per library (one per behaviour, by severity, most severe first), and
+    how many unexpected-accept rows are in the CSV."""
+    lines = [f"Unexpected accepts: {len(accepts)} rows in {UNEXPECTED_ACCEPTS_CSV}"
+             if len(accepts) else "Unexpected accepts: none."]
+    if rows is None:
+        return lines
+    found = findings(rows)
+    if found.empty:
+        return [*lines, "Security findings: none."]
+    lines.append(f"Security findings ({len(found)}, one per consumer and behaviour, from "
+                 f"{int(found['cells'].sum())} cells), most severe first:")
     for library in libraries:
-        mine = accepts[accepts["library"] == library]
-        if mine.empty:
-            lines.append(f"  {library}: none")
-            continue
-        lines.append(f"  {library}: {len(mine)} rows")
-        shown = mine.assign(config=[label(c, e) for c, e in
-                                    zip(mine["config"], _column(mine, "entry_point", "jws"),
-                                        strict=True)])
-        groups = shown.groupby(["case", "config"], sort=False)["suite"].agg(
-            lambda s: ", ".join(dict.fromkeys(s)))
-        for (case, config), suites in list(groups.items())[:MAX_LISTED]:
-            lines.append(f"    {case} [{config}] {suites}")
-        if len(groups) > MAX_LISTED:
-            lines.append(f"    ... {len(groups) - MAX_LISTED} more in {UNEXPECTED_ACCEPTS_CSV}")
+        mine = found[found["consumer"] == library]
+        lines.append(f"  {library}: {count_text(severity_counts(found, library))}")
+        for f in mine.head(MAX_LISTED).itertuples():
+            cases = (f.cases if f.case_count <= 2
+                     else f"{f.first_case} and {f.case_count - 1} more")
+            lines.append(f"    {f.severity:<12} {f.group}: {f.kind} ×{f.cells} ({cases})")
+        if len(mine) > MAX_LISTED:
+            lines.append(f"    ... {len(mine) - MAX_LISTED} more in the report")
     return lines
 
 
@@ -156,24 +160,4 @@ def write_attack_outputs(rows: pd.DataFrame, libraries: list[str], folder: Path,
     accepts.to_csv(folder / UNEXPECTED_ACCEPTS_CSV, index=False, columns=ACCEPT_COLUMNS)
     if charts:
         verdict_chart(verdict_counts(rows), folder / ATTACK_VERDICTS_PNG)
-    return summary_lines(accepts, libraries) + dos_lines(rows)
-
-
-def dos_lines(rows: pd.DataFrame) -> list[str]:
-    """Refusals that cost more than the budget (`harness.core.cost`), per library and case."""
-    if "cost_verdict" not in rows:
-        return []
-    costly = rows[rows["cost_verdict"] == "dos"]
-    if costly.empty:
-        return []
-    lines = [f"Costly refusals (dos, {len(costly)} rows):"]
-    shown = costly.assign(config=[label(c, e) for c, e in
-                                  zip(costly["config"], _column(costly, "entry_point", "jws"),
-                                      strict=True)])
-    for (library, case, config), group in shown.groupby(["consumer", "case", "config"],
-                                                        sort=False):
-        worst = group.sort_values("cpu_ms").iloc[-1]
-        lines.append(f"  {library}: {case} [{config}] x{len(group)}, e.g. "
-                     f"{worst['cpu_ms']:.0f} ms CPU, {worst['memory_growth_kb'] / 1024:.0f} MiB, "
-                     f"{worst['token_bytes'] / 1024:.0f} KiB token")
-    return lines[:MAX_LISTED * 2]
+    return summary_lines(accepts, libraries, rows)

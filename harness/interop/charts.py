@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
+from harness.core.blame import blame, pair_charges
 from harness.core.suites import ALL_SUITES, CONTENT_KEY_BITS, SUITES_BY_NAME
 
 SUPPORT_LEVELS = ("by default", "once enabled", "unsupported", "fails")
@@ -27,8 +28,13 @@ def pass_rates(rows: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"mean": "pass_rate", "size": "judged"}).reset_index()
 
 
-def heatmap(rows: pd.DataFrame, scenario: str, libraries: list[str], target: Path) -> Path:
+def heatmap(rows: pd.DataFrame, scenario: str, libraries: list[str], target: Path,
+            blamed: pd.DataFrame | None = None) -> Path:
+    """Pass rate per producer and consumer; under a failing pair of libraries, how many failing
+    cells are charged to the producer (P) and to the consumer (C). `blamed`: `core.blame` of
+    the rows, when the caller has it already."""
     subset = rows[rows["scenario"] == scenario]
+    charges = pair_charges(blame(subset) if blamed is None else blamed, scenario)
     # Forged tokens have one producer, the harness's forge, rather than every library.
     producers = [p for p in libraries if p in set(subset["producer"])] or \
         sorted(set(subset["producer"]))
@@ -47,8 +53,16 @@ def heatmap(rows: pd.DataFrame, scenario: str, libraries: list[str], target: Pat
         for j, consumer in enumerate(libraries):
             rate, count = rates.loc[producer, consumer], judged.loc[producer, consumer]
             text = "n/a" if pd.isna(rate) else f"{rate:.0%}\n({int(count)})"
+            if (producer, consumer) in charges.index:
+                charged = charges.loc[(producer, consumer)]
+                marks = [f"{label}✗{int(charged[side])}" for side, label in
+                         (("producer", "P"), ("consumer", "C")) if int(charged[side])]
+                text += ("\n" + " ".join(marks)) if marks else ""
             ax.text(j, i, text, ha="center", va="center", fontsize=8)
-    ax.set_title(f"{scenario}: pass rate (judged cells)")
+    title = f"{scenario}: pass rate (judged cells)"
+    if not charges.empty:
+        title += "\nP✗/C✗: failing cells charged to the producer / consumer"
+    ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
     fig.savefig(target, dpi=110)
@@ -140,10 +154,12 @@ def _key_management(name: str) -> str:
 def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     made = []
+    blamed = blame(rows)
     for scenario in sorted(rows["scenario"].unique()):
         if str(scenario).startswith("vectors."):
             continue  # one producer (the vector file): the report's Known answers table says it
-        made.append(heatmap(rows, scenario, libraries, folder / f"heatmap-{scenario}.png"))
+        made.append(heatmap(rows, scenario, libraries, folder / f"heatmap-{scenario}.png",
+                            blamed))
     # A run of forged cases only (`--scenario attacks`) has no library round trip to show.
     if not rows.empty and not support_table(rows, libraries).empty:
         made.append(support_grid(rows, libraries, folder / "support-grid.png"))

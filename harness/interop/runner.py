@@ -238,6 +238,7 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
         "actual": actual, "passed": passed, "detail": detail[:2000],
         "duration_ms": round(duration_ms, 3), "requirement": case.requirement,
         "config": unit.config.name, "attack_class": case.attack_class, "policy": case.policy,
+        "severity": case.severity,
         **({"defect": case.defect} if case.defect else {}), **config_fields(unit.config),
         **measured, "conformance": judged,
     }
@@ -282,8 +283,8 @@ def _crash_row(unit: Unit, world: World, why: str) -> Row:
         "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
         "actual": "error", "passed": None if case.policy else False, "detail": why,
         "duration_ms": None, "requirement": case.requirement, "config": unit.config.name,
-        "attack_class": case.attack_class, "policy": case.policy, "error_source": "library",
-        "conformance": None, **config_fields(unit.config)}
+        "attack_class": case.attack_class, "policy": case.policy, "severity": case.severity,
+        "error_source": "library", "conformance": None, **config_fields(unit.config)}
 
 
 def _chunks(units: Sequence[Unit], size: int) -> list[list[Unit]]:

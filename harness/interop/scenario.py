@@ -28,6 +28,7 @@ from harness.core.cost import Measured, Meter
 from harness.core.errors import HarnessError, ProducerFailed, Rejected
 from harness.core.keyforms import KeyForm, hand_over, private_form, public_form
 from harness.core.keys import KeySet
+from harness.core.severity import SEVERITIES, Severity
 from harness.core.suites import KeySpec, Suite
 
 Expected = Literal["accept", "reject"]
@@ -204,6 +205,9 @@ class Case:
     defect: str | None = None
     # The entry points each configuration runs through (see `ConsumerConfig.entry_point`).
     entry_points: tuple[EntryPoint, ...] = ("jws",)
+    # What accepting the token costs (reject cases), and the RFC reasoning for that choice.
+    severity: Severity | None = None
+    why: str = ""
 
     @property
     def name(self) -> str:
@@ -219,6 +223,7 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
          isolated: bool = False, timeout_s: float = 10.0, memory_mb: int = 1024,
          attack_class: str | None = None, policy: bool = False,
          entry_points: Sequence[EntryPoint] | None = None,
+         severity: Severity | None = None, why: str = "",
          ) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
     """Declare a case.
 
@@ -231,12 +236,15 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
     reported and never judged. `entry_points`: the consumer entry points every configuration
     runs through; an attack case (one with an `attack_class`) runs through the JWS/JWE call and
     the JWT API unless it says otherwise, since fixes often land in one path and not the other.
+    `severity`: what accepting the token costs the application (`harness.core.severity`:
+    forgery, bypass, dos, malleability, leniency), with `why`, the RFC reasoning, when the
+    description does not already give it.
     """
     declared = _declaration(
         requirement=requirement, expected=expected, family=family, suites=suites,
         producer=producer, configs=configs, modes=modes, isolated=isolated, timeout_s=timeout_s,
         memory_mb=memory_mb, attack_class=attack_class, policy=policy,
-        entry_points=entry_points)
+        entry_points=entry_points, severity=severity, why=why)
 
     def mark(function: Callable[[Context], Any]) -> Callable[[Context], Any]:
         function.__case__ = declared  # type: ignore[attr-defined]
@@ -250,10 +258,13 @@ def _declaration(*, requirement: str, expected: Expected = "accept", family: str
                  modes: Sequence[Mode] = MODES, isolated: bool = False, timeout_s: float = 10.0,
                  memory_mb: int = 1024, attack_class: str | None = None, policy: bool = False,
                  defect: str | None = None,
-                 entry_points: Sequence[EntryPoint] | None = None) -> dict[str, Any]:
+                 entry_points: Sequence[EntryPoint] | None = None,
+                 severity: Severity | None = None, why: str = "") -> dict[str, Any]:
     """The `Case` fields `case(...)` and `data_case(...)` declare (all but id and run)."""
     if (family is None) == (suites is None):
         raise TypeError("declare exactly one of family= or suites=")
+    if severity is not None and severity not in SEVERITIES:
+        raise TypeError(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
     if producer not in ("library", "forge", "vector"):
         raise TypeError(f"unknown producer {producer!r}")
     return {
@@ -266,7 +277,9 @@ def _declaration(*, requirement: str, expected: Expected = "accept", family: str
         # A forged attack reaches the JWS/JWE call and the JWT API, since fixes often land in
         # one path only; a published vector is a JWS/JWE test, not a JWT.
         "entry_points": tuple(entry_points or (
-            ATTACK_ENTRY_POINTS if attack_class and producer == "forge" else ("jws",)))}
+            ATTACK_ENTRY_POINTS if attack_class and producer == "forge" else ("jws",))),
+        # Only a token that must be refused has a cost when it is accepted.
+        "severity": severity if expected == "reject" else None, "why": why}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 
+from harness.core.blame import blame
 from harness.core.outcomes import ACTUALS
 from harness.forge.reference import CONFORMANT, NOT_JUDGED
 
@@ -30,13 +31,17 @@ def verdict_counts(rows: pd.DataFrame) -> dict[str, int]:
 def failing_groups(rows: pd.DataFrame) -> pd.DataFrame:
     failed = rows[rows["passed"] == False].copy()  # noqa: E712 - a nullable column
     if failed.empty:
-        return pd.DataFrame(columns=["producer", "consumer", "actual", "cause", "cells",
-                                     "example"])
+        return pd.DataFrame(columns=["producer", "consumer", "actual", "charged", "cause",
+                                     "cells", "example"])
     failed["cause"] = failed["detail"].map(cause_of)
     # An unexpected accept has no error text: say what it means instead of printing nothing.
     silent = (failed["cause"] == "") & (failed["expected"] == "reject")
     failed.loc[silent, "cause"] = "accepted a token a correct consumer refuses"
-    grouped = failed.groupby(["producer", "consumer", "actual", "cause"], sort=False)
+    # Between two libraries, the side that departs from the RFC (harness.core.blame).
+    charged = blame(rows)["charged"].reindex(failed.index)
+    failed["charged"] = [f"charged to {side}" if side in ("producer", "consumer")
+                         else side if isinstance(side, str) else "" for side in charged]
+    grouped = failed.groupby(["producer", "consumer", "actual", "charged", "cause"], sort=False)
     table = grouped.agg(cells=("case", "size"),
                         example=("suite", lambda s: f"{s.iloc[0]}"),
                         case=("case", "first"), mode=("mode", "first")).reset_index()
@@ -76,7 +81,9 @@ def render(rows: pd.DataFrame) -> str:
         return "\n".join(lines)
     lines.append(f"Failing cells by library pair and cause ({len(groups)} groups):")
     for row in groups.head(MAX_GROUPS).itertuples():
-        lines.append(f"  {row.producer} -> {row.consumer}  {row.actual} ×{row.cells}: {row.cause}")
+        charged = f" [{row.charged}]" if row.charged else ""
+        lines.append(f"  {row.producer} -> {row.consumer}  {row.actual} ×{row.cells}{charged}: "
+                     f"{row.cause}")
         lines.append(f"      e.g. {row.example}")
     if len(groups) > MAX_GROUPS:
         lines.append(f"  ... {len(groups) - MAX_GROUPS} more groups in interop.csv")

@@ -22,6 +22,7 @@ import pandas as pd
 from harness.core.results import Run
 from harness.interop.summary import cause_of
 from harness.report.anomalies import DEFAULT_ENTRY_POINT, as_text, entry_points, masks
+from harness.report.findings import security_findings
 from harness.report.rundata import LOADTEST_KEY, RunData, load_run
 from harness.report.throughput import rate
 
@@ -51,13 +52,17 @@ class Comparison:
     now_unsupported: pd.DataFrame = field(default_factory=pd.DataFrame)
     now_supported: pd.DataFrame = field(default_factory=pd.DataFrame)
     new_accepts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Findings (one per consumer and behaviour), not cells: those only B has, those B lost.
+    new_findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gone_findings: pd.DataFrame = field(default_factory=pd.DataFrame)
     throughput: pd.DataFrame | None = None
     throughput_note: str = ""
     repeat_note: str = ""
 
     @property
     def regressed(self) -> bool:
-        return not (self.broke.empty and self.now_failing.empty and self.new_accepts.empty)
+        return not (self.broke.empty and self.now_failing.empty and self.new_accepts.empty
+                    and self.new_findings.empty)
 
 
 def version_changes(a: RunData, b: RunData) -> list[str]:
@@ -119,6 +124,32 @@ def separated(both: pd.DataFrame, figure: str) -> pd.Series:
     return (low_b > high_a) | (high_b < low_a)
 
 
+FINDING_KEY = ["consumer", "severity", "kind", "group", "cause"]
+
+
+def finding_changes(comparison: Comparison) -> None:
+    """A finding is new when B has a (consumer, severity, kind, group, cause) A does not: a
+    behaviour seen in more suites or configurations than before is the same finding."""
+    a, b = security_findings(comparison.a.rows), security_findings(comparison.b.rows)
+    keys_a = set(map(tuple, a[FINDING_KEY].to_numpy().tolist()))
+    keys_b = set(map(tuple, b[FINDING_KEY].to_numpy().tolist()))
+    comparison.new_findings = b[[tuple(k) not in keys_a
+                                 for k in b[FINDING_KEY].to_numpy().tolist()]]
+    comparison.gone_findings = a[[tuple(k) not in keys_b
+                                  for k in a[FINDING_KEY].to_numpy().tolist()]]
+
+
+def _finding_lines(title: str, found: pd.DataFrame) -> list[str]:
+    lines = [f"{title}: {len(found)}"]
+    for f in found.head(MAX_LISTED).itertuples():
+        cases = f.cases if f.case_count <= 3 else f"{f.first_case} and {f.case_count - 1} more"
+        lines.append(f"  {f.consumer}  {f.severity}  {f.group}: {f.kind}, {f.cells} cell(s) "
+                     f"({cases}): {f.cause}")
+    if len(found) > MAX_LISTED:
+        lines.append(f"  ... {len(found) - MAX_LISTED} more")
+    return lines
+
+
 def throughput_changes(comparison: Comparison) -> None:
     a, b = comparison.a.loadtest, comparison.b.loadtest
     if a is None or b is None:
@@ -161,6 +192,7 @@ def compare(run_a: Run, run_b: Run) -> Comparison:
     comparison = Comparison(a=load_run(run_a), b=load_run(run_b))
     comparison.versions = version_changes(comparison.a, comparison.b)
     cell_changes(comparison)
+    finding_changes(comparison)
     throughput_changes(comparison)
     return comparison
 
@@ -209,8 +241,9 @@ def render_comparison(comparison: Comparison) -> str:
     lines += _listing("fixed (failed in A, pass in B)", c.fixed,
                       lambda r: f"{_cell(r)}: was {r['actual_a']}",
                       lambda r: f"was {r['actual_a']}")
-    lines += _listing("new unexpected accepts (security)", c.new_accepts,
-                      lambda r: f"{_cell(r)}: {detail_b(r)}", lambda r: r["case"])
+    lines += _finding_lines("new findings (security, one per consumer and behaviour)",
+                            c.new_findings)
+    lines += _finding_lines("findings gone", c.gone_findings)
     lines += _listing("now unsupported", c.now_unsupported,
                       lambda r: f"{_cell(r)}: {detail_b(r)}", detail_b)
     lines += _listing("now failing (unsupported in A, fail in B)", c.now_failing,

@@ -16,8 +16,11 @@ import pandas as pd
 
 from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
+from harness.core.severity import SEVERITY_LEGEND, count_text
 from harness.interop.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
+from harness.report.anchors import evidence_id, misses_id, slug
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS, interop_rows
+from harness.report.answer import AnswerRow, Link
 from harness.report.model import (
     EXAMPLES_PER_CAUSE,
     KNOWN_ANSWERS_RULE,
@@ -25,12 +28,10 @@ from harness.report.model import (
     SUPPORT_MEANING,
     SUPPORT_RULE,
     Report,
-    evidence_id,
     grouped_findings,
-    misses_id,
-    slug,
 )
 from harness.report.rundata import LOADTEST_DIR
+from harness.report.scorecard import CONFORMANCE_RULE
 from harness.report.throughput import (
     EFFICIENCY_CELL_CEILING,
     EFFICIENCY_CELL_FLOOR,
@@ -61,6 +62,9 @@ img { max-width: 100%; height: auto; }
 .pair { display: flex; gap: 1.5em; align-items: flex-start; flex-wrap: wrap; }
 .pair img { width: 380px; } details { margin: .3em 0; } summary { cursor: pointer; }
 details:target, :target { outline: 2px solid #1565c0; }
+table.answer td { min-width: 9em; } .sev { font-weight: 600; }
+.sev-forgery { color: #b71c1c; } .sev-bypass { color: #d84315; } .sev-dos { color: #6a1b9a; }
+.sev-malleability { color: #8d6e00; } .sev-leniency { color: #555; }
 """
 
 
@@ -123,7 +127,8 @@ def section(anchor: str, title: str, body: str) -> str:
     return tag("section", tag("h2", e(title)) + body, id=anchor)
 
 
-SECTIONS = (("run", "What was run"), ("legend", "Legend"), ("scorecard", "Scorecard"),
+SECTIONS = (("answer", "Which library for which job"), ("scorecard", "Scorecard"),
+            ("run", "What was run"), ("legend", "Legend"),
             ("interop", "Interop grids"), ("support", "Support grid"),
             ("security", "Security and claims"), ("known", "Known answers"),
             ("anomalies", "Anomalies per library"),
@@ -136,37 +141,99 @@ def run_section(report: Report) -> str:
     return tag("table", tag("tbody", rows)) + "".join(note(text) for text in report.notes)
 
 
+def links(items: list[Link], empty: str = "–") -> str:
+    if not items:
+        return e(empty)
+    return ", ".join(tag("a", e(text), href=f"#{anchor}") for text, anchor in items)
+
+
+def _severity_links(items: list[Link]) -> str:
+    if not items:
+        return e("none")
+    return ", ".join(tag("a", e(text), href=f"#{anchor}",
+                         class_=f"sev sev-{text.rsplit(' ', 1)[-1]}") for text, anchor in items)
+
+
+def answer_section(report: Report) -> str:
+    rows: list[AnswerRow] = report.answer
+    if not rows or report.grids == {}:
+        return note("This run has no round trips between libraries, so it cannot say which "
+                    "library fits which job.", "warn")
+    body = []
+    for row in rows:
+        suites = ", ".join(s.removeprefix("JWS ").removeprefix("JWE ") for s in row.job.suites)
+        if row.missing:
+            suites += ("; " if suites else "") + "not run: " + ", ".join(
+                s.removeprefix("JWS ").removeprefix("JWE ") for s in row.missing)
+        speed = links(row.throughput, row.note or "not measured")
+        if row.note and row.throughput:
+            speed += " " + e(f"({row.note})")
+        body.append([tag("th", e(row.job.name) + tag("br", "") + tag("small", e(suites))),
+                     links(row.by_default, "none"), links(row.once_enabled, "–"),
+                     links(row.left_out, "–"), _severity_links(row.findings), speed])
+    headers = ["job", "work together by default", "also once enabled", "left out",
+               "most severe findings (as consumer)",
+               "throughput (consumer operation, slowest suite of the job)"]
+    return (tag("p", "Libraries that take each other's tokens for every suite of the job, in "
+                     "both directions; a library charged for a failing pair (see the scorecard) "
+                     "is left out first. Findings count once per behaviour, most severe first "
+                     "(legend below). Every name links to its evidence.")
+            + table(headers, body, class_="answer"))
+
+
 def legend_section() -> str:
     outcomes = table(["actual", "meaning"], ([tag("code", e(k)), prose(v)] for k, v in
                                               LEGEND.items()))
+    severities = table(["severity", "meaning", "for example"], (
+        [tag("td", e(name), class_=f"sev sev-{name}"), e(meaning), prose(example)]
+        for name, (meaning, example) in SEVERITY_LEGEND.items()))
     kinds = table(["finding", "the consumer ..."], ([e(k), e(v)] for k, v in KINDS.items()))
     levels = table(["support", "meaning"],
                    ([tag("td", e(level), style=f"background:{colour}"), e(SUPPORT_MEANING[level])]
                     for level, colour in zip(SUPPORT_LEVELS, SUPPORT_COLOURS, strict=True)))
     return (outcomes + tag("p", prose(PASS_RULE)) + tag("p", prose(SUPPORT_RULE)) + levels
+            + tag("p", "Severity of a finding, most severe first (declared per case, with the "
+                       "RFC reasoning, in scenarios/):") + severities
+            + tag("p", "A finding is one behaviour of one consumer, counted once however many "
+                       "cells show it: one per case, or one per attack class and cause where "
+                       "several cases show the same behaviour (claims cases: one per "
+                       "situation, whatever the configuration).")
+            + tag("p", prose(CONFORMANCE_RULE))
             + tag("p", "Kinds of finding, per consuming library:") + kinds
             + tag("p", prose(cost_legend())) + tag("p", prose(ENTRY_POINT_RULE)))
 
 
 def scorecard_section(report: Report) -> str:
     def cell(column: str, value: Any) -> str:
-        if column in ("unexpected accepts", "hangs") and isinstance(value, int | float):
-            css = "bad num" if value else "ok num"
+        if column == "findings" and isinstance(value, str):
+            css = "ok" if value == "none" else "bad"
             return tag("td", e(value), class_=css)
+        if column in ("produces conformant tokens", "reads conformant tokens"):
+            css = "ok" if str(value).startswith("100.0%") else "bad" if "%" in str(value) else ""
+            return tag("td", e(value), class_=css)
+        if column == "library" and value in report.data.libraries:
+            return tag("td", tag("a", e(value), href=f"#anomalies-{slug(str(value))}"))
         return tag("td", e(value))
-    return (tag("p", "Interop pass rates count judged cells between two different libraries; "
-                     "unexpected accepts and hangs count this library as the consumer.")
+    return (tag("p", prose(CONFORMANCE_RULE) + " Findings count this library as the consumer, "
+                     "one per behaviour, most severe first.")
             + frame_table(report.scorecard, cell))
 
 
-def _grid_cell(counts: pd.Series, anchor: str) -> str:
+def _grid_cell(counts: pd.Series, anchor: str, charges: pd.Series | None = None) -> str:
     passed, failed, unsupported = (int(counts[k]) for k in ("passed", "failed", "unsupported"))
     judged = passed + failed
     if not judged:
         return tag("td", e(f"{unsupported} unsupported" if unsupported else "–"), class_="na")
     text = f"{passed}/{judged}"
     if failed:
-        return tag("td", tag("a", e(f"{text} ✗{failed}"), href=f"#{anchor}"), class_="bad")
+        marks = ""
+        if charges is not None:
+            parts = [f"{label} {int(charges[side])}" for side, label in
+                     (("producer", "charged to producer"), ("consumer", "charged to consumer"),
+                      ("undetermined", "undetermined")) if int(charges.get(side, 0))]
+            marks = tag("br", "") + tag("small", e("; ".join(parts))) if parts else ""
+        return tag("td", tag("a", e(f"{text} ✗{failed}"), href=f"#{anchor}") + marks,
+                   class_="bad")
     return tag("td", e(text), class_="ok")
 
 
@@ -177,11 +244,18 @@ def interop_section(report: Report) -> str:
                        key=report.data.libraries.index)
     rows = report.data.rows
     parts = [tag("p", "Each cell: passed / judged cells, producer (row) to consumer (column); "
-                      "a red cell links to its failing rows.")]
+                      "a red cell links to its failing rows and says which side each failing "
+                      "cell is charged to (the side that departs from the RFC).")]
+    charged = {}
+    if not report.blamed.empty:
+        failing = report.blamed[report.blamed["failed"]]
+        charged = {key: group["charged"].value_counts() for key, group in
+                   failing.groupby(["scenario", "producer", "consumer"])}
     for scenario, grid in report.grids.items():
-        body = [[tag("th", e(p))] + [_grid_cell(grid.loc[(p, c)], evidence_id(scenario, p, c))
+        body = [[tag("th", e(p))] + [_grid_cell(grid.loc[(p, c)], evidence_id(scenario, p, c),
+                                                charged.get((scenario, p, c)))
                                      for c in libraries] for p in libraries]
-        chart = png(lambda buf, s=scenario: heatmap(rows, s, libraries, buf),
+        chart = png(lambda buf, s=scenario: heatmap(rows, s, libraries, buf, report.blamed),
                     f"heatmap {scenario}", report.data.run.path / f"heatmap-{scenario}.png")
         parts.append(tag("h3", e(scenario), id=f"grid-{slug(scenario)}")
                      + tag("div", table(["producer \\ consumer", *libraries], body) + chart,
@@ -323,22 +397,59 @@ def known_answers_section(report: Report) -> str:
     return "".join(parts)
 
 
+FINDING_COLUMNS = ["severity", "group", "kind", "description", "cases", "cells", "configs",
+                   "entry points", "key forms", "cause", "evidence"]
+
+
+def findings_table(found: pd.DataFrame) -> str:
+    """One row per finding with its anchor (`id`), the case's description and the reasoning
+    for its severity as a tooltip."""
+    body = []
+    for _, f in found.iterrows():
+        body.append(tag("tr", "".join([
+            tag("td", e(f["severity"]), class_=f"sev sev-{f['severity']}", title=f["why"] or ""),
+            tag("td", e(f["group"])), tag("td", e(f["kind"])), tag("td", e(f["description"])),
+            tag("td", e(f["cases"] if f["case_count"] <= 3 else
+                        f"{f['first_case']} and {f['case_count'] - 1} more"),
+                class_="detail", title=f["cases"]),
+            tag("td", e(f["cells"]), class_="num"), tag("td", e(f["configs"] or "–")),
+            tag("td", e(f.get("entry_points") or "–")), tag("td", e(f.get("key_forms") or "–")),
+            tag("td", e(f["cause"]), class_="detail"),
+            tag("td", tag("a", "rows", href=f"#{f['anchor']}"))]), id=str(f["id"])))
+    head = "".join(tag("th", e(h)) for h in FINDING_COLUMNS)
+    return tag("table", f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>")
+
+
 def anomalies_section(report: Report) -> str:
-    parts = [tag("p", "Per consuming library: unexpected accepts (security) apart from "
-                      "unexpected rejects (interop). Full rows: interop.csv.")]
+    parts = [tag("p", "Per consuming library: its security findings (one per behaviour, most "
+                      "severe first; hover a severity for the reasoning), then its unexpected "
+                      "rejects (interop), with the side each is charged to. Full rows: "
+                      "interop.csv.")]
+    found = report.security_findings
     for library, kinds in report.findings.items():
-        counts = ", ".join(f"{kind} {len(rows)}" for kind, rows in kinds.items())
+        mine = found[found["consumer"] == library] if not found.empty else found
+        rejects = kinds["unexpected rejects"]
+        by_severity = count_text(mine["severity"].value_counts().to_dict()) if len(mine) else ""
+        counts = (f"findings: {len(mine)}" + (f" ({by_severity})" if by_severity else "")
+                  + f"; unexpected rejects: {len(rejects)} cells")
         body = []
-        for kind, rows in kinds.items():
-            if rows.empty:
-                continue
-            css = "alarm" if kind == "unexpected accepts" else "warn"
-            heading = tag("h4", e(f"{kind} ({len(rows)}): {KINDS[kind]}"), class_=css)
-            if kind == "hangs":  # few, and each one's time and memory matter
-                shown = rows.drop(columns=["consumer", "scenario"]).dropna(axis=1, how="all")
-                body.append(heading + frame_table(shown.head(MAX_FINDING_ROWS)))
-                continue
-            groups = grouped_findings(rows).rename(columns={"anchor": "evidence"})
+        if len(mine):
+            body.append(tag("h4", e(f"security findings ({len(mine)})"), class_="alarm")
+                        + findings_table(mine.head(MAX_FINDING_ROWS)))
+        hangs = kinds["hangs"]
+        if not hangs.empty:  # few, and each one's time and memory matter
+            shown = hangs.drop(columns=["consumer", "scenario"]).dropna(axis=1, how="all")
+            body.append(tag("h4", e(f"hangs ({len(hangs)}): {KINDS['hangs']}"), class_="warn")
+                        + frame_table(shown.head(MAX_FINDING_ROWS)))
+        if not rejects.empty:
+            groups = grouped_findings(rejects).rename(columns={"anchor": "evidence"})
+            if not report.blamed.empty:
+                charged = report.blamed["charged"].reindex(rejects.index).fillna("")
+                keyed = rejects.assign(charged=charged)
+                per = keyed.groupby(["producer", "case"])["charged"].agg(
+                    lambda c: ", ".join(f"{k} ×{v}" for k, v in c.value_counts().items() if k))
+                groups["charged"] = [per.get((p, c), "") for p, c in
+                                     zip(groups.get("producer", ""), groups["case"], strict=False)]
             more = (note(f"{len(groups) - MAX_FINDING_ROWS} more groups in the evidence "
                          "section and interop.csv") if len(groups) > MAX_FINDING_ROWS else "")
 
@@ -348,7 +459,9 @@ def anomalies_section(report: Report) -> str:
                 if column == "cause":
                     return tag("td", e(value), class_="detail")
                 return tag("td", e(value), class_="num" if column == "cells" else "")
-            body.append(heading + frame_table(groups.head(MAX_FINDING_ROWS), cell) + more)
+            body.append(tag("h4", e(f"unexpected rejects ({len(rejects)} cells): "
+                                    f"{KINDS['unexpected rejects']}"), class_="warn")
+                        + frame_table(groups.head(MAX_FINDING_ROWS), cell) + more)
         parts.append(tag("h3", e(library), id=f"anomalies-{slug(library)}")
                      + tag("p", e(counts + ("" if body else ": no finding."))) + "".join(body))
     return "".join(parts)
@@ -412,7 +525,9 @@ def evidence_section(report: Report) -> str:
         first = group.iloc[0]
         causes = []
         for cause, rows in group.groupby("cause", sort=False):
-            shown = rows[["case", "suite", "mode", "config", "expected", "actual", "detail"]]
+            shown = rows[[c for c in ("case", "suite", "mode", "config", "expected", "actual",
+                                      "severity", "charged", "detail") if c in rows]]
+            shown = shown.replace("", None)
             shown = shown.dropna(axis=1, how="all").head(EXAMPLES_PER_CAUSE)
             more = (f" (first {EXAMPLES_PER_CAUSE} shown; the rest are in interop.csv)"
                     if len(rows) > EXAMPLES_PER_CAUSE else "")
@@ -427,7 +542,8 @@ def evidence_section(report: Report) -> str:
 
 
 def render_html(report: Report) -> str:
-    builders = {"run": lambda: run_section(report), "legend": legend_section,
+    builders = {"answer": lambda: answer_section(report),
+                "run": lambda: run_section(report), "legend": legend_section,
                 "scorecard": lambda: scorecard_section(report),
                 "interop": lambda: interop_section(report),
                 "support": lambda: support_section(report),

@@ -12,15 +12,12 @@ import pandas as pd
 
 from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
+from harness.core.severity import SEVERITY_LEGEND, count_text
 from harness.interop.summary import MAX_GROUPS
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS
-from harness.report.model import (
-    KNOWN_ANSWERS_RULE,
-    PASS_RULE,
-    SUPPORT_RULE,
-    Report,
-    grouped_findings,
-)
+from harness.report.answer import Link
+from harness.report.model import KNOWN_ANSWERS_RULE, PASS_RULE, SUPPORT_RULE, Report
+from harness.report.scorecard import CONFORMANCE_RULE
 from harness.report.throughput import iqr_text, rate
 
 MAX_LISTED = 20
@@ -44,22 +41,53 @@ def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]
     return [*lines, ""]
 
 
+def _names(items: list[Link], empty: str = "–") -> str:
+    return ", ".join(text for text, _ in items) or empty
+
+
+def answer_lines(report: Report) -> list[str]:
+    out = ["## Which library for which job", ""]
+    if not report.answer or not report.grids:
+        return [*out, "This run has no round trips between libraries, so it cannot say which "
+                "library fits which job.", ""]
+    out += ["Libraries that take each other's tokens for every suite of the job, both ways; "
+            "findings once per behaviour, most severe first. Evidence: `report.html`.", ""]
+    rows = []
+    for row in report.answer:
+        suites = ", ".join(s.removeprefix("JWS ").removeprefix("JWE ") for s in row.job.suites)
+        if row.missing:
+            suites += ("; " if suites else "") + "not run: " + ", ".join(
+                s.removeprefix("JWS ").removeprefix("JWE ") for s in row.missing)
+        speed = _names(row.throughput, row.note or "not measured")
+        if row.note and row.throughput:
+            speed += f" ({row.note})"
+        rows.append([f"{row.job.name} ({suites})", _names(row.by_default, "none"),
+                     _names(row.once_enabled), _names(row.left_out), _names(row.findings, "none"),
+                     speed])
+    return out + md_table(["job", "work together by default", "also once enabled", "left out",
+                           "most severe findings", "throughput"], rows)
+
+
 def render_md(report: Report) -> str:
     data = report.data
     out = [f"# JOSE library adoption report: {data.name}", "",
-           "Charts, the full grids and every failing row: `report.html` in this folder.", "",
-           "## What was run", ""]
+           "Charts, the full grids and every failing row: `report.html` in this folder.", ""]
+    out += answer_lines(report)
+    out += ["## Scorecard", "", CONFORMANCE_RULE, ""]
+    out += md_table(list(report.scorecard.columns), report.scorecard.itertuples(index=False))
+
+    out += ["## What was run", ""]
     out += [f"- **{label}**: {cell(value)}" for label, value in report.facts]
     out += ["", *(f"> Note: {cell(text)}" for text in report.notes), ""]
 
     out += ["## Legend", ""]
     out += md_table(["actual", "meaning"], LEGEND.items())
     out += [PASS_RULE, "", SUPPORT_RULE, ""]
+    out += md_table(["severity", "meaning", "for example"],
+                    ([name, meaning, example] for name, (meaning, example)
+                     in SEVERITY_LEGEND.items()))
     out += md_table(["finding", "the consumer ..."], KINDS.items())
     out += [cost_legend(), "", ENTRY_POINT_RULE, ""]
-
-    out += ["## Scorecard", ""]
-    out += md_table(list(report.scorecard.columns), report.scorecard.itertuples(index=False))
 
     out += ["## Interop", ""]
     if not report.grids:
@@ -70,11 +98,12 @@ def render_md(report: Report) -> str:
                    f"{int(grid['unsupported'].sum())} unsupported")
     failing = report.failing
     if not failing.empty:
-        groups = (failing.groupby(["producer", "consumer", "actual", "cause"], sort=False)
+        groups = (failing.groupby(["producer", "consumer", "actual", "charged", "cause"],
+                                  sort=False)
                   .size().sort_values(ascending=False).reset_index(name="cells"))
         out += ["", f"Failing cells by library pair and cause ({len(groups)} groups):", ""]
-        out += md_table(["producer", "consumer", "actual", "cells", "cause"],
-                        groups[["producer", "consumer", "actual", "cells", "cause"]]
+        out += md_table(["producer", "consumer", "actual", "cells", "charged", "cause"],
+                        groups[["producer", "consumer", "actual", "cells", "charged", "cause"]]
                         .head(MAX_GROUPS).itertuples(index=False))
     out.append("")
     if not report.support.empty:
@@ -109,21 +138,27 @@ def render_md(report: Report) -> str:
     out += known_answers_md(report)
 
     out += ["## Anomalies per library", ""]
+    found = report.security_findings
     for library, kinds in report.findings.items():
         out.append(f"### {cell(library)}")
         out.append("")
-        out.append(", ".join(f"{kind}: {len(rows)}" for kind, rows in kinds.items()))
+        mine = found[found["consumer"] == library] if not found.empty else found
+        by_severity = count_text(mine["severity"].value_counts().to_dict()) if len(mine) else "none"
+        out.append(f"findings: {len(mine)} ({by_severity}); unexpected rejects: "
+                   f"{len(kinds['unexpected rejects'])} cells")
         out.append("")
-        for kind in ("unexpected accepts", "costly refusals"):
-            found = kinds.get(kind)
-            if found is None or found.empty:
-                continue
-            grouped = grouped_findings(found).drop(columns=["anchor"])
-            out.append(f"{kind.capitalize()} by case, entry point, key form and cause "
-                       f"({len(grouped)} groups; the rows are in report.html and interop.csv):")
+        if len(mine):
+            out.append(f"Findings, most severe first ({len(mine)}; the cells are in report.html "
+                       "and interop.csv):")
             out.append("")
-            out += md_table(list(grouped.columns),
-                            grouped.head(MAX_LISTED).itertuples(index=False))
+            out += md_table(["severity", "group", "kind", "description", "cases", "cells",
+                             "entry points", "key forms", "cause"],
+                            ([f.severity, f.group, f.kind, f.description,
+                              f.cases if f.case_count <= 3
+                              else f"{f.first_case} and {f.case_count - 1} more", f.cells,
+                              getattr(f, "entry_points", "") or "–",
+                              getattr(f, "key_forms", "") or "–",
+                              f.cause] for f in mine.head(MAX_LISTED).itertuples()))
 
     out += ["## Load test", ""]
     if data.loadtest is None:

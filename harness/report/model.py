@@ -7,14 +7,15 @@ sentences for what is absent); `html` and `markdown` only lay it out, and `write
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from harness.core.blame import blame
 from harness.interop.summary import cause_of
 from harness.interop.vectors_table import vector_defects, vector_misses, vectors_table
+from harness.report.anchors import evidence_id
 from harness.report.anomalies import (
     EVIDENCE_COLUMNS,
     as_text,
@@ -24,6 +25,8 @@ from harness.report.anomalies import (
     is_policy,
     is_security,
 )
+from harness.report.answer import AnswerRow, answer
+from harness.report.findings import description, rated, security_findings
 from harness.report.rundata import RunData
 from harness.report.scorecard import scorecard, support
 from harness.report.throughput import noise_warnings
@@ -55,19 +58,6 @@ SUPPORT_RULE = ("Support comes from a library's own compact round trip in each m
                 "`default` mode first.")
 
 
-def slug(*parts: str) -> str:
-    return "-".join(re.sub(r"[^a-z0-9]+", "_", str(p).lower()).strip("_") for p in parts)
-
-
-def evidence_id(scenario: str, producer: str, consumer: str) -> str:
-    return "ev-" + slug(scenario, producer, consumer)
-
-
-def misses_id(library: str, source: str) -> str:
-    """Anchor of one library's misses on one vector source, in the Known answers section."""
-    return "ka-" + slug(library, source)
-
-
 @dataclass
 class Report:
     data: RunData
@@ -81,6 +71,11 @@ class Report:
     known_answers: pd.DataFrame = field(default_factory=pd.DataFrame)
     vector_misses: pd.DataFrame = field(default_factory=pd.DataFrame)
     vector_defects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # One row per finding (core.findings), most severe first, with description and anchors.
+    security_findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Every judged cell between two libraries with the side charged (core.blame).
+    blamed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    answer: list[AnswerRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -205,16 +200,34 @@ def security_grid(rows: pd.DataFrame) -> pd.DataFrame:
         unsupported=("unsupported", "sum")).reset_index()
 
 
-def failing_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Every failing row with its evidence anchor and its cause (numbers masked)."""
+FORGED_PRODUCERS = ("forge", "vector")
+
+
+def failing_rows(rows: pd.DataFrame, blamed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every failing row with its evidence anchor and its cause (numbers masked). A forged row's
+    cause is its case's severity and one-line description (the library's text, if any, stays in
+    `detail`); a library pair's row says which side it is charged to."""
+    rows = rated(rows)
     failed = rows[rows["passed"].eq(False) & ~is_policy(rows)].copy()
-    columns = [*EVIDENCE_COLUMNS, "anchor", "cause"]
+    columns = [*EVIDENCE_COLUMNS, "severity", "charged", "anchor", "cause"]
     if failed.empty:
         return pd.DataFrame(columns=columns)
     failed["anchor"] = [evidence_id(s, p, c) for s, p, c in
                         zip(failed["scenario"], failed["producer"], failed["consumer"],
                             strict=True)]
-    failed["cause"] = as_text(failed["detail"]).map(cause_of)
+    forged = failed["producer"].isin(FORGED_PRODUCERS)
+    masked = as_text(failed["detail"]).map(cause_of)
+    failed["cause"] = [
+        f"{sev or 'unrated'}: {description(str(case))}" if is_forged
+        else (text or "returned payload differs")
+        for is_forged, sev, case, text in zip(forged, as_text(failed["severity"]),
+                                               failed["case"], masked, strict=True)]
+    failed["charged"] = ""
+    if blamed is not None and not blamed.empty:
+        charged = blamed["charged"].reindex(failed.index)
+        failed["charged"] = [
+            f"{side}: {row[side]}" if side in ("producer", "consumer") else (side or "")
+            for side, (_, row) in zip(charged.fillna(""), failed.iterrows(), strict=True)]
     return failed[[c for c in columns if c in failed]]
 
 
@@ -252,11 +265,16 @@ def library_findings(rows: pd.DataFrame,
 
 def build(data: RunData) -> Report:
     libraries = data.libraries
+    found = security_findings(data.rows)
+    blamed = blame(data.rows)
     report = Report(
-        data=data, facts=run_facts(data), scorecard=scorecard(data),
+        data=data, facts=run_facts(data), scorecard=scorecard(data, blamed, found),
         grids=interop_grids(data.rows, [n for n in libraries if n != "forge"]),
         support=support(data), security=security_grid(data.rows),
-        findings=library_findings(data.rows, libraries), failing=failing_rows(data.rows),
+        findings=library_findings(data.rows, libraries),
+        failing=failing_rows(data.rows, blamed), security_findings=found, blamed=blamed,
+        answer=answer(data.rows, [n for n in libraries if n != "forge"], found, blamed,
+                      data.loadtest),
         known_answers=vectors_table(data.rows), vector_misses=vector_misses(data.rows),
         vector_defects=vector_defects(data.rows))
     if data.loadtest is not None:

@@ -12,7 +12,9 @@ from scenarios.attacks.jws_common import DEFAULT_CONFIGS, REPRESENTATIVE, Catalo
 from scenarios.payloads import PAYLOAD
 
 cases = Catalogue(globals(), requirement="RFC 8725 §3.1", suites=REPRESENTATIVE,
-                  configs=DEFAULT_CONFIGS, attack_class="alg-none")
+                  configs=DEFAULT_CONFIGS, attack_class="alg-none", severity="forgery",
+                  why=("An unsecured JWS carries no proof of origin (RFC 7518 §3.6): anyone can "
+                       "write it."))
 
 SPELLINGS = {"lowercase": "none", "capitalised": "None", "uppercase": "NONE", "mixedcase": "nOnE"}
 
@@ -43,7 +45,10 @@ for _slug, _alg in SPELLINGS.items():
     cases.add(f"{_slug}_genuine_signature",
               f"`alg: {_alg}` carrying a signature the real key made is still refused: "
               "the consumer must not guess the algorithm from its key.",
-              _unsecured(_alg, "genuine"))
+              _unsecured(_alg, "genuine"), severity="leniency",
+              why="The signature is the key holder's own over this very header, so no one "
+                  "without the key can make this token; accepting it breaks RFC 8725 §3.1 "
+                  "(the algorithm is not checked) but forges nothing.")
 
 cases.add("missing_alg_empty_signature",
           "A header without `alg` (REQUIRED, RFC 7515 §4.1.1) and an empty signature is refused.",
@@ -51,4 +56,6 @@ cases.add("missing_alg_empty_signature",
 cases.add("missing_alg_genuine_signature",
           "A header without `alg` is refused even with a signature the real key made: the "
           "consumer must not take the algorithm from its key.",
-          _unsecured(None, "genuine"), requirement="RFC 7515 §4.1.1")
+          _unsecured(None, "genuine"), requirement="RFC 7515 §4.1.1", severity="leniency",
+          why="The key holder signed this header: a missing `alg` is a format error, not a "
+              "token someone else could make.")

@@ -22,7 +22,10 @@ from scenarios.payloads import PAYLOAD
 
 SUITES = HMAC_RSA_EC
 cases = Catalogue(globals(), requirement="RFC 7515 §4.1.11", suites=SUITES,
-                  configs=DEFAULT_CONFIGS, attack_class="crit")
+                  configs=DEFAULT_CONFIGS, attack_class="crit", severity="bypass",
+                  why=("RFC 7515 §4.1.11: the producer says the token MUST be rejected by whoever"
+                       " does not understand the extension; ignoring it skips a check the "
+                       "producer relies on."))
 
 
 def _with(extra: dict[str, Any]) -> Any:
@@ -38,7 +41,8 @@ cases.add("unknown_extension",
 cases.add("name_absent_from_header",
           "`crit` naming an extension that is not in the header is refused (it is not "
           "understood either).",
-          _with({"crit": ["urn:example:absent"]}))
+          _with({"crit": ["urn:example:absent"]}), severity="leniency",
+          why="The extension is not in the header, so ignoring `crit` skips nothing.")
 cases.add("not_a_list",
           "`crit` as a string rather than an array is refused.",
           _with({"crit": "urn:example:must-understand", "urn:example:must-understand": 1}))
@@ -48,10 +52,12 @@ cases.add("known_and_unknown",
                  "urn:example:must-understand": 1}))
 cases.add("empty_list",
           "`crit: []`: producers MUST NOT send it, recipients MAY refuse it.",
-          _with({"crit": []}), policy=True)
+          _with({"crit": []}), policy=True, severity="leniency",
+          why="An empty list demands nothing.")
 cases.add("registered_name",
           "`crit: [\"alg\"]` lists a name RFC 7515 defines: recipients MAY refuse it.",
-          _with({"crit": ["alg"]}), policy=True)
+          _with({"crit": ["alg"]}), policy=True, severity="leniency",
+          why="`alg` is understood by every consumer anyway.")
 
 
 def _in_unprotected(ctx: Context) -> Forged:

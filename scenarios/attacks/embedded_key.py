@@ -41,7 +41,9 @@ CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("jwks", key_form="jwks"),
            ConsumerConfig("pem", key_form="pem"),
            ConsumerConfig("broad-jwk", algorithms=BROAD))
 cases = Catalogue(globals(), requirement="RFC 8725 §3.10", suites=ASYMMETRIC, configs=CONFIGS,
-                  attack_class="embedded-key")
+                  attack_class="embedded-key", severity="forgery",
+                  why="RFC 8725 §3.10: a key the token names or carries is the attacker's "
+                      "choice; trusting it lets anyone sign.")
 
 
 @cache

@@ -17,7 +17,10 @@ from scenarios.attacks.jws_common import (
 from scenarios.payloads import PAYLOAD
 
 cases = Catalogue(globals(), requirement="RFC 7515 §5.2", suites=REPRESENTATIVE,
-                  configs=DEFAULT_CONFIGS, attack_class="empty-signature")
+                  configs=DEFAULT_CONFIGS, attack_class="empty-signature",
+                  severity="forgery",
+                  why=("No signature, or one by an empty key: anyone can make the token (RFC 7515"
+                       " §5.2 step 8)."))
 
 
 def _without_signature(signature: str) -> Any:

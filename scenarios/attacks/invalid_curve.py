@@ -10,6 +10,7 @@ the shared secret that the unchecked arithmetic gives, with the recipient's priv
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from harness.forge import jwe
 from harness.forge.encoding import b64url, unb64
@@ -22,12 +23,12 @@ OKP_SUITES = named_suites("JWE ECDH-ES (X25519) + A256GCM",
                           "JWE ECDH-ES+A128KW (X25519) + A128GCM",
                           "JWE ECDH-ES (X448) + A256GCM")
 REQUIREMENT = "RFC 7518 §4.6; RFC 8725 §3.4"
-EC_CASE = case(requirement=REQUIREMENT, expected="reject", suites=EC_SUITES, producer="forge",
-               attack_class="invalid-curve")
-OKP_CASE = case(requirement=REQUIREMENT, expected="reject", suites=OKP_SUITES, producer="forge",
-                attack_class="invalid-curve")
-LOW_ORDER_CASE = case(requirement="RFC 8037 §3.2; RFC 7748 §6", expected="reject",
-                      suites=OKP_SUITES, producer="forge", attack_class="invalid-curve")
+EC_CASE = partial(case, requirement=REQUIREMENT, expected="reject", suites=EC_SUITES,
+                        producer="forge", attack_class="invalid-curve")
+OKP_CASE = partial(case, requirement=REQUIREMENT, expected="reject", suites=OKP_SUITES,
+                         producer="forge", attack_class="invalid-curve")
+LOW_ORDER_CASE = partial(case, requirement="RFC 8037 §3.2; RFC 7748 §6", expected="reject",
+                               suites=OKP_SUITES, producer="forge", attack_class="invalid-curve")
 OTHER_CURVE = {"P-256": "P-384", "P-384": "P-256", "P-521": "P-256", "X25519": "X448",
                "X448": "X25519"}
 # Points of small order (RFC 7748 §5 and its errata; the X25519 one has order 8): the clamped
@@ -58,14 +59,18 @@ def _unchecked(ctx: Context, crv: str, point: tuple[int, int]) -> tuple[bytes, b
     return decrypt(ctx, token)
 
 
-@EC_CASE
+@EC_CASE(severity="forgery",
+    why=("A point off the recipient's curve leaks the private key to repeated queries, or gives a"
+         " shared secret anyone knows (RFC 7518 §4.6, RFC 8725 §3.4)."))
 def off_curve_epk(ctx: Context) -> tuple[bytes, bytes]:
     """An `epk` point that is not on the recipient's curve (on y² = x³ - 3x + b' for another b')."""
     crv = ctx.suite.key.param
     return _unchecked(ctx, crv, (3, 5))
 
 
-@EC_CASE
+@EC_CASE(severity="forgery",
+    why=("A point off the recipient's curve leaks the private key to repeated queries, or gives a"
+         " shared secret anyone knows (RFC 7518 §4.6, RFC 8725 §3.4)."))
 def other_curve_epk(ctx: Context) -> tuple[bytes, bytes]:
     """A valid `epk` on another NIST curve than the recipient's key (P-384 for a P-256 key)."""
     other = OTHER_CURVE[ctx.suite.key.param]
@@ -73,7 +78,9 @@ def other_curve_epk(ctx: Context) -> tuple[bytes, bytes]:
     return _unchecked(ctx, other, (numbers.x, numbers.y))
 
 
-@LOW_ORDER_CASE
+@LOW_ORDER_CASE(severity="forgery",
+    why=("A point off the recipient's curve leaks the private key to repeated queries, or gives a"
+         " shared secret anyone knows (RFC 7518 §4.6, RFC 8725 §3.4)."))
 def low_order_epk(ctx: Context) -> tuple[bytes, bytes]:
     """An X25519/X448 `epk` of small order: the shared secret is all zeros, known to anyone."""
     crv = ctx.suite.key.param
@@ -81,7 +88,9 @@ def low_order_epk(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, forge(ctx, epk=epk, z=bytes(OKP_OCTETS[crv])).compact())
 
 
-@LOW_ORDER_CASE
+@LOW_ORDER_CASE(severity="forgery",
+    why=("A point off the recipient's curve leaks the private key to repeated queries, or gives a"
+         " shared secret anyone knows (RFC 7518 §4.6, RFC 8725 §3.4)."))
 def zero_epk(ctx: Context) -> tuple[bytes, bytes]:
     """An X25519/X448 `epk` of u = 0: the shared secret is all zeros (RFC 7748 §6 check)."""
     crv = ctx.suite.key.param
@@ -89,7 +98,9 @@ def zero_epk(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, forge(ctx, epk=epk, z=bytes(OKP_OCTETS[crv])).compact())
 
 
-@OKP_CASE
+@OKP_CASE(severity="forgery",
+    why=("A point off the recipient's curve leaks the private key to repeated queries, or gives a"
+         " shared secret anyone knows (RFC 7518 §4.6, RFC 8725 §3.4)."))
 def other_okp_curve_epk(ctx: Context) -> tuple[bytes, bytes]:
     """An `epk` on the other Montgomery curve (X448 for an X25519 key, and back)."""
     other = OTHER_CURVE[ctx.suite.key.param]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 
 from harness.forge import jwe
 from harness.forge.encoding import encode_json, segment
@@ -27,11 +28,13 @@ OTHER_ALG = {"A128KW": "A128GCMKW", "RSA-OAEP-256": "RSA-OAEP"}
 CONFIGS = (ConsumerConfig("default"),
            ConsumerConfig("broad", algorithms=("A128KW", "A128GCMKW", "RSA-OAEP-256", "RSA-OAEP",
                                                "A128GCM", OTHER_ENC)))
-DISJOINT_CASE = case(requirement="RFC 7516 §7.2.1", expected="reject", suites=SUITES,
+DISJOINT_CASE = partial(case, requirement="RFC 7516 §7.2.1", expected="reject", suites=SUITES,
                      producer="forge", configs=CONFIGS, attack_class="jwe-json")
 
 
-@DISJOINT_CASE
+@DISJOINT_CASE(severity="malleability",
+    why=("The genuine ciphertext with its key management removed: a second encoding of one sealed"
+         " token."))
 def empty_recipients(ctx: Context) -> tuple[bytes, bytes]:
     """General JSON with `recipients: []` and a genuine iv, ciphertext and tag."""
     members = forge(ctx).general_members()
@@ -40,7 +43,8 @@ def empty_recipients(ctx: Context) -> tuple[bytes, bytes]:
 
 
 @case(requirement="RFC 7516 §5.2 step 18", expected="reject", suites=SUITES, producer="forge",
-      configs=CONFIGS, attack_class="jwe-json")
+      configs=CONFIGS, attack_class="jwe-json", severity="forgery",
+      why="No recipient's key decrypts: accepting it means plaintext nobody sealed for this key.")
 def only_bad_recipients(ctx: Context) -> tuple[bytes, bytes]:
     """Two recipients whose encrypted keys are random bytes: no recipient decrypts."""
     token = forge(ctx)
@@ -49,14 +53,16 @@ def only_bad_recipients(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, token.general(), "general")
 
 
-@DISJOINT_CASE
+@DISJOINT_CASE(severity="leniency",
+    why="The repeated value agrees with the protected one.")
 def alg_in_protected_and_recipient_header(ctx: Context) -> tuple[bytes, bytes]:
     """`alg` both in the protected header and, with the same value, in the recipient's header."""
     token = forge(ctx, recipient_header={"alg": ctx.suite.alg})
     return decrypt(ctx, token.general(), "general")
 
 
-@DISJOINT_CASE
+@DISJOINT_CASE(severity="leniency",
+    why="The repeated value agrees with the protected one.")
 def enc_in_protected_and_unprotected(ctx: Context) -> tuple[bytes, bytes]:
     """`enc` both in the protected and, with the same value, in the shared unprotected header."""
     token = forge(ctx, unprotected={"enc": ctx.suite.enc})
@@ -70,19 +76,25 @@ def _conflict(ctx: Context, sealed_with: str) -> tuple[bytes, bytes]:
     return decrypt(ctx, token.flattened(), "flattened")
 
 
-@DISJOINT_CASE
+@DISJOINT_CASE(severity="malleability",
+    why=("A header member the tag does not cover stands beside or over the protected one: a "
+         "second reading of a token the key holder sealed (RFC 7516 §7.2.1)."))
 def unprotected_enc_overrides(ctx: Context) -> tuple[bytes, bytes]:
     """Protected `enc` A128GCM, unprotected `enc` A256GCM; sealed with the unprotected one."""
     return _conflict(ctx, OTHER_ENC)
 
 
-@DISJOINT_CASE
+@DISJOINT_CASE(severity="malleability",
+    why=("A header member the tag does not cover stands beside or over the protected one: a "
+         "second reading of a token the key holder sealed (RFC 7516 §7.2.1)."))
 def unprotected_enc_ignored(ctx: Context) -> tuple[bytes, bytes]:
     """Protected `enc` A128GCM, a conflicting unprotected `enc`; sealed with the protected one."""
     return _conflict(ctx, ctx.suite.enc or "")
 
 
-@DISJOINT_CASE
+@DISJOINT_CASE(severity="malleability",
+    why=("A header member the tag does not cover stands beside or over the protected one: a "
+         "second reading of a token the key holder sealed (RFC 7516 §7.2.1)."))
 def recipient_alg_overrides(ctx: Context) -> tuple[bytes, bytes]:
     """Protected `alg` A128KW, the recipient's header `alg` A128GCMKW (RSA-OAEP-256 and
     RSA-OAEP likewise); the key is managed with the recipient's, unprotected, one."""
@@ -93,7 +105,9 @@ def recipient_alg_overrides(ctx: Context) -> tuple[bytes, bytes]:
     return decrypt(ctx, token.general(), "general")
 
 
-@DISJOINT_CASE
+@DISJOINT_CASE(severity="malleability",
+    why=("A header member the tag does not cover stands beside or over the protected one: a "
+         "second reading of a token the key holder sealed (RFC 7516 §7.2.1)."))
 def recipient_alg_ignored(ctx: Context) -> tuple[bytes, bytes]:
     """Protected `alg` and a conflicting recipient `alg`; managed with the protected one."""
     token = forge(ctx, recipient_header={"alg": OTHER_ALG[ctx.suite.alg]})
@@ -101,7 +115,8 @@ def recipient_alg_ignored(ctx: Context) -> tuple[bytes, bytes]:
 
 
 @case(requirement="RFC 7516 §4; RFC 7515 §5.2 step 4", expected="reject", suites=SUITES,
-      producer="forge", configs=CONFIGS, attack_class="jwe-json")
+      producer="forge", configs=CONFIGS, attack_class="jwe-json", severity="malleability",
+      why="Two readings of one protected header; the one a strict parser keeps fails.")
 def duplicate_enc_first_wins(ctx: Context) -> tuple[bytes, bytes]:
     """A protected header naming `enc` twice, sealed under the FIRST value: a consumer must
     reject duplicates or take the last one (which fails), never the first."""
@@ -110,7 +125,8 @@ def duplicate_enc_first_wins(ctx: Context) -> tuple[bytes, bytes]:
 
 
 @case(requirement="RFC 7516 §7.2.2; RFC 8259 §4", expected="reject", suites=SUITES,
-      producer="forge", configs=CONFIGS, attack_class="jwe-json")
+      producer="forge", configs=CONFIGS, attack_class="jwe-json", severity="malleability",
+      why="Two protected members: a second encoding of the genuine token.")
 def duplicate_protected_member(ctx: Context) -> tuple[bytes, bytes]:
     """Flattened JSON with two `protected` members: the genuine one first, then another header
     (with `zip`); a consumer taking the last one fails the tag, one taking the first accepts."""

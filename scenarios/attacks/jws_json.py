@@ -23,7 +23,9 @@ from scenarios.payloads import PAYLOAD
 
 SUITES = HMAC_RSA_EC
 cases = Catalogue(globals(), requirement="RFC 7515 §7.2", suites=SUITES,
-                  configs=DEFAULT_CONFIGS, attack_class="jws-json")
+                  configs=DEFAULT_CONFIGS, attack_class="jws-json", severity="malleability",
+                  why="The genuine signature with a header or member the signature does not "
+                      "cover: a second token for one signature (RFC 7515 §7.2.1, §10.12).")
 
 
 def entry(ctx: Context, protected: Any, header: dict[str, Any] | None = None,
@@ -52,18 +54,22 @@ def _good(ctx: Context) -> dict[str, Any]:
 
 cases.add("empty_signatures",
           "General JSON with `signatures: []` is refused: nothing is signed.",
-          lambda ctx: Forged(general([]), clean=general([_good(ctx)]),
+          severity="forgery", why="No signature at all: anyone writes it.",
+          forge=lambda ctx: Forged(general([]), clean=general([_good(ctx)]),
                              serialization="general"))
 cases.add("only_bad_signatures",
           "General JSON whose two signatures are both by the attacker's key is refused.",
-          lambda ctx: Forged(general([entry(ctx, {"alg": ctx.suite.alg}, by_attacker=True)] * 2),
-                             clean=general([_good(ctx)]), serialization="general"))
+          severity="forgery", why="Only the attacker signed it.",
+          forge=lambda ctx: Forged(general([entry(ctx, {"alg": ctx.suite.alg},
+                                                  by_attacker=True)] * 2),
+                                   clean=general([_good(ctx)]), serialization="general"))
 for _order in ("good_first", "bad_first"):
     cases.add(f"good_and_bad_signature_{_order}",
               "General JSON with one valid signature and one by the attacker's key "
               f"({_order.replace('_', ' ')}): RFC 7515 §7.2 leaves to the application which "
               "signatures must be valid, so accepting one valid signature is allowed.",
-              lambda ctx, order=_order: Forged(general(
+              severity="leniency", why="One signature is genuine.",
+              forge=lambda ctx, order=_order: Forged(general(
                   [_good(ctx), entry(ctx, {"alg": ctx.suite.alg}, by_attacker=True)][
                       ::1 if order == "good_first" else -1]),
                   clean=general([_good(ctx)]), serialization="general"), policy=True)
@@ -87,7 +93,8 @@ for _form in ("flattened", "general"):
     cases.add(f"unprotected_alg_same_{_form}",
               f"{_form.capitalize()} JSON whose unprotected header repeats the protected "
               "`alg` with the same value is refused: the names MUST be disjoint.",
-              lambda ctx, form=_form: _override({"alg": ctx.suite.alg}, form)(ctx),
+              severity="leniency", why="The repeated value agrees with the protected one.",
+              forge=lambda ctx, form=_form: _override({"alg": ctx.suite.alg}, form)(ctx),
               requirement="RFC 7515 §7.2.1; §5.2 step 4")
 
 
@@ -100,6 +107,7 @@ cases.add("alg_only_in_unprotected_header",
           "Flattened JSON with `alg` only in the unprotected header, validly signed: legal "
           "(RFC 7515 §4.1.1 needs `alg` somewhere in the JOSE header), though RFC 8725 §3.1 "
           "advises binding it; a consumer may refuse.", _alg_only_unprotected, policy=True,
+          severity="leniency",
           expected="accept")
 
 

@@ -36,7 +36,9 @@ CONFIGS = tuple(config for form in FORMS for config in (
         ConsumerConfig(f"raw-broad-{form}", key_form=form, algorithms=BROAD, raw_key=True)))
 
 cases = Catalogue(globals(), requirement="RFC 8725 §3.1", suites=ASYMMETRIC, configs=CONFIGS,
-                  attack_class="key-confusion")
+                  attack_class="key-confusion", severity="forgery",
+                  why="The public key is public: an HMAC under it is made by anyone "
+                      "(RFC 8725 §3.1).")
 
 
 def secret_of(key: Any) -> bytes:

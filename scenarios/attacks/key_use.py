@@ -21,7 +21,9 @@ from scenarios.payloads import PAYLOAD
 
 cases = Catalogue(globals(), requirement="RFC 7517 §4.2-4.4", attack_class="key-use",
                   suites=HMAC_RSA_EC,
-                  configs=(ConsumerConfig("jwk"),), policy=True)
+                  configs=(ConsumerConfig("jwk"),), policy=True, severity="leniency",
+                  why="The token is genuine; only the key's declared purpose (RFC 7517 §4.2-4.4) "
+                      "is ignored.")
 
 
 def _declared(members: dict[str, Any]) -> Any:
@@ -75,4 +77,8 @@ for _kind, _alg, _suite, _what in (
                                            "2048)")):
     cases.add(f"weak_{_kind.replace('-', '_')}", f"A token signed and verified with {_what}.",
               _weak(_kind, _alg), suites=(_suite,), configs=WEAK_CONFIGS, attack_class="weak-key",
-              requirement="RFC 7518 §3.2-3.3; RFC 8725 §3.5")
+              requirement="RFC 7518 §3.2-3.3; RFC 8725 §3.5",
+              severity="forgery" if _kind == "hmac-1" else "leniency",
+              why="A 1-byte HMAC key is found by trying 256 keys: anyone can sign."
+                  if _kind == "hmac-1" else "Weaker than the RFC asks, but not breakable by "
+                  "an ordinary attacker today.")

@@ -19,7 +19,9 @@ from scenarios.payloads import PAYLOAD
 
 CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("jwks", key_form="jwks"))
 cases = Catalogue(globals(), requirement="RFC 8725 §3.10", attack_class="kid",
-                  suites=HMAC_RSA_EC, configs=CONFIGS)
+                  suites=HMAC_RSA_EC, configs=CONFIGS, severity="forgery",
+                  why="RFC 8725 §3.10: a kid is attacker input; a key it selects or a "
+                      "signature by another key lets anyone sign.")
 
 
 def _secret_from_kid(kid: str, secret: bytes) -> Any:
@@ -67,8 +69,9 @@ for _name, (_kid, _what) in ODD_KIDS.items():
     cases.add(f"{_name}_kid_genuine_signature",
               f"A token the real key signed whose kid is {_what}: the kid MUST be a string "
               "(RFC 7515 §4.1.4) and names no key; refusing or ignoring it is the "
-              "application's choice.",
-              _odd_kid(_kid), policy=True, requirement="RFC 7515 §4.1.4")
+              "application's choice.", severity="leniency",
+              why="The real key signed the token; only the kid's type is wrong.",
+              forge=_odd_kid(_kid), policy=True, requirement="RFC 7515 §4.1.4")
 
 
 def _duplicate_kids(attacker_first: bool, signer: str) -> Any:
@@ -93,4 +96,7 @@ for _first in (True, False):
                   "RFC 7517 §4.5 says kids SHOULD differ: first match, try all, or refuse "
                   "the ambiguity are all choices an application may make.",
                   _duplicate_kids(_first, _signer), policy=True,
+                  severity="forgery" if _signer == "attacker" else "leniency",
+                  why="The attacker's key signed it." if _signer == "attacker"
+                  else "The real key signed it.",
                   requirement="RFC 7517 §4.5", configs=(ConsumerConfig("jwks", "jwks"),))

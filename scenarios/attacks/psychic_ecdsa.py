@@ -15,7 +15,9 @@ SUITES = ("JWS ES256", "JWS ES384", "JWS ES512", "JWS ES256K")
 CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("pem", key_form="pem"),
            ConsumerConfig("broad", algorithms=(*BROAD, "ES384", "ES512", "ES256K")))
 cases = Catalogue(globals(), requirement="RFC 7518 §3.4", suites=SUITES, configs=CONFIGS,
-                  attack_class="psychic-ecdsa")
+                  attack_class="psychic-ecdsa", severity="malleability",
+                  why="RFC 7518 §3.4: R || S, each exactly the curve's length; another "
+                      "encoding of the genuine (r, s) is a second token for one signature.")
 
 
 def _resigned(change: Callable[[str, bytes], bytes]) -> Any:
@@ -65,6 +67,11 @@ def _widened(alg: str, sig: bytes) -> bytes:
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
+# Values no key makes: accepting one verifies a signature nobody computed.
+FORGED = ("r_order", "r_s_order", "r_s_zero", "s_order", "truncated")
 for _name, (_what, _change) in CHANGES.items():
     cases.add(_name, f"An ECDSA signature with {_what} is refused.", _resigned(_change),
-              **({"policy": True} if _name == "s_negated" else {}))
+              **({"policy": True} if _name == "s_negated" else {}),
+              **({"severity": "forgery", "why": "r or s outside [1, n-1] (FIPS 186 "
+                  "verification step 1): a signature anyone writes without the key, the "
+                  "psychic-signature bug (CVE-2022-21449)."} if _name in FORGED else {}))

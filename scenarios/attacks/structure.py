@@ -27,7 +27,10 @@ from scenarios.payloads import PAYLOAD
 
 SUITES = HMAC_RSA_EC
 cases = Catalogue(globals(), requirement="RFC 7515 §5.2 step 1-2; §2", suites=SUITES,
-                  configs=DEFAULT_CONFIGS, attack_class="base64url")
+                  configs=DEFAULT_CONFIGS, attack_class="base64url", severity="malleability",
+                  why="RFC 7515 §2: base64url without padding, line breaks or other "
+                      "characters; another spelling of the genuine signature is a second "
+                      "token for one signature.")
 
 
 def _in_signature(change: Any) -> Any:
@@ -89,11 +92,19 @@ def _set_trailing_bits(text: str) -> str:
 
 # RFC 4648 §3.5: decoders MAY reject non-zero pad bits; RFC 7515 does not require it.
 LENIENT = {"trailing_bits": {"policy": True, "requirement": "RFC 4648 §3.5"}}
+# A header written oddly and signed as written: only the key holder makes such a token, and it
+# is not a re-encoding of another token, so accepting it is a departure with no consequence.
+SIGNED_AS_WRITTEN = {"severity": "leniency",
+                     "why": "Signed over the text as written by the key holder: no second "
+                            "token for an existing signature."}
 for _name, (_what, _change) in DEFECTS.items():
     cases.add(f"signature_{_name}", f"The genuine token with {_what} in its signature segment "
               "is refused.", _in_signature(_change), **LENIENT.get(_name, {}))
     cases.add(f"header_{_name}", f"A token whose header segment has {_what}, signed over the "
-              "text as written, is refused.", _in_header(_change), **LENIENT.get(_name, {}))
+              "text as written, is refused.", _in_header(_change),
+              **{**SIGNED_AS_WRITTEN, **LENIENT.get(_name, {})})
+
+
 def _signature_with_alphabet_chars(ctx: Context) -> Forged:
     """A genuine token whose signature needs `-` or `_`, then written with `+`/`/`.
 
@@ -113,10 +124,22 @@ cases.add("signature_standard_alphabet",
           "(`+`, `/`) is refused.", _signature_with_alphabet_chars)
 cases.add("header_standard_alphabet",
           "A token whose header is written with `+`/`/` instead of `-`/`_`, signed over the "
-          "text as written, is refused.", _header_with_alphabet_chars)
+          "text as written, is refused.", _header_with_alphabet_chars, **SIGNED_AS_WRITTEN)
 
 shape = Catalogue(globals(), requirement="RFC 7515 §7.1; §5.2", suites=SUITES,
                   configs=DEFAULT_CONFIGS, attack_class="structure")
+# What accepting each shape costs: no signature at all is a forgery; the genuine parts in
+# another shape are a second token for one signature; a header the key holder signed as
+# written is only a departure from RFC 7515 §5.2 (it is valid JSON, UTF-8, an object).
+SHAPE_SEVERITY = {
+    "empty_token": "forgery", "only_dots": "forgery", "one_segment": "forgery",
+    "extra_segment": "malleability", "five_segments": "malleability",
+    "trailing_dot": "malleability", "leading_whitespace": "malleability"}
+SHAPE_WHY = {"forgery": "No signature segment, or an empty one: nothing proves the origin.",
+             "malleability": "The genuine parts in another shape: a second token for one "
+                             "signature (RFC 7515 §7.1).",
+             "leniency": "The key holder signed this header as written; RFC 7515 §5.2 steps "
+                         "2-3 refuse it, no one else could make it."}
 
 
 def _segments(build: Any) -> Any:
@@ -161,11 +184,15 @@ SHAPES: dict[str, tuple[str, Any]] = {
                             b'{"alg":"' + ctx.suite.alg.encode() + b'","x":"\xff"}')(ctx)),
 }
 for _name, (_what, _forge) in SHAPES.items():
-    shape.add(_name, f"{_what} is refused.", _forge)
+    _severity = SHAPE_SEVERITY.get(_name, "leniency")
+    shape.add(_name, f"{_what} is refused.", _forge, severity=_severity,
+              why=SHAPE_WHY[_severity])
 
 huge = Catalogue(globals(), requirement="RFC 8725 §3.12; RFC 7515 §5.2",
                  suites=("JWS HS256",), configs=DEFAULT_CONFIGS[:1], attack_class="huge",
-                 isolated=True, timeout_s=5.0, memory_mb=1024)
+                 isolated=True, timeout_s=5.0, memory_mb=1024, severity="dos",
+                 why="RFC 8725 §3.12: input sizes an application never issues must be "
+                     "refused before they cost time or memory.")
 HUGE_BYTES = 16 * 1024 * 1024
 
 

@@ -22,7 +22,9 @@ JWS_FOR = {"RSA-OAEP": "RS256", "dir": "HS256"}
 
 
 @case(requirement=REQUIREMENT, expected="reject", producer="forge", configs=CONFIGS,
-      suites=named_suites("JWS RS256", "JWS HS256"), attack_class="token-type")
+      suites=named_suites("JWS RS256", "JWS HS256"), attack_class="token-type",
+      severity="bypass", why="RFC 8725 §3.11: a verify call that takes a JWE skips the signature "
+      "the application asked for; the encrypting party needs only the public key.")
 def jwe_where_jws_expected(ctx: Context) -> tuple[bytes, bytes]:
     """A compact JWE encrypted to the verifier's signing key, given to `verify`."""
     alg, enc = JWE_FOR[ctx.suite.alg]
@@ -33,7 +35,9 @@ def jwe_where_jws_expected(ctx: Context) -> tuple[bytes, bytes]:
 
 @case(requirement=REQUIREMENT, expected="reject", producer="forge", configs=CONFIGS,
       suites=named_suites("JWE RSA-OAEP + A256GCM", "JWE dir + A128CBC-HS256"),
-      attack_class="token-type")
+      attack_class="token-type", severity="bypass",
+      why="RFC 8725 §3.11: a decrypt call that takes a JWS hands over plaintext that was never "
+          "encrypted: the confidentiality the application relies on is skipped.")
 def jws_where_jwe_expected(ctx: Context) -> tuple[bytes, bytes]:
     """A compact JWS signed with the decryption key, given to `decrypt`: nothing was encrypted."""
     alg = JWS_FOR[ctx.suite.alg]

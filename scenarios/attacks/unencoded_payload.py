@@ -18,7 +18,9 @@ SUITES = HMAC_RSA_EC
 # No "." and ASCII only, so the unencoded payload fits the compact serialization (§5.2).
 PAYLOAD = b'{"sub":"alice","scope":"read write"}'
 cases = Catalogue(globals(), requirement="RFC 7797 §6", suites=SUITES,
-                  configs=DEFAULT_CONFIGS, attack_class="b64")
+                  configs=DEFAULT_CONFIGS, attack_class="b64", severity="leniency",
+                  why="The key holder signed the token; RFC 7797 format rules are broken, but "
+                      "no one without the key can make it.")
 
 
 def unencoded(header: dict[str, Any], signed_over: str) -> Any:
@@ -43,7 +45,9 @@ cases.add("b64_false_with_crit",
 cases.add("b64_false_without_crit",
           "`b64: false` without `crit` (RFC 7797 §6 requires it), signed over the unencoded "
           "payload, is refused.",
-          unencoded({"b64": False}, "raw"))
+          unencoded({"b64": False}, "raw"), severity="malleability",
+          why="Without `crit`, a consumer that does not know `b64` and one that does read "
+              "different payloads from one signature (RFC 7797 §6).")
 cases.add("b64_false_without_crit_standard_signature",
           "`b64: false` without `crit`, signed the RFC 7515 way with the payload segment as "
           "text: a recipient that ignores `b64` reads the segment as base64url; RFC 7797 §6 "

@@ -21,6 +21,8 @@ consumer may refuse it even when small, and must refuse it when it is a bomb.
 
 from __future__ import annotations
 
+from functools import partial
+
 from harness.core.errors import Rejected
 from harness.forge import jwe
 from harness.interop.scenario import Context, case, named_suites
@@ -30,15 +32,15 @@ SUITES = named_suites("JWE dir + A256GCM", "JWE A256KW + A256CBC-HS512")
 REQUIREMENT = "RFC 7516 §4.1.3; RFC 8725 §3.6; CVE-2024-28102"
 MIB = 1 << 20
 LIMITS = {"isolated": True, "timeout_s": 10.0, "memory_mb": 512}
-ATTACK_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
-                   attack_class="zip-bomb", **LIMITS)
-POLICY_TIER = case(requirement=REQUIREMENT, expected="reject", suites=SUITES, producer="forge",
-                   attack_class="zip-bomb", policy=True, **LIMITS)
+ATTACK_TIER = partial(case, requirement=REQUIREMENT, expected="reject", suites=SUITES,
+                            producer="forge", attack_class="zip-bomb", **LIMITS)
+POLICY_TIER = partial(case, requirement=REQUIREMENT, expected="reject", suites=SUITES,
+                            producer="forge", attack_class="zip-bomb", policy=True, **LIMITS)
 # The range around the caps runs on one suite in default mode: what it measures is inflation,
 # which neither the key management nor the allow-list changes.
-RANGE_TIER = case(requirement=REQUIREMENT, expected="reject",
-                  suites=named_suites("JWE dir + A256GCM"), modes=("default",), producer="forge",
-                  attack_class="zip-bomb", policy=True, **LIMITS)
+RANGE_TIER = partial(case, requirement=REQUIREMENT, expected="reject",
+                     suites=named_suites("JWE dir + A256GCM"), modes=("default",),
+                     producer="forge", attack_class="zip-bomb", policy=True, **LIMITS)
 
 
 def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]:
@@ -57,31 +59,36 @@ def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]
     return (received if exact else f"<{size} zero bytes>".encode()), received
 
 
-@POLICY_TIER
+@POLICY_TIER(severity="dos",
+    why="Inflating costs the consumer 1000 times what the token weighs.")
 def raw_1mib(ctx: Context) -> tuple[bytes, bytes]:
     """Raw DEFLATE, 1 KiB inflating to 1 MiB of zeros: the consumer may accept (policy)."""
     return _bomb(ctx, MIB)
 
 
-@POLICY_TIER
+@POLICY_TIER(severity="dos",
+    why="100 MiB of memory for one token (RFC 8725 §3.9 on compression).")
 def raw_100mib(ctx: Context) -> tuple[bytes, bytes]:
     """Raw DEFLATE, 100 KiB inflating to 100 MiB: policy; the memory it took is recorded."""
     return _bomb(ctx, 100 * MIB)
 
 
-@ATTACK_TIER
+@ATTACK_TIER(severity="dos",
+    why="1 GiB of memory for one 1 MiB token.")
 def raw_1gib(ctx: Context) -> tuple[bytes, bytes]:
     """Raw DEFLATE, 1 MiB inflating to 1 GiB: must be refused without inflating it."""
     return _bomb(ctx, 1024 * MIB)
 
 
-@POLICY_TIER
+@POLICY_TIER(severity="leniency",
+    why="zlib-wrapped DEFLATE is not RFC 1951 (RFC 7516 §4.1.3); 1 MiB costs little.")
 def zlib_1mib(ctx: Context) -> tuple[bytes, bytes]:
     """zlib-wrapped DEFLATE (not RFC 1951), 1 KiB to 1 MiB: accepting it is leniency (policy)."""
     return _bomb(ctx, MIB, wrapped=True)
 
 
-@ATTACK_TIER
+@ATTACK_TIER(severity="dos",
+    why="1 GiB of memory for one 1 MiB token.")
 def zlib_1gib(ctx: Context) -> tuple[bytes, bytes]:
     """zlib-wrapped DEFLATE, 1 MiB to 1 GiB: must be refused."""
     return _bomb(ctx, 1024 * MIB, wrapped=True)
@@ -106,5 +113,5 @@ for _mib, _what in RANGE:
     _run.__name__ = _run.__qualname__ = f"raw_{_mib}mib"  # type: ignore[attr-defined]
     _run.__doc__ = (f"Raw DEFLATE, {_what}: the consumer may accept (policy); refusing it only "
                     "after inflating it is a `dos`.")
-    globals()[_run.__name__] = RANGE_TIER(_run)  # type: ignore[arg-type]
+    globals()[_run.__name__] = RANGE_TIER(severity="dos")(_run)  # type: ignore[arg-type]
 del _run, _mib, _what

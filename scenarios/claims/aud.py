@@ -25,6 +25,10 @@ from scenarios.claims.common import (
 AUD = "RFC 7519 §4.1.3"
 AUD_EXACT = "RFC 7519 §4.1.3, §7.3"
 MATCHES = {"defaults": POLICY_REJECT, "audience_issuer": ACCEPT, "with_options": ACCEPT}
+# What accepting a token this module's cases refuse costs, unless a case says otherwise.
+SEVERITY = "bypass"
+WHY = ("RFC 7519 §4.1.3: a token for another audience, accepted, lets a token issued to one "
+       "service be replayed at another.")
 
 
 @situation(AUD, **MATCHES)
@@ -88,7 +92,8 @@ def number(now: int, claims: Claims) -> Claims:
     return {**claims, "aud": 42}
 
 
-@situation(AUD + ", §2 (StringOrURI)", **REFUSED_WHEN_CHECKED)
+@situation(AUD + ", §2 (StringOrURI)", **REFUSED_WHEN_CHECKED, severity="leniency",
+           why="The consumer's own audience is inside: a type error, not another audience.")
 def nested_list(now: int, claims: Claims) -> Claims:
     """`aud` = [[the consumer's audience]]: an array holding an array, not StringOrURIs."""
     return {**claims, "aud": [[AUDIENCE]]}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.core.claims import ClaimsOptions, case_name
+from harness.core.severity import Severity
 from harness.forge.jws import sign
 from harness.interop.scenario import ConsumerConfig, Context, Expected, case, named_suites
 
@@ -122,17 +123,22 @@ def check(ctx: Context, build: Build) -> tuple[bytes, bytes]:
 
 def situation(requirement: str, expect: Expect | None = None, *,
               defaults: Expect | None = None, audience_issuer: Expect | None = None,
-              with_options: Expect | None = None) -> Callable[[Build], Build]:
+              with_options: Expect | None = None, severity: Severity | None = None,
+              why: str = "") -> Callable[[Build], Build]:
     """Declare a claims situation: one case per configuration, named `<situation>_<config>`.
 
     The decorated function builds the token's claims from `now` and the base claims; `expect`
     is the outcome under every configuration unless one is given for that configuration.
+    `severity` (and `why`): what accepting the token costs where it must be refused; by default
+    the module's `SEVERITY` and `WHY`, the reading that holds for most of its claim's situations.
     """
     per_config = {DEFAULTS: defaults or expect, AUDIENCE_ISSUER: audience_issuer or expect,
                   WITH_OPTIONS: with_options or expect}
 
     def declare(build: Build) -> Build:
         module = sys.modules[build.__module__]
+        rated = severity or getattr(module, "SEVERITY", None)
+        reason = why or (getattr(module, "WHY", "") if severity is None else "")
         for config, outcome in per_config.items():
             if outcome is None:
                 raise TypeError(f"{build.__name__}: no expected outcome for {config.name}")
@@ -148,6 +154,7 @@ def situation(requirement: str, expect: Expect | None = None, *,
                 requirement=requirement, expected=outcome.outcome, suites=SUITES,
                 producer="forge", configs=(config,), modes=("default",),
                 attack_class="claims", policy=outcome.policy,
+                severity=rated if outcome.outcome == "reject" else None, why=reason,
                 entry_points=("jwt",))(run))
         return build
     return declare

@@ -18,6 +18,10 @@ from scenarios.claims.common import (
 
 EXP = "RFC 7519 §4.1.4"
 TYPED = "RFC 7519 §4.1.4, §2 (NumericDate)"
+# What accepting a token this module's cases refuse costs, unless a case says otherwise.
+SEVERITY = "bypass"
+WHY = ("RFC 7519 §4.1.4: an expired (or never-expiring) token accepted skips the expiry check "
+       "the application relies on.")
 
 
 @situation(EXP, REJECT)
@@ -63,7 +67,10 @@ def float_past(now: int, claims: Claims) -> Claims:
     return {**claims, "exp": now - 3600.5}
 
 
-@situation(TYPED, REJECT)
+@situation(TYPED, REJECT, severity="leniency",
+           why=("The string names a time an hour ahead, so a consumer that parses it lets through"
+                " nothing the number would refuse; one that ignores `exp` altogether shows it on "
+                "`past`."))
 def string(now: int, claims: Claims) -> Claims:
     """`exp` as a string of digits (in an hour): not a number, so not a NumericDate."""
     return {**claims, "exp": str(now + 3600)}

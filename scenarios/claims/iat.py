@@ -7,6 +7,9 @@ from __future__ import annotations
 from scenarios.claims.common import POLICY_REJECT, Claims, situation
 
 IAT = "RFC 7519 §4.1.6"
+# What accepting a token this module's cases refuse costs, unless a case says otherwise.
+SEVERITY = "leniency"
+WHY = ("RFC 7519 §4.1.6 asks nothing of the consumer; an odd `iat` costs nothing.")
 
 
 @situation(IAT, POLICY_REJECT)

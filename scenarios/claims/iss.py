@@ -19,6 +19,10 @@ from scenarios.claims.common import (
 ISS = "RFC 7519 §4.1.1, §7.3"
 TYPED = "RFC 7519 §4.1.1, §2 (StringOrURI)"
 STRING_MISMATCH = {"defaults": ACCEPT, "audience_issuer": REJECT, "with_options": REJECT}
+# What accepting a token this module's cases refuse costs, unless a case says otherwise.
+SEVERITY = "bypass"
+WHY = ("RFC 7519 §4.1.1: a token from another issuer, accepted, skips the issuer check the "
+       "application configured.")
 
 
 @situation(ISS, **STRING_MISMATCH)
@@ -51,7 +55,8 @@ def uppercase(now: int, claims: Claims) -> Claims:
     return {**claims, "iss": ISSUER.upper()}
 
 
-@situation(TYPED, **REFUSED_WHEN_CHECKED)
+@situation(TYPED, **REFUSED_WHEN_CHECKED, severity="leniency",
+           why="The configured issuer, in a list: a type error, not another issuer.")
 def list_of_one(now: int, claims: Claims) -> Claims:
     """`iss` = [the configured issuer]: a list is not a StringOrURI."""
     return {**claims, "iss": [ISSUER]}

@@ -7,6 +7,9 @@ from __future__ import annotations
 from scenarios.claims.common import ACCEPT, POLICY_REJECT, REJECT, Claims, situation
 
 NBF = "RFC 7519 §4.1.5"
+# What accepting a token this module's cases refuse costs, unless a case says otherwise.
+SEVERITY = "bypass"
+WHY = ("RFC 7519 §4.1.5: a token used before its time skips the not-before check.")
 
 
 @situation(NBF, REJECT)
@@ -28,7 +31,8 @@ def string(now: int, claims: Claims) -> Claims:
     return {**claims, "nbf": str(now + 3600)}
 
 
-@situation(NBF + ", §2 (NumericDate)", REJECT)
+@situation(NBF + ", §2 (NumericDate)", REJECT, severity="leniency",
+           why="Read as 1, `nbf` lies in 1970: the token is valid either way.")
 def boolean(now: int, claims: Claims) -> Claims:
     """`nbf: true`: not a NumericDate (read as 1, it would be long past)."""
     return {**claims, "nbf": True}

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from scenarios.claims.common import POLICY_REJECT, Claims, situation
 
+# What accepting a token this module's cases refuse costs, unless a case says otherwise.
+SEVERITY = "leniency"
+WHY = ("RFC 7519 §4.1.2, §4.1.7 type rules: a wrongly typed value the application reads at its "
+       "own risk; no check is skipped.")
+
 
 @situation("RFC 7519 §4.1.2", POLICY_REJECT)
 def sub_number(now: int, claims: Claims) -> Claims:

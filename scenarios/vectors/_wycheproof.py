@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from harness.core.severity import severity_of_flags
 from harness.interop.scenario import DataCase, data_case
 from scenarios.vectors._build import (
     VECTOR_MODES,
@@ -55,7 +56,8 @@ def _group_enc(group: dict[str, Any]) -> Any:
     return None
 
 
-def _test_case(path: Path, root: Path, group: dict[str, Any], test: dict[str, Any]) -> DataCase:
+def _test_case(path: Path, root: Path, group: dict[str, Any], test: dict[str, Any],
+               bug_types: dict[str, str]) -> DataCase:
     where = shown(path, root)
     lacking = [f for f in TEST_FIELDS if f not in test]
     family = "JWE" if "jwe" in test else "JWS"
@@ -93,6 +95,8 @@ def _test_case(path: Path, root: Path, group: dict[str, Any], test: dict[str, An
         suites=vector_suites(suite), producer="vector", configs=configs_for(key, family, True),
         modes=VECTOR_MODES, policy=test["result"] == "acceptable" or defect is not None,
         attack_class=", ".join(flags) or (None if test["result"] != "invalid" else "unflagged"),
+        # The file's notes give each flag a bugType: what accepting the vector would cost.
+        severity=severity_of_flags(flags, [bug_types[f] for f in flags if f in bug_types]),
         defect=defect)
 
 
@@ -110,9 +114,12 @@ def wycheproof_cases(file_name: str, root: Path | None = None) -> list[DataCase]
     except (KeyError, TypeError) as error:
         return [damaged_case("damaged", "JWS", f"{shown(path, root)}: damaged vector file: "
                              f"{error}", f"Wycheproof {file_name}")]
+    notes = data.get("notes") if isinstance(data.get("notes"), dict) else {}
+    bug_types = {name: str(note.get("bugType", "")) for name, note in notes.items()
+                 if isinstance(note, dict)}
     cases = []
     for group in groups:
         for test in (group.get("tests") or []) if isinstance(group, dict) else []:
             if isinstance(test, dict):
-                cases.append(_test_case(path, root, group, test))
+                cases.append(_test_case(path, root, group, test, bug_types))
     return cases

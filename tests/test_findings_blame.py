@@ -1,0 +1,99 @@
+"""Findings (one per behaviour, with a severity) and blame (the side that departs from the RFC),
+checked on fake adapters run through the real runner and on synthetic rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from harness.core.blame import blame, charged_counts, pair_charges
+from harness.core.findings import findings, severity_counts
+from harness.core.severity import SEVERITIES
+from harness.core.suites import select_suites
+from harness.interop.runner import World, execute, plan
+from harness.interop.scenario import discover
+from tests import fakes
+from tests.runfolders import row
+
+
+def _run(adapters: list, keys, case_ids: list[str] | None = None, prefixes: tuple = (),
+         suites: list[str] = ("JWS HS256",)) -> pd.DataFrame:
+    cases = [c for c in discover() if (case_ids and c.id in case_ids)
+             or (prefixes and c.scenario.startswith(prefixes))]
+    world = World({a.name: a for a in adapters}, keys, {c.id: c for c in cases})
+    rows: list[dict] = []
+    execute(plan(cases, select_suites(list(suites)), ["default"]), world, 1, rows.extend)
+    return pd.DataFrame(rows)
+
+
+def test_accept_all_yields_findings_in_every_severity(keys) -> None:
+    rows = _run([fakes.AcceptAll()], keys, prefixes=("attacks.", "claims."))
+    found = findings(rows)
+    counts = severity_counts(found, "accept-all")
+    assert list(counts) == list(SEVERITIES), counts
+    # A finding counts once however many cells show it: fewer findings than evidence cells.
+    assert len(found) < int(found["cells"].sum())
+    # Four spellings of `alg: none`, each under two configurations, are one forgery finding.
+    none = found[(found["group"] == "alg-none") & (found["severity"] == "forgery")]
+    assert len(none) == 1 and none["case_count"].iloc[0] >= 5
+    # Claims configurations never multiply a finding: one situation, one finding.
+    nan = found[found["group"] == "claims.exp.nan"]
+    assert len(nan) == 1 and nan["cells"].iloc[0] == 3 and nan["severity"].iloc[0] == "bypass"
+
+
+def test_reject_all_has_no_security_finding(keys) -> None:
+    rows = _run([fakes.RejectAll()], keys, prefixes=("attacks.alg_none", "claims.exp"))
+    assert findings(rows).empty
+
+
+ZIP_CASES = ["jwe.roundtrip.compact_deflate", "jwe.roundtrip.compact"]
+ZIP_SUITES = ["JWE A128KW + A128GCM"]
+
+
+def test_zip_mangling_producer_and_zip_ignoring_consumer_are_charged(keys) -> None:
+    adapters = [fakes.ZipFake(), fakes.ZipFakeToo(), fakes.ZipFakeThree(), fakes.ZlibDef(),
+                fakes.IgnoresZip()]
+    blamed = blame(_run(adapters, keys, ZIP_CASES, suites=ZIP_SUITES))
+    failing = blamed[blamed["failed"]]
+    assert not failing.empty and set(failing["case"]) == {"jwe.roundtrip.compact_deflate"}
+    # zlib-def's own DEF is refused by everyone else: charged as producer ...
+    made = failing[failing["producer"] == "zlib-def"]
+    assert (made["charged"] == "producer").all()
+    # ... and it refuses everyone's raw DEF that the others read: charged as consumer.
+    read = failing[(failing["consumer"] == "zlib-def") & (failing["producer"] != "ignores-zip")]
+    assert len(read) and (read["charged"] == "consumer").all()
+    # ignores-zip makes a correct token and only mangles what it reads: consumer only.
+    assert charged_counts(blamed, "ignores-zip", "producer") == (0, 8)
+    charged, judged = charged_counts(blamed, "ignores-zip", "consumer")
+    assert charged == 3 and judged == 8  # the 3 correct producers' DEF; zlib-def's is its own
+    # Correct libraries are never charged.
+    for name in ("zip-ok", "zip-ok-2", "zip-ok-3"):
+        assert charged_counts(blamed, name, "producer")[0] == 0
+        assert charged_counts(blamed, name, "consumer")[0] == 0
+    grid = pair_charges(blamed)
+    assert grid.loc[("zip-ok", "ignores-zip"), "consumer"] == 1
+
+
+def test_conformance_column_decides_when_present() -> None:
+    def cell(producer: str, consumer: str, passed: bool, conformance: str) -> dict:
+        return row("jwe.roundtrip.compact_deflate", producer, consumer, suite="JWE dir + A128GCM",
+                   actual="accepted" if passed else "rejected", passed=passed,
+                   detail="" if passed else "Error -3 while decompressing",
+                   conformance=conformance)
+    bad = "zip: DEF content is zlib-wrapped, not raw DEFLATE (RFC 7516 §4.1.3)"
+    rows = pd.DataFrame([
+        # Only one other consumer: the cross-check could not decide, the reference does.
+        cell("jose", "joserfc", False, bad),
+        cell("joserfc", "jose", False, "conformant"),
+        cell("joserfc", "jwcrypto", True, "conformant"),
+    ])
+    blamed = blame(rows).set_index(["producer", "consumer"])
+    assert blamed.loc[("jose", "joserfc"), "charged"] == "producer"
+    assert blamed.loc[("jose", "joserfc"), "cause"] == bad
+    assert blamed.loc[("jose", "joserfc"), "basis"] == "conformance"
+    assert blamed.loc[("joserfc", "jose"), "charged"] == "consumer"
+
+
+def test_without_a_panel_nobody_is_charged() -> None:
+    rows = pd.DataFrame([row("jws.roundtrip.compact", "a", "b", actual="rejected", passed=False,
+                             detail="bad")])
+    assert blame(rows)["charged"].tolist() == ["undetermined"]
