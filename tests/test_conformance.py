@@ -146,3 +146,15 @@ def test_a_nested_row_names_the_first_broken_token(keys) -> None:
         "not judged: the recipient's private key")
     assert "zlib" in row_conformance([unknown, Produced("JWE", bad_jwe, kw)], keys)
     assert row_conformance([], keys) is None
+
+
+def test_a_zlib_deflating_producer_is_charged_through_the_reference(keys) -> None:
+    from harness.core.blame import blame
+    rows = _rows([ForgeMade(), ZlibDeflater()], keys, ("jwe.roundtrip",))
+    blamed = blame(rows)
+    failing = blamed[blamed["failed"]]
+    # The only failing pairs: the zlib-wrapped DEF, refused by the strict consumer; there is
+    # no third consumer to cross-check with, and the reference's verdict charges the producer.
+    assert len(failing) and set(failing["producer"]) == {"zlib-deflater"}
+    assert (failing["charged"] == "producer").all()
+    assert (failing["basis"] == "conformance").all()

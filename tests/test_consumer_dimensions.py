@@ -17,7 +17,7 @@ from harness.core.cost import (
     time_budget_ms,
 )
 from harness.core.suites import select_suites
-from harness.interop.attack_report import dos_lines
+from harness.interop.attack_report import summary_lines, unexpected_accepts
 from harness.interop.runner import World, execute, plan
 from harness.interop.scenario import discover, select_cases
 from harness.report.anomalies import config_label, masks
@@ -128,7 +128,8 @@ def test_inflating_fully_before_refusing_is_caught_only_by_the_cost_verdict(
     assert (bad.memory_growth_kb > 8 * 1024).all()
     assert (bad.token_bytes < SMALL_TOKEN_BYTES).all()
     assert masks(rows)["costly refusals"][bad.index].all()
-    assert any("inflates-then-refuses" in line for line in dos_lines(rows))
+    lines = summary_lines(unexpected_accepts(rows), ["inflates-then-refuses"], rows)
+    assert any("dos" in line and "costly refusal" in line for line in lines), lines
     good = rows[rows.consumer == "inflates-with-cap"]
     assert (good.actual == "rejected").all()
     assert (good.cost_verdict == "within").all() and not good.passed.eq(False).any()

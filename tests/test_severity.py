@@ -71,3 +71,14 @@ def test_scale_order_and_counts() -> None:
 def test_wycheproof_flags_map_onto_the_scale(flags: list[str], bug_types: list[str],
                                              severity: str | None) -> None:
     assert severity_of_flags(flags, bug_types) == severity
+
+
+def test_an_unflagged_invalid_vector_is_rated_by_what_was_done_to_it() -> None:
+    from harness.core.severity import severity_of_vector
+    assert severity_of_vector([], [], "jwe_aes rejectsModifiedAuthenticationTag") == "forgery"
+    assert severity_of_vector([], [], "base64 rejectsInvalidCharacterInsertedInMac") \
+        == "malleability"
+    assert severity_of_vector([], [], "jws_rsa_roca_key rejectsKeyWithRocaVulnerability") \
+        == "leniency"
+    # A flag's bugType wins over the test's name.
+    assert severity_of_vector(["X"], ["MISSING_STEP"], "rejectsModifiedTag") == "bypass"

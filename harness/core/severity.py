@@ -7,6 +7,7 @@ RFC reasoning in the case itself, so the scale is reviewed like code. Published 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Literal
 
@@ -84,3 +85,22 @@ def severity_of_flags(flags: Iterable[str], bug_types: Iterable[str] = ()) -> Se
     from_bug = [WYCHEPROOF_BUG_TYPES.get(b.upper()) for b in bug_types]
     found = most_severe(from_bug) or most_severe(WYCHEPROOF_FLAGS.get(f) for f in flags)
     return found  # type: ignore[return-value]
+
+
+# An invalid Wycheproof vector without a flag that says: its test name tells what was done to
+# the token. A changed or missing part accepted is a token no key holder made; another
+# encoding of the same parts is malleability; the rest are key policies (sizes, ROCA, `use`).
+_FORGED_TESTS = re.compile(r"Modified|Missing|InvalidCurve|IntegerOverflow|invalid_point|"
+                           r"wrong_curve|wrong_algorithm|invalid_algorithm", re.IGNORECASE)
+_REENCODED_TESTS = re.compile(r"base64|InvalidCharacter", re.IGNORECASE)
+
+
+def severity_of_vector(flags: Iterable[str], bug_types: Iterable[str], test: str) -> Severity:
+    """What accepting an invalid vector costs: its flags' bugTypes, else its flag names, else
+    what its test name says was done to the token."""
+    found = severity_of_flags(flags, bug_types)
+    if found is not None:
+        return found
+    if _FORGED_TESTS.search(test):
+        return "forgery"
+    return "malleability" if _REENCODED_TESTS.search(test) else "leniency"

@@ -69,13 +69,6 @@ def _column(rows: pd.DataFrame, name: str, missing: str) -> pd.Series:
     return rows[name].fillna(missing) if name in rows else pd.Series(missing, index=rows.index)
 
 
-def label(config: object, entry_point: object) -> str:
-    """A configuration as the summary prints it: `broad-pem`, or `broad-pem via jwt`."""
-    name = "" if pd.isna(config) else str(config)
-    entry = "jws" if pd.isna(entry_point) else str(entry_point)
-    return name if entry == "jws" else f"{name or 'default'} via {entry}"
-
-
 def verdict_of(row: pd.Series) -> str:
     if row["actual"] == "unsupported":
         return "unsupported"

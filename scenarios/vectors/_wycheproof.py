@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.core.severity import severity_of_flags
+from harness.core.severity import severity_of_vector
 from harness.interop.scenario import DataCase, data_case
 from scenarios.vectors._build import (
     VECTOR_MODES,
@@ -96,7 +96,8 @@ def _test_case(path: Path, root: Path, group: dict[str, Any], test: dict[str, An
         modes=VECTOR_MODES, policy=test["result"] == "acceptable" or defect is not None,
         attack_class=", ".join(flags) or (None if test["result"] != "invalid" else "unflagged"),
         # The file's notes give each flag a bugType: what accepting the vector would cost.
-        severity=severity_of_flags(flags, [bug_types[f] for f in flags if f in bug_types]),
+        severity=severity_of_vector(flags, [bug_types[f] for f in flags if f in bug_types],
+                                    f"{group.get('comment', '')} {test.get('comment', '')}"),
         defect=defect)
 
 
