@@ -82,3 +82,6 @@ def test_an_unflagged_invalid_vector_is_rated_by_what_was_done_to_it() -> None:
         == "leniency"
     # A flag's bugType wins over the test's name.
     assert severity_of_vector(["X"], ["MISSING_STEP"], "rejectsModifiedTag") == "bypass"
+    # What the RFCs leave undefined is a best practice, whatever else its flags say.
+    assert severity_of_vector(["DuplicateKid", "Ambiguous"], ["KNOWN_BUG", "CAN_OF_WORMS"],
+                              "rejectsDuplicateKid") == "leniency"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from harness.core.errors import HarnessError
 from harness.core.results import INTEROP_JSONL, ROW_FIELDS, UNREADABLE_LINES, Run, read_rows
+from harness.interop.reference_consumer import REFERENCE
 from harness.report.anomalies import TOKEN_SOURCES
 
 LOADTEST_DIR = "loadtest"
@@ -59,12 +60,14 @@ class RunData:
 
     @property
     def libraries(self) -> list[str]:
-        """Libraries of the run, in run.json order, then any only the rows or load test name."""
+        """Libraries of the run, in run.json order, then any only the rows or load test name.
+        The strict reference is no library to adopt: only the Known answers table shows it."""
         names = list(self.meta.get("libraries") or {})
         seen = [*self.rows["producer"].dropna(), *self.rows["consumer"].dropna()]
         if self.loadtest is not None:
             seen += list(self.loadtest["library"])
-        return list(dict.fromkeys([*names, *(n for n in seen if n not in TOKEN_SOURCES)]))
+        return list(dict.fromkeys([*names, *(n for n in seen
+                                             if n not in (*TOKEN_SOURCES, REFERENCE))]))
 
     @property
     def missing_libraries(self) -> dict[str, str]:
