@@ -111,6 +111,9 @@ def test_facts_scorecard_and_anomalies(full) -> None:
     assert "HS256 sign 52k/s" in card.loc["joserfc", "throughput"]
     # sqrt(26k/52k × 8k/9k)
     assert "0.67× the fastest" in card.loc["jwcrypto", "throughput"]
+    # The answer table's throughput reads as a rate once (a "k/s/s" slipped in once).
+    answers = [text for row in report.answer for text, _ in row.throughput]
+    assert answers and all(text.count("/s") == 1 for text in answers), answers
     assert card.loc["authlib", "version"] == "not installed"
     # Unexpected accepts (security) apart from unexpected rejects (interop), per consumer.
     jwcrypto, joserfc = report.findings["jwcrypto"], report.findings["joserfc"]

@@ -121,7 +121,7 @@ def _throughput(loadtest: pd.DataFrame | None, job: Job, library: str) -> Link |
         return None
     slowest = mine.loc[mine["ops_per_s"].idxmin()]
     short = str(slowest["suite"]).removeprefix("JWS ").removeprefix("JWE ")
-    text = f"{library} {rate(slowest['ops_per_s'])}/s"
+    text = f"{library} {rate(slowest['ops_per_s'])}"
     if len(mine) > 1:
         text += f" (slowest: {short})"
     return text, "loadtest"
