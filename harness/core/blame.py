@@ -17,36 +17,25 @@ question:
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
+
+from harness.core.findings import masked, text_of
 
 PRODUCER, CONSUMER, UNDETERMINED = "producer", "consumer", "undetermined"
 NOT_LIBRARIES = ("forge", "vector")
 SECURITY_PREFIXES = ("attacks.", "claims.", "vectors.")
 CONFORMANT = "conformant"
 TOKEN_KEY = ["case", "producer", "suite", "mode"]
-_VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
-
-
-def _text(column: pd.Series) -> pd.Series:
-    return pd.Series(["" if pd.isna(v) else str(v) for v in column], index=column.index,
-                     dtype=object)
-
-
-def _masked(detail: str) -> str:
-    first = detail.strip().splitlines()[0] if detail.strip() else ""
-    return _VOLATILE.sub("#", first)[:160]
 
 
 def library_pairs(rows: pd.DataFrame) -> pd.DataFrame:
     """Judged cells where one library's token went to another library."""
     if rows.empty:
         return rows
-    attack = (_text(rows["attack_class"]) != "" if "attack_class" in rows
+    attack = (text_of(rows["attack_class"]) != "" if "attack_class" in rows
               else pd.Series(False, index=rows.index))
     keep = (~rows["producer"].isin(NOT_LIBRARIES) & (rows["producer"] != rows["consumer"])
-            & ~_text(rows["scenario"]).str.startswith(SECURITY_PREFIXES) & ~attack
+            & ~text_of(rows["scenario"]).str.startswith(SECURITY_PREFIXES) & ~attack
             & rows["passed"].notna())
     return rows[keep]
 
@@ -62,9 +51,9 @@ def blame(rows: pd.DataFrame) -> pd.DataFrame:
     # Panel: the token's other consumers (the producer's own reading is not in `pairs`).
     panel_n = fails.transform("size") - 1
     panel_fail = fails.transform("sum") - pairs["failed"].astype(int)
-    verdict = (_text(pairs["conformance"]) if "conformance" in pairs
+    verdict = (text_of(pairs["conformance"]) if "conformance" in pairs
                else pd.Series("", index=pairs.index))
-    detail = _text(pairs["detail"])
+    detail = text_of(pairs["detail"])
     charged, basis, cause = [], [], []
     for failed, conformance, n, refused, text in zip(pairs["failed"], verdict, panel_n,
                                                      panel_fail, detail, strict=True):
@@ -73,18 +62,18 @@ def blame(rows: pd.DataFrame) -> pd.DataFrame:
             basis.append("")
             cause.append("")
             continue
-        masked = _masked(text) or "payload differs"
+        reason = masked(text) or "payload differs"
         if conformance:
             side = CONSUMER if conformance == CONFORMANT else PRODUCER
             charged.append(side)
             basis.append("conformance")
-            cause.append(masked if side == CONSUMER else conformance)
+            cause.append(reason if side == CONSUMER else conformance)
             continue
         side = (UNDETERMINED if n == 0 or 2 * refused == n
                 else PRODUCER if 2 * refused > n else CONSUMER)
         charged.append(side)
         basis.append("cross-check")
-        cause.append(masked)
+        cause.append(reason)
     return pairs.assign(charged=charged, basis=basis, cause=cause)
 
 

@@ -30,12 +30,14 @@ _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
 _FETCHED = "the library fetched"
 
 
-def _text(column: pd.Series) -> pd.Series:
+def text_of(column: pd.Series) -> pd.Series:
+    """A column as strings, empty where missing."""
     return pd.Series(["" if pd.isna(v) else str(v) for v in column], index=column.index,
                      dtype=object)
 
 
-def _masked(detail: str) -> str:
+def masked(detail: str) -> str:
+    """A detail's first line with addresses and numbers masked, so causes group."""
     first = detail.strip().splitlines()[0] if detail.strip() else ""
     return _VOLATILE.sub("#", first)[:160]
 
@@ -64,8 +66,8 @@ def evidence(rows: pd.DataFrame) -> pd.DataFrame:
     if cells.empty:
         return cells.assign(kind=[], severity=[], group=[], cause=[])
     actual = cells["actual"]
-    detail = _text(cells["detail"]) if "detail" in cells else pd.Series("", index=cells.index)
-    declared = (_text(cells["severity"]) if "severity" in cells
+    detail = text_of(cells["detail"]) if "detail" in cells else pd.Series("", index=cells.index)
+    declared = (text_of(cells["severity"]) if "severity" in cells
                 else pd.Series("", index=cells.index))
     declared = declared.where(declared.isin(SEVERITIES), UNRATED)
     fetched = detail.str.startswith(_FETCHED)
@@ -81,18 +83,18 @@ def evidence(rows: pd.DataFrame) -> pd.DataFrame:
         else sev if kind == ACCEPTED or was_fetched
         else "leniency"
         for kind, sev, was_fetched in zip(cells["kind"], declared, fetched, strict=True)]
-    attack_class = (_text(cells["attack_class"]) if "attack_class" in cells
+    attack_class = (text_of(cells["attack_class"]) if "attack_class" in cells
                     else pd.Series("", index=cells.index))
-    config = _text(cells["config"]) if "config" in cells else pd.Series("", index=cells.index)
-    scenario = _text(cells["scenario"])
+    config = text_of(cells["config"]) if "config" in cells else pd.Series("", index=cells.index)
+    scenario = text_of(cells["scenario"])
     cells["group"] = [
         _situation(str(case), cfg) if scen.startswith("claims.") or not cls else cls
         for case, cfg, scen, cls in zip(cells["case"], config, scenario, attack_class,
                                         strict=True)]
     # A costly refusal's cause is which budget it broke, not the library's refusal text.
-    cost = (_text(cells["cost_detail"]) if "cost_detail" in cells
+    cost = (text_of(cells["cost_detail"]) if "cost_detail" in cells
             else pd.Series("", index=cells.index))
-    cells["cause"] = [_masked(c if k == COSTLY else d) or (
+    cells["cause"] = [masked(c if k == COSTLY else d) or (
                           "accepted a token a correct consumer refuses" if k == ACCEPTED else k)
                       for d, c, k in zip(detail, cost, cells["kind"], strict=True)]
     return cells
@@ -109,9 +111,9 @@ def findings(rows: pd.DataFrame) -> pd.DataFrame:
     if cells.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     cells = cells.assign(_label=cells.index,
-                         config=_text(cells["config"]) if "config" in cells else "",
-                         entry_point=_text(cells["entry_point"]) if "entry_point" in cells
-                         else "", key_form=_text(cells["key_form"]) if "key_form" in cells
+                         config=text_of(cells["config"]) if "config" in cells else "",
+                         entry_point=text_of(cells["entry_point"]) if "entry_point" in cells
+                         else "", key_form=text_of(cells["key_form"]) if "key_form" in cells
                          else "")
     records = []
     for key, group in cells.groupby(["consumer", "severity", "kind", "group", "cause"],
