@@ -142,8 +142,8 @@ class Run:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
-        except PermissionError:
-            return False
+        except PermissionError:  # alive, another user's
+            pass
         return False
 
     def write_csv(self) -> Path:

@@ -12,7 +12,7 @@ from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import MODES, Mode
 from harness.core.errors import HarnessError
 from harness.core.keys import load_key_set
-from harness.core.results import INTEROP_JSONL, UNREADABLE_LINES, Run, environment, utc_now
+from harness.core.results import INTEROP_JSONL, Run, environment, utc_now
 from harness.core.shutdown import raise_if_stopped, signal_name
 from harness.core.suites import select_suites
 from harness.interop.attack_report import write_attack_outputs
@@ -118,8 +118,6 @@ def run_interop(options: InteropOptions) -> int:
         if (run.path / INTEROP_JSONL).exists():
             run.write_csv()  # an interrupted run keeps its CSV too
     rows = run.interop_rows()
-    if rows.attrs.get(UNREADABLE_LINES):
-        run.update_meta(**{UNREADABLE_LINES: rows.attrs[UNREADABLE_LINES]})
     names = list(libraries)
     support_table(rows, names).to_csv(run.path / "support.csv")
     if options.charts:

@@ -8,6 +8,7 @@ or a set mixing secret and public keys is refused), which is what the JWK vector
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from harness.adapters.base import SERIALIZATIONS, Adapter, Allowed, KeyData, Serialization
@@ -50,22 +51,19 @@ class ReferenceConsumer(Adapter):
               allowed: Allowed, serialization: Serialization) -> str:
         raise Unsupported("the reference only consumes")
 
-    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
-                serialization: Serialization) -> bytes:
+    def _consume(self, read: Callable[..., bytes], token: str, key: KeyData,
+                 serialization: Serialization) -> bytes:
         try:
-            return bytes(reference.verify_jws(self._token(token, serialization),
-                                           self._key(key, token)))
+            return bytes(read(self._token(token, serialization), self._key(key, token)))
         except reference.ReferenceRefused as refusal:
             raise Rejected(f"ReferenceRefused: {refusal.rule}") from refusal
         except ValueError as error:  # JSON text the reference was never handed
             raise Rejected(f"not JSON: {error}") from error
 
+    def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                serialization: Serialization) -> bytes:
+        return self._consume(reference.verify_jws, token, key, serialization)
+
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
-        try:
-            return bytes(reference.decrypt_jwe(self._token(token, serialization),
-                                            self._key(key, token)))
-        except reference.ReferenceRefused as refusal:
-            raise Rejected(f"ReferenceRefused: {refusal.rule}") from refusal
-        except ValueError as error:
-            raise Rejected(f"not JSON: {error}") from error
+        return self._consume(reference.decrypt_jwe, token, key, serialization)
