@@ -13,6 +13,7 @@ from harness.core.shutdown import exit_code, signal_name, stop_on_signals
 from harness.core.suites import ALL_SUITES
 from harness.interop.command import InteropOptions, default_jobs, run_interop
 from harness.interop.scenario import discover
+from harness.loadtest.schedule import DEFAULT_ROUNDS
 from harness.report.command import add_report_commands
 
 
@@ -113,9 +114,9 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
     loadtest.add_argument("--primitive", type=float,
                           help="seconds of the cryptography floor per cell, spread over the "
                                "rounds (default: a quarter of the duration)")
-    loadtest.add_argument("--rounds", type=int, default=12,
-                          help="interleaved rounds per cell (Locust, in-process loop, floor), "
-                               "each figure the median over them (default: 12)")
+    loadtest.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                          help="interleaved rounds per cell (in-process loop, Locust, floor), "
+                               f"each figure the median over them (default: {DEFAULT_ROUNDS})")
     loadtest.add_argument("--remeasure-noisy", action="store_true",
                           help="measure a cell once more when its efficiency falls outside "
                                "0.95-1.05 (off by default)")

@@ -31,16 +31,16 @@ from harness.loadtest.instructions import count_cell, valgrind
 from harness.loadtest.measure import CellRejected, RunFailed, Timing, measure_run
 from harness.loadtest.output import LoadtestFolder, choose_run, finish_meta
 from harness.loadtest.rounds import MIN_ROUNDS
+from harness.loadtest.schedule import DEFAULT_ROUNDS
 
 EXIT_OK, EXIT_REJECTED = 0, 3
 
 
 # Seconds of Locust load per cell, split over DEFAULT_ROUNDS interleaved rounds with the
-# in-process loop (0.6 of it) and the floor (a quarter of it): rounds of about 150 ms, so
-# each ratio compares parts that ran within ~100 ms of each other.
+# in-process loop (0.6 of it) and the floor (a quarter of it): rounds of about 46 ms, so each
+# ratio compares parts that ran within ~20 ms of each other.
 DEFAULT_DURATION_S = 1.0
 INPROCESS_SHARE, FLOOR_SHARE = 0.6, 0.25
-DEFAULT_ROUNDS = 12
 MIN_DURATION_S = 0.5
 # Locust's start-up and shutdown, per library run, and the preparation of each cell in it
 # (the first token, the warm-ups); and the harness's own start and the charts at the end.
@@ -386,7 +386,7 @@ def meta_cell(cell: Cell, extra: dict[str, Any]) -> dict[str, Any]:
 def print_row(label: str, row: dict[str, Any], extra: dict[str, Any]) -> None:
     print(f"{label}: {row['ops_per_s']:,.0f} ops/s (IQR {row['ops_per_s_q1']:,.0f}-"
           f"{row['ops_per_s_q3']:,.0f}, {row['rounds']} rounds)  p50 {row['p50_us']} µs  "
-          f"efficiency {row['efficiency']} (per CPU s {extra['cpu']['efficiency_cpu']}, "
+          f"efficiency {row['efficiency']} (wall clock {row['efficiency_wall']}, "
           f"core share {extra['cpu']['locust_cpu_share']})  "
           f"overhead ×{row['overhead_x']}", file=sys.stderr)
 
@@ -414,16 +414,14 @@ def summary_text(table: Any, meta: dict[str, Any]) -> str:
                    "efficiency", "overhead_x"]]
     efficiency = table["efficiency"].dropna()
     lines = [shown.to_string(index=False), "",
-             f"efficiency: median {efficiency.median():.3f}, min {efficiency.min():.3f} "
-             f"({len(table)} cells; outside {NOISY_BELOW}-{NOISY_ABOVE} means a noisy "
-             f"window)"]
-    per_cpu = [c["cpu"]["efficiency_cpu"] for c in meta["cells"]
-               if c.get("cpu", {}).get("efficiency_cpu")]
+             f"efficiency (CPU seconds per operation, in-process ÷ Locust): median "
+             f"{efficiency.median():.3f}, min {efficiency.min():.3f} ({len(table)} cells; "
+             f"outside {NOISY_BELOW}-{NOISY_ABOVE} means Locust cost the operation more)"]
+    wall = table["efficiency_wall"].dropna() if "efficiency_wall" in table else []
     shares = [c["cpu"]["locust_cpu_share"] for c in meta["cells"]
               if c.get("cpu", {}).get("locust_cpu_share")]
-    if per_cpu and shares:
-        per_cpu.sort()
-        lines.append(f"per CPU second: median {per_cpu[len(per_cpu) // 2]:.3f}, min "
-                     f"{per_cpu[0]:.3f}; Locust had {min(shares):.2f}-{max(shares):.2f} of a "
-                     f"core per process (below ~0.95: other work shared the machine)")
+    if len(wall) and shares:
+        lines.append(f"wall clock: efficiency median {wall.median():.3f}, min {wall.min():.3f}; "
+                     f"Locust had {min(shares):.2f}-{max(shares):.2f} of a core per process "
+                     f"(below ~0.95: other work shared the machine, and the rates paid for it)")
     return "\n".join(lines)

@@ -23,7 +23,7 @@ LOADTEST = "loadtest"
 TABLE_COLUMNS = ("library", "suite", "operation", "ops_per_s", "ops_per_s_q1", "ops_per_s_q3",
                  "p50_us", "p90_us", "p99_us", "p999_us",
                  "inprocess_ops_per_s", "inprocess_ops_per_s_q1", "inprocess_ops_per_s_q3",
-                 "efficiency", "efficiency_q1", "efficiency_q3", "primitive",
+                 "efficiency", "efficiency_q1", "efficiency_q3", "efficiency_wall", "primitive",
                  "primitive_ops_per_s", "primitive_ops_per_s_q1", "primitive_ops_per_s_q3",
                  "overhead_x", "overhead_x_q1", "overhead_x_q3", "instructions_per_op",
                  "rounds", "processes", "requests", "operations", "failures", "duration_s",

@@ -1,15 +1,20 @@
 """Interleaved rounds: a cell's slot split into short rounds, and its figures from their medians.
 
-A cell's slot is `rounds` rounds of about 150 ms. Each round runs Locust's batches, the plain
-in-process loop and the `cryptography` floor one after the other, in alternating order
-(`locust, inprocess, floor` then `floor, inprocess, locust`), so a drift inside a round
-favours neither side. Each part reports `[operations, wall seconds, CPU seconds]`; a round's
+A cell's slot is `rounds` short rounds (about 45 ms by default). Each round runs the plain
+in-process loop, Locust's batches and the `cryptography` floor one after the other, in
+alternating order (`inprocess, locust, floor` then `floor, locust, inprocess`): the Locust part
+sits next to both parts it is compared with, and a drift inside a round favours neither side.
+Each part reports `[operations, wall seconds, CPU seconds]`; a round's
 rate is operations ÷ wall seconds of its part, summed over the processes loading the cell.
 
 Every figure is the median over the rounds, with its interquartile range beside it. Efficiency
-(Locust ÷ in-process) and overhead (floor ÷ Locust) are taken round by round, from parts that
-ran within ~100 ms of each other, then their median: a second in which the host ran slower
-slows both sides of the ratio, and a few disturbed rounds move the median little.
+(Locust ÷ in-process) and overhead (library ÷ floor) are ratios of CPU seconds per operation,
+taken round by round from parts that ran within a few tens of milliseconds of each other, then
+their median. CPU seconds, because the wall clock also counts the moments another process held
+the core or the hypervisor held the vCPU, which fall on one part of a round and not the other;
+adjacent parts, because a stretch in which the host ran slower slows both sides of the ratio;
+the median, because a few disturbed rounds move it little. The wall-clock efficiency is kept
+beside it (`efficiency_wall`): where it falls far below the CPU one, other work shared the core.
 
 No Locust or gevent here: the locustfile passes its real parts, clock and sleep, and the tests
 pass a virtual clock.
@@ -28,7 +33,7 @@ import numpy as np
 Measure = list[float]
 # Runs its loop until the deadline (a `clock()` value), at least one operation; its measure.
 Part = Callable[[float], Measure]
-PARTS = ("locust", "inprocess", "floor")
+PARTS = ("inprocess", "locust", "floor")
 # Fewer rounds than this leave no median worth the name: the cell is rejected.
 MIN_ROUNDS = 3
 
@@ -105,17 +110,43 @@ class Spread:
         return (self.q3 - self.q1) / self.median if self.median else math.nan
 
 
+def round_costs(processes: Sequence[Sequence[dict[str, Measure]]], part: str
+                ) -> list[float | None]:
+    """Per round, the part's CPU seconds per operation over every process (None where a
+    process did not run it or the CPU clock did not move); only rounds every process ran."""
+    count = min((len(rounds) for rounds in processes), default=0)
+    costs: list[float | None] = []
+    for index in range(count):
+        measures = [rounds[index].get(part) for rounds in processes]
+        if not all(measures):
+            costs.append(None)
+            continue
+        operations = sum(m[0] for m in measures if m)
+        cpu = sum(m[2] for m in measures if m)
+        costs.append(cpu / operations if operations > 0 and cpu > 0 else None)
+    return costs
+
+
+def cost_ratios(numerator: list[float | None], denominator: list[float | None]) -> list[float]:
+    return [n / d for n, d in zip(numerator, denominator, strict=False) if n and d]
+
+
 def figures(processes: Sequence[Sequence[dict[str, Measure]]]) -> dict[str, Any]:
-    """The cell's figures from its rounds: rates, efficiency and overhead, each a `Spread`."""
+    """The cell's figures from its rounds: rates, efficiency and overhead, each a `Spread`.
+
+    Rates are operations per wall second (what a user of the library gets); efficiency and
+    overhead are ratios of CPU seconds per operation within each round."""
     locust = round_rates(processes, "locust")
     inprocess = round_rates(processes, "inprocess")
     floor = round_rates(processes, "floor")
-    efficiency = [lo / inp for lo, inp in zip(locust, inprocess, strict=False) if inp > 0]
-    overhead = [fl / lo for fl, lo in zip(floor, locust, strict=False) if lo > 0]
+    locust_cost = round_costs(processes, "locust")
+    efficiency = cost_ratios(round_costs(processes, "inprocess"), locust_cost)
+    overhead = cost_ratios(locust_cost, round_costs(processes, "floor"))
+    efficiency_wall = [lo / inp for lo, inp in zip(locust, inprocess, strict=False) if inp > 0]
     return {"rounds": len(locust), "ops_per_s": Spread.of(locust),
             "inprocess_ops_per_s": Spread.of(inprocess),
             "primitive_ops_per_s": Spread.of(floor), "efficiency": Spread.of(efficiency),
-            "overhead_x": Spread.of(overhead)}
+            "efficiency_wall": Spread.of(efficiency_wall), "overhead_x": Spread.of(overhead)}
 
 
 def part_totals(processes: Sequence[Sequence[dict[str, Measure]]], part: str) -> Measure:

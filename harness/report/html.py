@@ -500,10 +500,14 @@ def loadtest_section(report: Report) -> str:
         return tag("td", e(value))
     parts.append(tag("p", "Each figure is the median over the cell's interleaved rounds "
                           "(Locust batches, the plain in-process loop and the floor, "
-                          "alternating in ~150 ms rounds), with its interquartile range "
-                          "across rounds; efficiency = Locust rate ÷ the same callable's rate "
-                          "in a plain loop in the same process, round by round; overhead = "
-                          "the raw primitive's rate ÷ the library's, round by round.")
+                          "alternating in short rounds), with its interquartile range "
+                          "across rounds. Rates are operations per wall-clock second. "
+                          "Efficiency = the CPU time per operation of the same callable in a "
+                          "plain loop in the same process ÷ its CPU time per operation under "
+                          "Locust, round by round; overhead = the library's CPU time per "
+                          "operation ÷ the raw primitive's, round by round. CPU time, because "
+                          "a moment in which another process held the core falls on one part "
+                          "of a round and not the other.")
                  + frame_table(shown[columns], cell))
     charts = [png(lambda buf: efficiency_chart(table_, buf), "load-test efficiency")]
     for name in LOADTEST_CHARTS:

@@ -33,7 +33,7 @@ LOADTEST_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90
 LOADTEST_SPREAD = ("ops_per_s", "inprocess_ops_per_s", "efficiency", "primitive_ops_per_s",
                    "overhead_x")
 LOADTEST_OPTIONAL = (*(f"{figure}_{q}" for figure in LOADTEST_SPREAD for q in ("q1", "q3")),
-                     "rounds", "instructions_per_op")
+                     "rounds", "instructions_per_op", "efficiency_wall")
 LOADTEST_KEY = ["library", "suite", "operation"]
 CLAIMS_COLUMNS = ("library", "situation", "configuration", "outcome", "detail")
 # Fields only security rows carry (see SCHEMAS.md); present as empty columns on other runs.
