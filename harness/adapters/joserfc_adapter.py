@@ -150,6 +150,32 @@ class JoserfcAdapter(Adapter):
         jwt.JWTClaimsRegistry(**leeway, **requests).validate(claims)
         return claims
 
+    # -- several signatures and recipients, and the registry's names (added last) -------------
+
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        # Its docs: a list of members signs general JSON; the key is found per member by kid
+        # in a KeySet.
+        members: Any = [{"protected": {"alg": suite.alg, **header}}
+                        for suite, _, header in signers]
+        keys = jwk.KeySet([self._key(key, suite) for suite, key, _ in signers])
+        return json.dumps(jws.serialize_json(members, payload, keys, algorithms=allowed))
+
+    def _encrypt_multi(self, recipients: list[tuple[Suite, KeyData, dict[str, Any]]],
+                       plaintext: bytes, allowed: Allowed) -> str:
+        # `encrypt_json`'s documented example: `enc` protected, each recipient's `alg` and
+        # `kid` in its own header with its own key.
+        message = jwe.GeneralJSONEncryption({"enc": recipients[0][0].enc}, plaintext)
+        for suite, key, header in recipients:
+            message.add_recipient({"alg": suite.alg, **header}, self._key(key, suite))
+        return json.dumps(jwe.encrypt_json(message, None, algorithms=allowed))
+
+    def registered_names(self) -> dict[str, list[str]]:
+        names = jwe.JWERegistry.algorithms
+        return {"JWS alg": list(jws.JWSRegistry.algorithms), "JWE alg": list(names["alg"]),
+                "JWE enc": list(names["enc"]), "JWE zip": list(names.get("zip", ()))}
+
+
 def _import_untouched(data: str | bytes) -> Any:
     """The text as an application hands it to joserfc: `import_key` with no key type, or, for
     a release whose calls take key text, the text itself."""
