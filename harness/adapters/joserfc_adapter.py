@@ -15,6 +15,8 @@ to `decode` as it is.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from joserfc import jwe, jwk, jws, jwt
@@ -99,8 +101,11 @@ class JoserfcAdapter(Adapter):
         if serialization == "compact":
             result = jws.deserialize_compact(token, self._key(key, suite), algorithms=allowed)
         else:
-            result = jws.deserialize_json(json.loads(token), self._key(key, suite),
-                                          algorithms=allowed)
+            message = json.loads(token)
+            with _every_member(message, "signatures", "verifies every signature, each with "
+                               "an allowed alg and a key that fits it"):
+                result = jws.deserialize_json(message, self._key(key, suite),
+                                              algorithms=allowed)
         return result.payload
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
@@ -120,8 +125,11 @@ class JoserfcAdapter(Adapter):
         if serialization == "compact":
             result = jwe.decrypt_compact(token, self._key(key, suite), algorithms=allowed)
         else:
-            result = jwe.decrypt_json(json.loads(token), self._key(key, suite),
-                                        algorithms=allowed)
+            message = json.loads(token)
+            with _every_member(message, "recipients", "processes every recipient, each with "
+                               "an allowed alg and a key: JWERegistry(verify_all_recipients="
+                               "True) by default"):
+                result = jwe.decrypt_json(message, self._key(key, suite), algorithms=allowed)
         return result.plaintext or b""
 
     def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
@@ -174,6 +182,19 @@ class JoserfcAdapter(Adapter):
         names = jwe.JWERegistry.algorithms
         return {"JWS alg": list(jws.JWSRegistry.algorithms), "JWE alg": list(names["alg"]),
                 "JWE enc": list(names["enc"]), "JWE zip": list(names.get("zip", ()))}
+
+
+@contextmanager
+def _every_member(message: Any, members: str, why: str) -> Iterator[None]:
+    """A refusal of a token with several signatures or recipients says what joserfc does with
+    them (its own text often names only the key it could not use)."""
+    try:
+        yield
+    except JoseError as error:
+        listed = message.get(members) if isinstance(message, dict) else None
+        if isinstance(listed, list) and len(listed) > 1:
+            raise Rejected(f"{error_text(error)} (joserfc {why})") from error
+        raise
 
 
 def _import_untouched(data: str | bytes) -> Any:
