@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from harness.adapters import load_adapter
 from harness.core.blame import blame
 from harness.core.jose_registry import judge_name, library_name
 from harness.core.suites import SUITES_BY_NAME, select_suites
@@ -94,3 +95,18 @@ def test_names_outside_iana_are_listed_with_the_registered_name_they_stand_for()
     assert judge_name("EdDSA", "JWS alg").verdict == "registered"
     assert judge_name("ML-DSA-44", "JWS alg").verdict == "draft"
     assert library_name("ES256K", {"ES256k", "ES256"}) == "ES256k"
+
+
+def test_real_libraries_write_several_recipients_and_signatures_the_reference_accepts(keys):
+    adapters = [load_adapter("joserfc"), load_adapter("jwcrypto")]
+    wanted = {"two_recipients_first", "two_recipients_second", "two_signatures_second"}
+    cases = [c for c in discover() if c.scenario in SCENARIOS and c.name in wanted]
+    world = World({a.name: a for a in adapters}, keys, {c.id: c for c in cases})
+    rows: list[dict] = []
+    units = [u for u in plan(cases, SUITES, ["enabled"]) if u.config.name == "default"]
+    execute(units, world, 1, rows.extend)
+    frame = pd.DataFrame(rows)
+    assert len(frame) == len(wanted) * 4
+    # Both write the layout asked for, and the strict reference reads it with each key alone.
+    assert (frame.conformance == "conformant").all()
+    assert frame[frame.consumer == "jwcrypto"].passed.all()
