@@ -77,6 +77,37 @@ class FakeAdapter(Adapter):
         # Whatever a fake does to a signature it does to the claims: accept, refuse, raise, die.
         return json.loads(self._verify(suite, token, key, "default", "compact"))
 
+    # Several signatures and recipients: the layout RFC 7515/7516 §7.2.1 describes around a
+    # readable `token` member, so the harness's layout check sees what a library would write.
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        return json.dumps({"token": self._make(signers[0][0], payload, {}),
+                           "payload": _b64(payload),
+                           "signatures": [{"protected": _b64(json.dumps(
+                               {"alg": suite.alg, **header}).encode()), "signature": "c2ln"}
+                               for suite, _, header in signers]})
+
+    def _encrypt_multi(self, recipients: list[tuple[Suite, KeyData, dict[str, Any]]],
+                       plaintext: bytes, allowed: Allowed) -> str:
+        enc = recipients[0][0].enc
+        return json.dumps({"token": self._make(recipients[0][0], plaintext, {}),
+                           "protected": _b64(json.dumps(self._shared(enc)).encode()),
+                           "recipients": [{"header": self._recipient(suite, header, index),
+                                           "encrypted_key": "a2V5"}
+                                          for index, (suite, _, header)
+                                          in enumerate(recipients)],
+                           "iv": "aXY", "ciphertext": _b64(plaintext), "tag": "dGFn"})
+
+    def _shared(self, enc: str | None) -> dict[str, Any]:
+        return {"enc": enc}
+
+    def _recipient(self, suite: Suite, header: dict[str, Any], index: int) -> dict[str, Any]:
+        return {"alg": suite.alg, **header}
+
+    def registered_names(self) -> dict[str, list[str]]:
+        return {"JWS alg": ["HS256", "ES256"], "JWE alg": ["RSA-OAEP-256"],
+                "JWE enc": ["A256GCM"]}
+
 
 class AcceptAll(FakeAdapter):
     name = "accept-all"
@@ -202,14 +233,92 @@ class IgnoresZip(ZipFake):
     ignores_zip = True
 
 
+class EncPerRecipient(FakeAdapter):
+    """Wrong: writes `enc` in every recipient's header, none protected."""
+
+    name = "enc-per-recipient"
+
+    def _shared(self, enc: str | None) -> dict[str, Any]:
+        return {}
+
+    def _recipient(self, suite: Suite, header: dict[str, Any], index: int) -> dict[str, Any]:
+        return {"alg": suite.alg, "enc": suite.enc, **header}
+
+
+class SharedKid(FakeAdapter):
+    """Wrong: gives every recipient (and signature) the first one's `kid`."""
+
+    name = "shared-kid"
+
+    def _recipient(self, suite: Suite, header: dict[str, Any], index: int) -> dict[str, Any]:
+        return {"alg": suite.alg, **header, "kid": "the-first-kid"}
+
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        return super()._sign_multi([(s, k, {**h, "kid": "the-first-kid"}) for s, k, h in signers],
+                                   payload, allowed)
+
+
+def _kids(key: KeyData) -> set[Any]:
+    keys = key["keys"] if isinstance(key, dict) and "keys" in key else [key]
+    return {k.get("kid") for k in keys if isinstance(k, dict)}
+
+
+class PicksByKid(FakeAdapter):
+    """Reads a general JSON JWE or JWS only when some recipient or signature names its key's
+    kid: a consumer that finds its own recipient."""
+
+    name = "picks-by-kid"
+
+    def _members(self, token: str) -> list[Any]:
+        members = json.loads(token)
+        if "recipients" in members:
+            return [r.get("header", {}).get("kid") for r in members["recipients"]]
+        return [json.loads(_unb64(s["protected"])).get("kid") for s in members["signatures"]]
+
+    def _verify(self, suite: Suite, token: str, key: KeyData, mode: Mode,
+                serialization: Serialization) -> bytes:
+        if serialization == "general" and not _kids(key) & set(self._chosen(token)):
+            raise Rejected(f"{self.name}: no recipient or signature for kid {_kids(key)}")
+        return self._read(token)
+
+    _decrypt = _verify
+
+    def _chosen(self, token: str) -> list[Any]:
+        return self._members(token)
+
+
+class FirstRecipientOnly(PicksByKid):
+    """Wrong: reads only the first recipient (or signature) of a general JSON token."""
+
+    name = "first-recipient-only"
+
+    def _chosen(self, token: str) -> list[Any]:
+        return self._members(token)[:1]
+
+
+class NonIanaNames(FakeAdapter):
+    """Wrong: registers a name IANA lacks and a registered one spelled otherwise."""
+
+    name = "non-iana-names"
+
+    def registered_names(self) -> dict[str, list[str]]:
+        return {"JWS alg": ["HS256", "ES256k", "XS999"], "JWE enc": ["A256GCM"]}
+
+
 __all__ = [
     "AcceptAll",
     "ClaimsMadeUpSuite",
+    "EncPerRecipient",
     "FailsOnMadeUpSuite",
+    "FirstRecipientOnly",
     "IgnoresZip",
     "KillsProcess",
+    "NonIanaNames",
+    "PicksByKid",
     "RaisesUndocumented",
     "RejectAll",
+    "SharedKid",
     "SupportsNothing",
     "Unsupported",
     "ZipFake",

@@ -6,7 +6,9 @@ from harness.core.suites import ALL_SUITES, SUITES_BY_NAME, key_specs, select_su
 def test_registry_holds_every_rfc_suite() -> None:
     jws = [s for s in ALL_SUITES if s.family == "JWS"]
     jwe = [s for s in ALL_SUITES if s.family == "JWE"]
-    assert len(jws) == 15  # 3 HS, 3 RS, 3 PS, ES256/384/512, ES256K, EdDSA on 2 curves
+    # 3 HS, 3 RS, 3 PS, ES256/384/512, ES256K, EdDSA on 2 curves, RFC 9864's Ed25519, Ed448
+    assert len(jws) == 17
+    assert SUITES_BY_NAME["JWS Ed25519"].key == SUITES_BY_NAME["JWS EdDSA (Ed25519)"].key
     # (dir, 6 AES KW, 3 RSA, 4 ECDH-ES × 5 curves, 3 PBES2) × 6 content encryptions
     assert len(jwe) == (1 + 6 + 3 + 20 + 3) * 6
     assert len(SUITES_BY_NAME) == len(ALL_SUITES)

@@ -40,6 +40,7 @@ with warnings.catch_warnings():
         JsonWebToken,
         jwt,
     )
+    from authlib.jose.errors import MissingAlgorithmError
 
 from harness.adapters.base import (
     Adapter,
@@ -47,6 +48,7 @@ from harness.adapters.base import (
     KeyData,
     Serialization,
     claims_bytes,
+    error_text,
     is_jwks,
     pick_by_kid,
 )
@@ -144,6 +146,11 @@ class AuthlibAdapter(Adapter):
             return decrypter.deserialize_compact(token, self._key(key))["payload"]
         try:
             return decrypter.deserialize_json(token, self._json_key(token, key))["payload"]
+        except MissingAlgorithmError as error:
+            # Its text is empty; say where it looked (RFC 7516 §7.2.1 lets `alg` be per recipient).
+            raise Rejected(f"{error_text(error)} (Authlib's deserialize_json reads alg from the "
+                           "protected and shared headers only, not a recipient's header)"
+                           ) from error
         except KeyError as error:
             # Its JSON parser indexes members without checking them: a member it expects but
             # RFC 7516 §7.2.1 lets be absent (`encrypted_key` with `dir`) surfaces as KeyError.
@@ -173,3 +180,27 @@ class AuthlibAdapter(Adapter):
         claims = decoder.decode(token, self._key(key), claims_options=requests or None)
         claims.validate(**({} if options.leeway_s is None else {"leeway": options.leeway_s}))
         return dict(claims)
+
+    # -- several signatures and recipients, and the registry's names (added last) -------------
+
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        # `serialize_json` with a list of headers signs general JSON; its key may be a callable
+        # of (header, payload), which picks each signer's key by kid.
+        by_kid = {header.get("kid"): self._key(key) for _, key, header in signers}
+        members = [{"protected": {"alg": suite.alg, **header}} for suite, _, header in signers]
+        signer = JsonWebSignature(algorithms=allowed)
+        return json.dumps(signer.serialize_json(
+            members, payload, lambda header, _payload: by_kid[header.get("kid")]))
+
+    def _encrypt_multi(self, recipients: list[tuple[Suite, KeyData, dict[str, Any]]],
+                       plaintext: bytes, allowed: Allowed) -> str:
+        raise Unsupported("Authlib's JsonWebEncryption.serialize_json reads alg from the shared "
+                          "header only (rfc7516/jwe.py: get_header_alg(shared_header)): it "
+                          "cannot write alg in a recipient's header")
+
+    def registered_names(self) -> dict[str, list[str]]:
+        return {"JWS alg": list(JsonWebSignature.ALGORITHMS_REGISTRY),
+                "JWE alg": list(JsonWebEncryption.ALG_REGISTRY),
+                "JWE enc": list(JsonWebEncryption.ENC_REGISTRY),
+                "JWE zip": list(getattr(JsonWebEncryption, "ZIP_REGISTRY", {}))}

@@ -268,3 +268,62 @@ class Adapter(ABC):
         key = importer(jwk)
         self._imported[slot] = (jwk, key)
         return key
+
+    # -- several signatures and recipients (RFC 7515 §7.2.1, RFC 7516 §7.2.1) ------------------
+
+    def sign_multi(self, signers: Sequence[tuple[Suite, KeyData, dict[str, Any]]],
+                   payload: bytes, *, mode: Mode,
+                   algorithms: Sequence[str] | None = None) -> str:
+        """A general JSON JWS with one signature per signer: (suite, private key, protected
+        header members besides `alg`, e.g. its `kid`). Implement `_sign_multi`."""
+        # The algorithms are checked as for any token; whether the library writes several
+        # signatures is its `_sign_multi`'s to declare (jwcrypto writes general JSON only then).
+        for suite, _, _ in signers:
+            self.check(suite, mode, "sign", "compact", explicit=algorithms is not None)
+        allowed = self._union_allow_list([s for s, _, _ in signers], mode, algorithms)
+        return self._call(self._sign_multi, [(s, k, dict(h)) for s, k, h in signers],
+                          payload, allowed)
+
+    def encrypt_multi(self, recipients: Sequence[tuple[Suite, KeyData, dict[str, Any]]],
+                      plaintext: bytes, *, mode: Mode,
+                      algorithms: Sequence[str] | None = None) -> str:
+        """A general JSON JWE to every recipient: (suite, public key, per-recipient header
+        members besides `alg`, e.g. its `kid`). Every suite names the same `enc`, which goes in
+        the protected header; each `alg` goes in its recipient's header. Implement
+        `_encrypt_multi`."""
+        encs = {suite.enc for suite, _, _ in recipients}
+        if len(encs) != 1:
+            raise ValueError(f"the recipients' suites name several enc values: {encs}")
+        for suite, _, _ in recipients:
+            self.check(suite, mode, "encrypt", "compact", explicit=algorithms is not None)
+        allowed = self._union_allow_list([s for s, _, _ in recipients], mode, algorithms)
+        return self._call(self._encrypt_multi, [(s, k, dict(h)) for s, k, h in recipients],
+                          plaintext, allowed)
+
+    def _union_allow_list(self, suites: Sequence[Suite], mode: Mode,
+                          algorithms: Sequence[str] | None) -> Allowed:
+        lists = [self.allow_list(suite, mode, algorithms) for suite in suites]
+        if any(allowed is None for allowed in lists):
+            return None
+        return list(dict.fromkeys(name for allowed in lists for name in allowed or []))
+
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        raise Unsupported(self._no_multi("JWS", "signatures"))
+
+    def _encrypt_multi(self, recipients: list[tuple[Suite, KeyData, dict[str, Any]]],
+                       plaintext: bytes, allowed: Allowed) -> str:
+        raise Unsupported(self._no_multi("JWE", "recipients"))
+
+    def _no_multi(self, family: str, what: str) -> str:
+        if "general" not in self.produces.get(family, frozenset()):
+            return f"{self.name} cannot produce {family} in general JSON serialization"
+        return f"the harness knows no call of {self.name} that writes several {what}"
+
+    # -- algorithm names ------------------------------------------------------------------------
+
+    def registered_names(self) -> dict[str, list[str]]:
+        """The algorithm names the library registers, read from its own registry objects, by
+        location (`JWS alg`, `JWE alg`, `JWE enc`, `JWE zip`; `any` when the library keeps one
+        registry for all). Raise `Unsupported` when it exposes none."""
+        raise Unsupported(f"the harness reads no algorithm registry of {self.name}")

@@ -15,6 +15,8 @@ to `decode` as it is.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from joserfc import jwe, jwk, jws, jwt
@@ -99,8 +101,11 @@ class JoserfcAdapter(Adapter):
         if serialization == "compact":
             result = jws.deserialize_compact(token, self._key(key, suite), algorithms=allowed)
         else:
-            result = jws.deserialize_json(json.loads(token), self._key(key, suite),
-                                          algorithms=allowed)
+            message = json.loads(token)
+            with _every_member(message, "signatures", "verifies every signature, each with "
+                               "an allowed alg and a key that fits it"):
+                result = jws.deserialize_json(message, self._key(key, suite),
+                                              algorithms=allowed)
         return result.payload
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
@@ -120,8 +125,11 @@ class JoserfcAdapter(Adapter):
         if serialization == "compact":
             result = jwe.decrypt_compact(token, self._key(key, suite), algorithms=allowed)
         else:
-            result = jwe.decrypt_json(json.loads(token), self._key(key, suite),
-                                        algorithms=allowed)
+            message = json.loads(token)
+            with _every_member(message, "recipients", "processes every recipient, each with "
+                               "an allowed alg and a key: JWERegistry(verify_all_recipients="
+                               "True) by default"):
+                result = jwe.decrypt_json(message, self._key(key, suite), algorithms=allowed)
         return result.plaintext or b""
 
     def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
@@ -149,6 +157,45 @@ class JoserfcAdapter(Adapter):
         leeway = {} if options.leeway_s is None else {"leeway": int(options.leeway_s)}
         jwt.JWTClaimsRegistry(**leeway, **requests).validate(claims)
         return claims
+
+    # -- several signatures and recipients, and the registry's names (added last) -------------
+
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        # Its docs: a list of members signs general JSON; the key is found per member by kid
+        # in a KeySet.
+        members: Any = [{"protected": {"alg": suite.alg, **header}}
+                        for suite, _, header in signers]
+        keys = jwk.KeySet([self._key(key, suite) for suite, key, _ in signers])
+        return json.dumps(jws.serialize_json(members, payload, keys, algorithms=allowed))
+
+    def _encrypt_multi(self, recipients: list[tuple[Suite, KeyData, dict[str, Any]]],
+                       plaintext: bytes, allowed: Allowed) -> str:
+        # `encrypt_json`'s documented example: `enc` protected, each recipient's `alg` and
+        # `kid` in its own header with its own key.
+        message = jwe.GeneralJSONEncryption({"enc": recipients[0][0].enc}, plaintext)
+        for suite, key, header in recipients:
+            message.add_recipient({"alg": suite.alg, **header}, self._key(key, suite))
+        return json.dumps(jwe.encrypt_json(message, None, algorithms=allowed))
+
+    def registered_names(self) -> dict[str, list[str]]:
+        names = jwe.JWERegistry.algorithms
+        return {"JWS alg": list(jws.JWSRegistry.algorithms), "JWE alg": list(names["alg"]),
+                "JWE enc": list(names["enc"]), "JWE zip": list(names.get("zip", ()))}
+
+
+@contextmanager
+def _every_member(message: Any, members: str, why: str) -> Iterator[None]:
+    """A refusal of a token with several signatures or recipients says what joserfc does with
+    them (its own text often names only the key it could not use)."""
+    try:
+        yield
+    except JoseError as error:
+        listed = message.get(members) if isinstance(message, dict) else None
+        if isinstance(listed, list) and len(listed) > 1:
+            raise Rejected(f"{error_text(error)} (joserfc {why})") from error
+        raise
+
 
 def _import_untouched(data: str | bytes) -> Any:
     """The text as an application hands it to joserfc: `import_key` with no key type, or, for

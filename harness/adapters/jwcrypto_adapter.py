@@ -133,6 +133,39 @@ class JwcryptoAdapter(Adapter):
         token_object.deserialize(token, self._key(key, suite))
         return json.loads(token_object.claims)
 
+    # -- several signatures and recipients, and the registry's names (added last) -------------
+
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        token = jws.JWS(payload)
+        if allowed:
+            token.allowed_algs = allowed
+        for suite, key, header in signers:
+            token.add_signature(self._key(key, suite), alg=None,
+                                protected=json_encode({"alg": suite.alg, **header}))
+        return token.serialize(compact=False)
+
+    def _encrypt_multi(self, recipients: list[tuple[Suite, KeyData, dict[str, Any]]],
+                       plaintext: bytes, allowed: Allowed) -> str:
+        # `add_recipient(key, header=...)` once per recipient, its header unprotected.
+        form = {"flattened": False} if JWE_GENERAL else {}
+        message = jwe.JWE(plaintext, protected=json_encode({"enc": recipients[0][0].enc}),
+                          algs=allowed, **form)
+        for suite, key, header in recipients:
+            message.add_recipient(self._key(key, suite),
+                                  header=json_encode({"alg": suite.alg, **header}))
+        return message.serialize(compact=False)
+
+    def registered_names(self) -> dict[str, list[str]]:
+        # One registry for all; each entry says where it is used (`alg`/`enc`) and for what.
+        where = {("alg", "sig"): "JWS alg", ("alg", "kex"): "JWE alg", ("enc", "enc"): "JWE enc"}
+        names: dict[str, list[str]] = {}
+        for name, algorithm in JWA.algorithms_registry.items():
+            location = where.get((getattr(algorithm, "algorithm_usage_location", None),
+                                  getattr(algorithm, "algorithm_use", None)), "any")
+            names.setdefault(location, []).append(name)
+        return names
+
 
 def _import_text(data: str | bytes, symmetric: bool) -> jwk.JWK:
     """A key held as text or bytes, through the jwcrypto API for that form: PEM through

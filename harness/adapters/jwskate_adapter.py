@@ -63,6 +63,7 @@ from harness.adapters.base import (
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
+from harness.core.jose_registry import library_name
 from harness.core.keyforms import handed_over
 from harness.core.suites import CONTENT_KEY_BITS, Suite
 
@@ -95,7 +96,8 @@ class JwskateAdapter(Adapter):
         if key_class is None or not self._curve_supported(suite):
             return False
         if suite.family == "JWS":
-            return suite.alg in key_class.SIGNATURE_ALGORITHMS
+            # Under its own name where it spells a registered one otherwise (a finding).
+            return self._alg(suite) in key_class.SIGNATURE_ALGORITHMS
         return (suite.alg in key_class.KEY_MANAGEMENT_ALGORITHMS
                 and suite.enc in SymmetricJwk.ENCRYPTION_ALGORITHMS)
 
@@ -127,10 +129,12 @@ class JwskateAdapter(Adapter):
                                  lambda data: _import_text(data, symmetric))
         return self.imported(key, "key", Jwk)
 
-    @staticmethod
-    def _signature_algs(suite: Suite, allowed: Allowed) -> dict[str, Any]:
-        # Verifying always names the algorithm; an explicit allow-list goes in as `algs`.
-        return {"alg": suite.alg} if allowed is None else {"algs": allowed}
+    def _signature_algs(self, suite: Suite, allowed: Allowed) -> dict[str, Any]:
+        # Verifying always names the algorithm; an explicit allow-list goes in as `algs`, the
+        # suite's own name as jwskate spells it.
+        if allowed is None:
+            return {"alg": self._alg(suite)}
+        return {"algs": [self._alg(suite) if name == suite.alg else name for name in allowed]}
 
     @staticmethod
     def _password(key: KeyData) -> bytes:
@@ -141,10 +145,11 @@ class JwskateAdapter(Adapter):
               allowed: Allowed, serialization: Serialization) -> str:
         jwk = self._key(key, suite)
         if serialization == "compact":
-            return str(JwsCompact.sign(payload, jwk, alg=suite.alg, extra_headers=header))
+            return str(JwsCompact.sign(payload, jwk, alg=self._alg(suite),
+                                       extra_headers=header))
         if serialization == "general":
-            return JwsJsonGeneral.sign(payload, (jwk, suite.alg, header)).to_json()
-        return JwsJsonFlat.sign(payload, jwk, alg=suite.alg,
+            return JwsJsonGeneral.sign(payload, (jwk, self._alg(suite), header)).to_json()
+        return JwsJsonFlat.sign(payload, jwk, alg=self._alg(suite),
                                 extra_protected_headers=header).to_json()
 
     def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
@@ -156,16 +161,20 @@ class JwskateAdapter(Adapter):
         parsed = json.loads(token)
         message = JwsJsonGeneral(parsed) if serialization == "general" else JwsJsonFlat(parsed)
         if isinstance(jwk, JwkSet):
-            # The JSON forms' verify_signature takes one key; JwkSet picks it by kid.
-            jwk = jwk.get_jwk_by_kid(self._json_kid(message))
+            # The JSON forms' verify_signature takes one key; JwkSet picks it by kid, that of
+            # the first signature whose kid the set holds (as an application holding a key set
+            # for one of several signers does).
+            jwk = jwk.get_jwk_by_kid(self._json_kid(message, jwk))
         if not message.verify_signature(jwk, **self._signature_algs(suite, allowed)):
             raise Rejected("jwskate: verify_signature returned False")
         return bytes(message.payload)
 
     @staticmethod
-    def _json_kid(message: JwsJsonFlat | JwsJsonGeneral) -> str:
-        signature = message.signatures[0] if isinstance(message, JwsJsonGeneral) else message
-        return str(signature.protected.get("kid"))
+    def _json_kid(message: JwsJsonFlat | JwsJsonGeneral, keys: JwkSet) -> str:
+        signatures = message.signatures if isinstance(message, JwsJsonGeneral) else [message]
+        kids = [str(signature.protected.get("kid")) for signature in signatures]
+        held = {str(key.get("kid")) for key in keys.jwks}
+        return next((kid for kid in kids if kid in held), kids[0])
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
                  allowed: Allowed, serialization: Serialization) -> str:
@@ -216,6 +225,31 @@ class JwskateAdapter(Adapter):
         # (the claims cases' tokens) can be checked there; checking the claims one by one with
         # `SignedJwt` would be the harness's logic, not the library's.
         raise Unsupported("jwskate's JwtVerifier verifies with public keys only: no HS256 JWT")
+
+    # -- several signatures and recipients, and the registry's names (added last) -------------
+
+    def _sign_multi(self, signers: list[tuple[Suite, KeyData, dict[str, Any]]],
+                    payload: bytes, allowed: Allowed) -> str:
+        # `JwsJsonGeneral.sign(payload, *(jwk, alg, extra_protected_headers))`.
+        parameters = [(self._key(key, suite), self._alg(suite), header)
+                      for suite, key, header in signers]
+        return JwsJsonGeneral.sign(payload, *parameters).to_json()
+
+    def registered_names(self) -> dict[str, list[str]]:
+        signing: list[str] = []
+        key_management: list[str] = list(JweCompact.PBES2_ALGORITHMS)
+        for key_class in KEY_CLASSES.values():
+            signing += list(key_class.SIGNATURE_ALGORITHMS)
+            key_management += list(key_class.KEY_MANAGEMENT_ALGORITHMS)
+        return {"JWS alg": signing, "JWE alg": key_management,
+                "JWE enc": list(SymmetricJwk.ENCRYPTION_ALGORITHMS)}
+
+    def _alg(self, suite: Suite) -> str:
+        """The name jwskate implements the suite's registered `alg` under (its `ES256k` for
+        ES256K): a user of jwskate names the algorithm as jwskate does."""
+        key_class = KEY_CLASSES.get(suite.key.kty)
+        offered = set(key_class.SIGNATURE_ALGORITHMS) if key_class else set()
+        return library_name(suite.alg, offered) or suite.alg
 
 
 def _import_text(data: str | bytes, symmetric: bool) -> Jwk:

@@ -105,6 +105,13 @@ class PyJWTAdapter(Adapter):
         return jwt.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg],
                           **settings)
 
+    # -- the registry's names (added last) ------------------------------------------------------
+
+    def registered_names(self) -> dict[str, list[str]]:
+        # `get_algorithms()` of a PyJWS: the names its `encode`/`decode` accept.
+        return {"JWS alg": list(PyJWS().get_algorithms())}
+
+
 def _from_jwk(data: dict[str, Any], alg: str) -> Any:
     """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""
     algorithm = jwt.algorithms.get_default_algorithms()[data.get("alg", alg)]

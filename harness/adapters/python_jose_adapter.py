@@ -18,7 +18,7 @@ import zlib
 from typing import Any
 
 from jose import jwe, jwk, jws, jwt
-from jose.constants import ALGORITHMS
+from jose.constants import ALGORITHMS, ZIPS
 from jose.exceptions import JOSEError
 from jose.utils import base64url_decode
 
@@ -131,3 +131,14 @@ class PythonJoseAdapter(Adapter):
         return jwt.decode(token, chosen, algorithms=allowed or [suite.alg],
                           options=settings or None, audience=options.audience,
                           issuer=options.issuer)
+
+    # -- the registry's names (added last) ------------------------------------------------------
+
+    def registered_names(self) -> dict[str, list[str]]:
+        # `ALGORITHMS.ALL` is every name python-jose knows, grouped by the sets it keeps.
+        signing = ALGORITHMS.HMAC | ALGORITHMS.RSA_DS | ALGORITHMS.EC_DS | {ALGORITHMS.NONE}
+        encryption = ALGORITHMS.AES_JWE_ENC
+        return {"JWS alg": sorted(signing & ALGORITHMS.ALL),
+                "JWE alg": sorted(ALGORITHMS.ALL - signing - encryption),
+                "JWE enc": sorted(encryption & ALGORITHMS.ALL),
+                "JWE zip": [z for z in ZIPS.SUPPORTED if z]}

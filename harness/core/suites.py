@@ -1,4 +1,5 @@
-"""The registry of suites: every JWS and JWE algorithm choice of RFC 7518, RFC 8037 and RFC 8812.
+"""The registry of suites: every JWS and JWE algorithm choice of RFC 7518, RFC 8037, RFC 8812 and
+RFC 9864 (the fully-specified `Ed25519` and `Ed448`).
 
 A suite knows the key it needs (its `KeySpec`), so the key set can hold exactly one key pair per
 spec and every library is tested on the same key material.
@@ -107,6 +108,9 @@ def _jws_suites() -> list[Suite]:
         rfc = "RFC 8812 §3.2" if alg == "ES256K" else "RFC 7518 §3.4"
         suites.append(Suite("JWS", alg, None, KeySpec("EC", crv), rfc))
     suites += [Suite("JWS", "EdDSA", None, KeySpec("OKP", crv), "RFC 8037 §3.1")
+               for crv in EDDSA_CURVES]
+    # RFC 9864 §2.2: the fully-specified names, whose `alg` alone fixes the curve.
+    suites += [Suite("JWS", crv, None, KeySpec("OKP", crv), "RFC 9864 §2.2")
                for crv in EDDSA_CURVES]
     return suites
 

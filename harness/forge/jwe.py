@@ -401,3 +401,24 @@ def encrypt(header: Header, plaintext: bytes, jwk: JWK, *,
     ciphertext, real_tag = seal(enc, managed.cek, iv, body, aad_for(raw, aad), padded)
     return JWE(raw, [Recipient(managed.encrypted_key, recipient_header)], iv, ciphertext,
                tag if tag is not None else real_tag, unprotected, aad)
+
+
+def encrypt_to(recipients: list[tuple[Header, JWK]], plaintext: bytes,
+               protected: Header) -> JWE:
+    """A JWE to several recipients (RFC 7516 §7.2.1): one CEK sealed once under the `enc` of
+    the protected header, wrapped for each (per-recipient header holding its `alg`, public
+    key); key-management parameters (`epk`, ...) join each recipient's own header."""
+    enc = protected["enc"]
+    cek = os.urandom(cek_bytes(enc))
+    wrapped = []
+    for header, jwk in recipients:
+        union = {**header, **protected}
+        managed = manage_key(union["alg"], enc, jwk, union, cek)
+        if managed.cek != cek:
+            raise ValueError(f"{union['alg']} derives its own content key: it cannot share one "
+                             "with other recipients (RFC 7516 §7.2.1)")
+        wrapped.append(Recipient(managed.encrypted_key, {**header, **managed.params}))
+    raw = encode_json(protected)
+    iv = os.urandom(iv_bytes(enc))
+    ciphertext, tag = seal(enc, cek, iv, plaintext, aad_for(raw))
+    return JWE(raw, wrapped, iv, ciphertext, tag)

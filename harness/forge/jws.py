@@ -61,3 +61,14 @@ def sign(header: dict[str, Any], payload: bytes, jwk: JWK, alg: str | None = Non
     data = signing_input(header, payload)
     signature = raw_signature(alg or header["alg"], jwk, data)
     return compact(data.decode("ascii"), b64url(signature))
+
+
+def sign_general(signers: list[tuple[dict[str, Any], JWK]], payload: bytes) -> str:
+    """A general JSON JWS (RFC 7515 §7.2.1) with one signature per (protected header, private
+    key), each over its own protected header and the one payload."""
+    signatures = []
+    for header, jwk in signers:
+        data = signing_input(header, payload)
+        signatures.append({"protected": segment(header),
+                           "signature": b64url(raw_signature(header["alg"], jwk, data))})
+    return json.dumps({"payload": segment(payload), "signatures": signatures})

@@ -15,6 +15,8 @@ from harness.core.keys import load_key_set
 from harness.core.results import INTEROP_JSONL, Run, environment, utc_now
 from harness.core.shutdown import raise_if_stopped, signal_name
 from harness.core.suites import select_suites
+from harness.interop.algorithm_names import NAMES_CSV, write_names_sheet
+from harness.interop.algorithm_names import summary_lines as names_summary_lines
 from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
@@ -129,8 +131,10 @@ def run_interop(options: InteropOptions) -> int:
     vectors_csv = write_vectors_csv(rows, run.path)
     for line in summary_lines(rows):
         print(line)
+    for line in names_summary_lines(write_names_sheet(adapters, run.path)):
+        print(line)
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
-          f"{', ' + vectors_csv.name if vectors_csv else ''})")
+          f"{', ' + vectors_csv.name if vectors_csv else ''}, {NAMES_CSV})")
     if sheet:
         print(f"claims sheet: {', '.join(path.name for path in sheet)}")
     errors = rows[rows["actual"] == "error"]

@@ -36,6 +36,8 @@ def recipient_private_key(keys: KeySet, public: dict[str, Any]) -> JWK | None:
 
 
 def judge(produced: Produced, keys: KeySet) -> str:
+    if produced.verdict:
+        return produced.verdict
     if not isinstance(produced.key, dict) or "keys" in produced.key:
         return NOT_JUDGED + "the producer was given a key that is not one JWK"
     if produced.family == "JWS":

@@ -30,6 +30,7 @@ from harness.core.keyforms import KeyForm, hand_over, private_form, public_form
 from harness.core.keys import KeySet
 from harness.core.severity import SEVERITIES, Severity
 from harness.core.suites import KeySpec, Suite
+from harness.interop.layout import jwe_layout, jws_layout
 
 Expected = Literal["accept", "reject"]
 SuiteChoice = tuple[Suite, ...]
@@ -45,6 +46,9 @@ class Produced:
     family: Literal["JWS", "JWE"]
     token: str
     key: dict[str, Any]
+    # Set when the harness itself found the token wrong before any consumer saw it (a general
+    # JSON token not laid out as the case asked): the row's `conformance`, charging the producer.
+    verdict: str | None = None
 
 
 class Producer:
@@ -77,6 +81,36 @@ class Producer:
         self.produced.append(Produced("JWE", token, key))
         return token
 
+    def sign_multi(self, signers: Sequence[tuple[Suite, dict[str, Any], dict[str, Any]]],
+                   payload: bytes) -> str:
+        """A general JSON JWS with one signature per (suite, private key, protected header
+        members besides `alg`); `ProducerFailed` when the token is not laid out as asked."""
+        try:
+            token = self.adapter.sign_multi(signers, payload, mode=self.mode)
+        except Rejected as error:
+            raise ProducerFailed(f"{self.name} could not sign: {error}") from error
+        return self._laid_out("JWS", token, [key for _, key, _ in signers],
+                              jws_layout(token, signers))
+
+    def encrypt_multi(self, recipients: Sequence[tuple[Suite, dict[str, Any], dict[str, Any]]],
+                      plaintext: bytes) -> str:
+        """A general JSON JWE to every (suite, public key, per-recipient header members besides
+        `alg`); `ProducerFailed` when the token is not laid out as asked."""
+        try:
+            token = self.adapter.encrypt_multi(recipients, plaintext, mode=self.mode)
+        except Rejected as error:
+            raise ProducerFailed(f"{self.name} could not encrypt: {error}") from error
+        return self._laid_out("JWE", token, [key for _, key, _ in recipients],
+                              jwe_layout(token, recipients))
+
+    def _laid_out(self, family: Literal["JWS", "JWE"], token: str, keys: list[dict[str, Any]],
+                  broken: str | None) -> str:
+        # One judged token per key, so the reference reads it as each signer's or recipient's.
+        self.produced += [Produced(family, token, key, broken) for key in keys]
+        if broken:
+            raise ProducerFailed(f"{self.name} wrote a token other than the one asked: {broken}")
+        return token
+
 
 @dataclass(frozen=True)
 class ConsumerConfig:
@@ -107,16 +141,25 @@ class Consumer:
         self.track_memory = False
 
     def verify(self, suite: Suite, token: str, key: KeyData,
-               serialization: Serialization = "compact") -> bytes:
+               serialization: Serialization = "compact",
+               enabled: Sequence[str] | None = None) -> bytes:
+        """`enabled`: the allow-list of `enabled` mode when it is not the suite's names alone
+        (a token signed or encrypted with several algorithms allows them all)."""
         return self._measured(token, lambda: self.adapter.verify(
             suite, token, key, mode=self.mode, serialization=serialization,
-            algorithms=self.config.algorithms, entry_point=self.config.entry_point))
+            algorithms=self._algorithms(enabled), entry_point=self.config.entry_point))
 
     def decrypt(self, suite: Suite, token: str, key: KeyData,
-                serialization: Serialization = "compact") -> bytes:
+                serialization: Serialization = "compact",
+                enabled: Sequence[str] | None = None) -> bytes:
         return self._measured(token, lambda: self.adapter.decrypt(
             suite, token, key, mode=self.mode, serialization=serialization,
-            algorithms=self.config.algorithms, entry_point=self.config.entry_point))
+            algorithms=self._algorithms(enabled), entry_point=self.config.entry_point))
+
+    def _algorithms(self, enabled: Sequence[str] | None) -> Sequence[str] | None:
+        if self.config.algorithms is not None or self.mode != "enabled" or enabled is None:
+            return self.config.algorithms
+        return list(enabled)
 
     def _measured(self, token: str, call: Callable[[], bytes]) -> bytes:
         meter = Meter(len(token.encode("utf-8", "surrogatepass")), self.track_memory)
@@ -173,6 +216,15 @@ def named_suites(*names: str) -> SuiteSelector:
     """A fixed set of suites (a representative choice), kept where the selection has them."""
     def select(selected: Sequence[Suite]) -> list[SuiteChoice]:
         return [(suite,) for suite in selected if suite.name in names]
+    return select
+
+
+def suite_group(*names: str) -> SuiteSelector:
+    """One choice of several suites used together (the signers of one JWS, the recipients of one
+    JWE), in this order, when the selection has every one of them."""
+    def select(selected: Sequence[Suite]) -> list[SuiteChoice]:
+        chosen = {suite.name: suite for suite in selected if suite.name in names}
+        return [tuple(chosen[name] for name in names)] if len(chosen) == len(names) else []
     return select
 
 

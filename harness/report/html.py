@@ -17,6 +17,7 @@ import pandas as pd
 from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
 from harness.core.severity import SEVERITY_LEGEND, count_text
+from harness.interop.algorithm_names import departures_by_library
 from harness.interop.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
 from harness.report.anchors import evidence_id, misses_id, slug
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS, interop_rows
@@ -24,6 +25,7 @@ from harness.report.answer import AnswerRow, Link
 from harness.report.model import (
     EXAMPLES_PER_CAUSE,
     KNOWN_ANSWERS_RULE,
+    NAMES_RULE,
     PASS_RULE,
     SUPPORT_MEANING,
     SUPPORT_RULE,
@@ -131,6 +133,7 @@ SECTIONS = (("answer", "Which library for which job"), ("scorecard", "Scorecard"
             ("run", "What was run"), ("legend", "Legend"),
             ("interop", "Interop grids"), ("support", "Support grid"),
             ("security", "Security and claims"), ("known", "Known answers"),
+            ("names", "Algorithm names"),
             ("anomalies", "Anomalies per library"),
             ("loadtest", "Load test"), ("evidence", "Evidence of failing cells"))
 
@@ -553,6 +556,7 @@ def render_html(report: Report) -> str:
                 "support": lambda: support_section(report),
                 "security": lambda: security_section(report),
                 "known": lambda: known_answers_section(report),
+                "names": lambda: algorithm_names_section(report),
                 "anomalies": lambda: anomalies_section(report),
                 "loadtest": lambda: loadtest_section(report),
                 "evidence": lambda: evidence_section(report)}
@@ -567,3 +571,19 @@ def render_html(report: Report) -> str:
             f"<header>{tag('h1', 'JOSE library adoption report')}"
             f"{tag('p', e(f'Run {report.data.name}, read from {Path(report.data.run.path)}'))}"
             f"{nav}</header>{body}</body></html>\n")
+
+
+def algorithm_names_section(report: Report) -> str:
+    frame = report.algorithm_names
+    if frame is None:
+        return note("This run has no algorithm-names sheet (algorithm_names.csv).", "warn")
+    departing = departures_by_library(frame)
+    body = []
+    for library in dict.fromkeys(frame["library"]):
+        own = frame[(frame["library"] == library) & (frame["verdict"] != "not read")]
+        lines = departing.get(str(library), [])
+        body.append([tag("th", e(library)), tag("td", e(len(own)), class_="num"),
+                     tag("td", "<br>".join(e(line) for line in lines) or "none",
+                         class_="bad" if lines else "ok")])
+    return tag("p", prose(NAMES_RULE)) + table(["library", "names", "departures from IANA"],
+                                               body)

@@ -13,10 +13,17 @@ import pandas as pd
 from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
 from harness.core.severity import SEVERITY_LEGEND, count_text
+from harness.interop.algorithm_names import departures_by_library
 from harness.interop.summary import MAX_GROUPS
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS
 from harness.report.answer import Link
-from harness.report.model import KNOWN_ANSWERS_RULE, PASS_RULE, SUPPORT_RULE, Report
+from harness.report.model import (
+    KNOWN_ANSWERS_RULE,
+    NAMES_RULE,
+    PASS_RULE,
+    SUPPORT_RULE,
+    Report,
+)
 from harness.report.scorecard import CONFORMANCE_RULE
 from harness.report.throughput import iqr_text, rate
 
@@ -136,6 +143,7 @@ def render_md(report: Report) -> str:
                                                                strict=True)))
 
     out += known_answers_md(report)
+    out += algorithm_names_md(report)
 
     out += ["## Anomalies per library", ""]
     found = report.security_findings
@@ -204,3 +212,19 @@ def known_answers_md(report: Report) -> list[str]:
                         misses[["library", "case", "flags", "config", "actual", "detail"]]
                         .head(MAX_LISTED).itertuples(index=False))
     return out
+
+
+
+def algorithm_names_md(report: Report) -> list[str]:
+    out = ["## Algorithm names", ""]
+    frame = report.algorithm_names
+    if frame is None:
+        return [*out, "This run has no algorithm-names sheet (algorithm_names.csv).", ""]
+    out += [NAMES_RULE, ""]
+    departing = departures_by_library(frame)
+    rows = []
+    for library in dict.fromkeys(frame["library"]):
+        own = frame[(frame["library"] == library) & (frame["verdict"] != "not read")]
+        lines = departing.get(str(library), [])
+        rows.append([library, len(own), "; ".join(lines) or "none"])
+    return [*out, *md_table(["library", "names", "departures from IANA"], rows), ""]

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from harness.core.blame import blame
+from harness.interop.algorithm_names import read_names_sheet
 from harness.interop.summary import cause_of
 from harness.interop.vectors_table import vector_defects, vector_misses, vectors_table
 from harness.report.anchors import evidence_id
@@ -58,6 +59,12 @@ SUPPORT_RULE = ("Support comes from a library's own compact round trip in each m
                 "`default` mode first.")
 
 
+NAMES_RULE = ("Each library's registered algorithm names, read from its own registry objects, "
+              "held against the IANA JOSE registry (RFC 7518 §7.1, RFC 8037, RFC 8812, "
+              "RFC 9864): a name IANA lacks, or a registered algorithm spelled otherwise, is a "
+              "departure of that library (`algorithm_names.csv`).")
+
+
 @dataclass
 class Report:
     data: RunData
@@ -78,6 +85,8 @@ class Report:
     answer: list[AnswerRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # algorithm_names.csv: each library's registered names against IANA's (None: not written).
+    algorithm_names: pd.DataFrame | None = None
 
 
 def _duration(seconds: Any) -> str:
@@ -276,7 +285,8 @@ def build(data: RunData) -> Report:
         answer=answer(data.rows, [n for n in libraries if n != "forge"], found, blamed,
                       data.loadtest),
         known_answers=vectors_table(data.rows), vector_misses=vector_misses(data.rows),
-        vector_defects=vector_defects(data.rows))
+        vector_defects=vector_defects(data.rows),
+        algorithm_names=read_names_sheet(data.run.path))
     if data.loadtest is not None:
         report.warnings = (noise_warnings(data.loadtest) + version_mismatch(data)
                            + loadtest_meta_warnings(data.loadtest_meta))
