@@ -150,6 +150,22 @@ class JoserfcAdapter(Adapter):
         jwt.JWTClaimsRegistry(**leeway, **requests).validate(claims)
         return claims
 
+    keygen_api = "joserfc.jwk.generate_key(key_type, crv_or_size) (https://jose.authlib.org/en/guide/jwk/)"
+
+    def _generate_key(self, kty: str, crv: str | None, size: int | None) -> dict[str, Any]:
+        # One call for every key type: a curve for EC and OKP, a size in bits for RSA and oct.
+        made = jwk.generate_key(kty, crv if kty in ("EC", "OKP") else size)  # type: ignore[call-overload]
+        return made.as_dict(private=True)
+
+    def _export_jwk(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        return IMPORT_KEY(data).as_dict(private=private)
+
+    def _export_jwks(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        return dict(jwk.KeySet([IMPORT_KEY(data)]).as_dict(private=private))
+
+    def _thumbprint(self, data: dict[str, Any]) -> str:
+        return IMPORT_KEY(data).thumbprint()
+
 def _import_untouched(data: str | bytes) -> Any:
     """The text as an application hands it to joserfc: `import_key` with no key type, or, for
     a release whose calls take key text, the text itself."""

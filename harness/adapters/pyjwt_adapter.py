@@ -105,6 +105,10 @@ class PyJWTAdapter(Adapter):
         return jwt.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg],
                           **settings)
 
+    # Declared: PyJWT has no key-generation call (`PyJWK` and `Algorithm.from_jwk`/`to_jwk`
+    # import and export keys it is given) and no RFC 7638 thumbprint.
+    keygen_api = None
+
 def _from_jwk(data: dict[str, Any], alg: str) -> Any:
     """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""
     algorithm = jwt.algorithms.get_default_algorithms()[data.get("alg", alg)]

@@ -131,3 +131,7 @@ class PythonJoseAdapter(Adapter):
         return jwt.decode(token, chosen, algorithms=allowed or [suite.alg],
                           options=settings or None, audience=options.audience,
                           issuer=options.issuer)
+
+    # Declared: python-jose has no key-generation call (`jwk.construct` imports key material it
+    # is given; its key classes' `to_dict` export) and no RFC 7638 thumbprint.
+    keygen_api = None

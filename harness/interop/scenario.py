@@ -45,6 +45,8 @@ class Produced:
     family: Literal["JWS", "JWE"]
     token: str
     key: dict[str, Any]
+    # The recipient's private key when it is not in the key set (a key a library generated).
+    private: dict[str, Any] | None = None
 
 
 class Producer:
