@@ -36,7 +36,7 @@ from harness.forge.thumbprint import (
     RFC7638_EXAMPLE_NAME,
     thumbprint,
 )
-from harness.interop.keygen import KeyRequest, export_defects, request_for
+from harness.interop.keygen import RFC_MINIMUM_BITS, KeyRequest, export_defects, request_for
 
 KEYGEN_CSV = "keygen.csv"
 KEYGEN_CHART = "keygen-sheet.png"
@@ -47,9 +47,11 @@ FORBIDDEN = (
     ("RSA", 1024, "RFC 7518 §3.3, §4.2: RSA keys of 2048 bits or more MUST be used"),
     ("oct", 128, "RFC 7518 §3.2: an HS256 key MUST be at least 256 bits (the hash size)"),
 )
+MINIMUM_RULE = {"RSA": "§3.3, §4.2", "oct": "§3.2, for HS256"}
 KEYGEN_COLUMNS = ("library", "version", "request", "kty", "crv", "asked", "required",
                   "outcome", "bits", "kid", "alg", "use", "generated_members", "export_members",
-                  "jwks_members", "export_defects", "warning", "rfc_forbids", "allowed",
+                  "jwks_members", "export_defects", "warning", "below_minimum", "rfc_forbids",
+                  "allowed",
                   "detail", "api", "note")
 # EC and OKP keys are generated this many times: some defects show in some keys only.
 SAMPLES = 8
@@ -123,8 +125,13 @@ def keygen_row(adapter: Adapter, label: str, request: KeyRequest, rule: str) -> 
     else:
         defects.append("the JWKS export holds no key")
     private_members = sorted(set(generated) & PRIVATE_MEMBERS)
+    bits = _bits(generated)
+    minimum = RFC_MINIMUM_BITS.get(request.kty)
+    below = (f"{request.kty} {bits} bits by default, under RFC 7518's {minimum} "
+             f"({MINIMUM_RULE[request.kty]})"
+             if label == "default" and minimum and bits is not None and bits < minimum else "")
     return {**row, "outcome": "generated", "crv": generated.get("crv", request.crv or ""),
-            "bits": _bits(generated), "kid": _where("kid", generated, public, jwks_key),
+            "bits": bits, "below_minimum": below, "kid": _where("kid", generated, public, jwks_key),
             "alg": _where("alg", generated, public, jwks_key),
             "use": _where("use", generated, public, jwks_key),
             "generated_members": " ".join(sorted(generated)),
@@ -308,8 +315,10 @@ def summary_lines(table: pd.DataFrame, thumbs: pd.DataFrame) -> list[str]:
         allowed = ", ".join(f"{r.kty} {int(r.bits)}" for r in forbidden.itertuples()) or "none"
         defects = "; ".join(f"{r.crv or r.kty} {r.export_defects}"
                             for r in made[made["export_defects"] != ""].itertuples())
+        below = "; ".join(b for b in made["below_minimum"] if b)
         lines.append(f"  {library}: {sizes}; {curves}; kid: {kid}; forbidden allowed: "
-                     f"{allowed}" + (f"; export defects: {defects}" if defects else ""))
+                     f"{allowed}" + (f"; DEFAULT TOO SMALL: {below}" if below else "")
+                     + (f"; export defects: {defects}" if defects else ""))
     judged = thumbs[thumbs["agrees"].isin(["yes", "no", "error"])]
     if not judged.empty:
         by = judged.groupby("library", sort=False)["agrees"].agg(
