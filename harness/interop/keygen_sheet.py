@@ -243,7 +243,7 @@ def keygen_chart(table: pd.DataFrame, thumbs: pd.DataFrame, target: Path) -> Pat
             if row.empty or row["outcome"].iloc[0] != "generated":
                 why = "no key generation" if row.empty or \
                     row["outcome"].iloc[0] == "unsupported" else "refused"
-                left.text(30, y, f"{kty}: {why}", va="center", fontsize=7, color="#666666")
+                left.text(70, y, f"{kty}: {why}", va="center", fontsize=7, color="#666666")
                 continue
             bits = float(row["bits"].iloc[0])
             required = row["required"].iloc[0]
@@ -251,13 +251,15 @@ def keygen_chart(table: pd.DataFrame, thumbs: pd.DataFrame, target: Path) -> Pat
                       hatch="///" if required else None, edgecolor="white")
             label = f"{kty} {int(bits)}" + (" (size required: RFC minimum given)" if required
                                              else "")
-            left.text(bits + 40, y, label, va="center", fontsize=7,
+            left.text(bits * 1.08, y, label, va="center", fontsize=7,
                       color="#c62828" if bits < minimum else "black")
         left.axvline(minimum, color=colour, linestyle="--", linewidth=1)
     left.set_yticks(range(len(libraries)), libraries)
-    left.invert_yaxis()
-    left.set_xscale("symlog", linthresh=256)
-    left.set_xlim(0, 16000)
+    left.set_ylim(len(libraries) - 0.4, -0.7)
+    left.set_xscale("log", base=2)
+    left.set_xlim(64, 2 ** 15)
+    ticks = [2 ** n for n in range(7, 15)]
+    left.set_xticks(ticks, [str(t) for t in ticks], fontsize=8)
     left.set_xlabel("bits a new user gets by default (dashed: RFC 7518 minimum, oct 256 for "
                     "HS256, RSA 2048)")
     left.set_title("Default key sizes", fontsize=10)

@@ -18,9 +18,11 @@ from harness.core.cost import legend as cost_legend
 from harness.core.outcomes import LEGEND
 from harness.core.severity import SEVERITY_LEGEND, count_text
 from harness.interop.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
+from harness.interop.keygen_sheet import KEYGEN_CHART
 from harness.report.anchors import evidence_id, misses_id, slug
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS, interop_rows
 from harness.report.answer import AnswerRow, Link
+from harness.report.keygen_section import KEYGEN_RULE, disagreements, keygen_overview
 from harness.report.model import (
     EXAMPLES_PER_CAUSE,
     KNOWN_ANSWERS_RULE,
@@ -131,6 +133,7 @@ SECTIONS = (("answer", "Which library for which job"), ("scorecard", "Scorecard"
             ("run", "What was run"), ("legend", "Legend"),
             ("interop", "Interop grids"), ("support", "Support grid"),
             ("security", "Security and claims"), ("known", "Known answers"),
+            ("keygen", "Key generation"),
             ("anomalies", "Anomalies per library"),
             ("loadtest", "Load test"), ("evidence", "Evidence of failing cells"))
 
@@ -549,6 +552,7 @@ def render_html(report: Report) -> str:
                 "support": lambda: support_section(report),
                 "security": lambda: security_section(report),
                 "known": lambda: known_answers_section(report),
+                "keygen": lambda: keygen_section(report),
                 "anomalies": lambda: anomalies_section(report),
                 "loadtest": lambda: loadtest_section(report),
                 "evidence": lambda: evidence_section(report)}
@@ -563,3 +567,19 @@ def render_html(report: Report) -> str:
             f"<header>{tag('h1', 'JOSE library adoption report')}"
             f"{tag('p', e(f'Run {report.data.name}, read from {Path(report.data.run.path)}'))}"
             f"{nav}</header>{body}</body></html>\n")
+
+
+def keygen_section(report: Report) -> str:
+    data = report.data
+    if data.keygen is None:
+        return note("This run has no key-generation sheet (keygen.csv): the keygen scenario "
+                    "did not run.")
+    chart = data.run.path / KEYGEN_CHART
+    parts = [tag("p", prose(KEYGEN_RULE)),
+             frame_table(keygen_overview(data.keygen, data.thumbprints))]
+    wrong = disagreements(data.thumbprints)
+    if len(wrong):
+        parts.append(tag("h3", "Thumbprints that depart from RFC 7638") + frame_table(wrong))
+    if chart.is_file():
+        parts.append(tag("div", stored_png(chart.read_bytes(), "key generation sheet")))
+    return "".join(parts)

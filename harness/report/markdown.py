@@ -16,6 +16,7 @@ from harness.core.severity import SEVERITY_LEGEND, count_text
 from harness.interop.summary import MAX_GROUPS
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS
 from harness.report.answer import Link
+from harness.report.keygen_section import KEYGEN_RULE, disagreements, keygen_overview
 from harness.report.model import KNOWN_ANSWERS_RULE, PASS_RULE, SUPPORT_RULE, Report
 from harness.report.scorecard import CONFORMANCE_RULE
 from harness.report.throughput import iqr_text, rate
@@ -136,6 +137,7 @@ def render_md(report: Report) -> str:
                                                                strict=True)))
 
     out += known_answers_md(report)
+    out += keygen_md(report)
 
     out += ["## Anomalies per library", ""]
     found = report.security_findings
@@ -203,4 +205,17 @@ def known_answers_md(report: Report) -> list[str]:
         out += md_table(["library", "case", "flags", "config", "actual", "detail"],
                         misses[["library", "case", "flags", "config", "actual", "detail"]]
                         .head(MAX_LISTED).itertuples(index=False))
+    return out
+
+
+def keygen_md(report: Report) -> list[str]:
+    if report.data.keygen is None:
+        return []
+    overview = keygen_overview(report.data.keygen, report.data.thumbprints)
+    out = ["## Key generation", "", KEYGEN_RULE, ""]
+    out += md_table(list(overview.columns), overview.itertuples(index=False))
+    wrong = disagreements(report.data.thumbprints)
+    if len(wrong):
+        out += [f"Thumbprints that depart from RFC 7638 ({len(wrong)}):", ""]
+        out += md_table(["library", "key", "detail"], wrong.itertuples(index=False))
     return out
