@@ -87,3 +87,22 @@ def test_a_thumbprint_in_jwk_order_is_caught_and_its_correct_twin_passes(keys: K
     assert wrong["detail"].str.contains("RFC 7638 §3.3 orders them lexicographically").all()
     example = ok[ok["key"] == RFC7638_EXAMPLE_NAME]
     assert example["thumbprint"].iloc[0] == RFC7638_EXAMPLE_THUMBPRINT
+
+
+def test_the_report_shows_the_sheet_and_a_departing_thumbprint(tmp_path, keys: KeySet) -> None:
+    from harness.core.results import Run
+    from harness.interop.keygen_sheet import write_keygen_sheet
+    from harness.report.write import write_report
+    from tests.runfolders import make_run, row
+
+    run = make_run(tmp_path, "20261202T000000Z-keygen", {"keygen-ok": "1"},
+                   [row("keygen.crosscheck.library_made_key", "keygen-ok", "keygen-ok")])
+    adapters = [fakes_keygen.Weak1024(), fakes_keygen.ThumbprintInJwkOrder()]
+    written, _ = write_keygen_sheet(adapters, keys, run, charts=False)
+    assert {p.name for p in written} == {"keygen.csv", "thumbprints.csv"}
+    html, markdown = write_report(Run(run))
+    text = markdown.read_text(encoding="utf-8")
+    section = text[text.index("## Key generation"):]
+    assert "| keygen-1024 | 1024 bits ✗ under RFC 7518's minimum |" in section
+    assert "thumbprint-jwk-order" in section and "orders them lexicographically" in section
+    assert "Thumbprints that depart from RFC 7638" in html.read_text(encoding="utf-8")
