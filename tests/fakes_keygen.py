@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from harness.adapters.base import Allowed, KeyData, Serialization
+from harness.core.errors import Rejected
 from harness.core.keys import JWK, generate_jwk, public_jwk
 from harness.core.suites import MADE_UP_SUITE, KeySpec, Suite
 from harness.forge import jws as forge_jws
@@ -63,6 +64,17 @@ class Weak1024(KeygenOk):
 
     name = "keygen-1024"
     default_rsa_bits = 1024
+
+
+class RefusesWeak(KeygenOk):
+    """Refuses what RFC 7518 forbids: RSA under 2048 bits, an oct key under 256."""
+
+    name = "refuses-weak"
+
+    def _generate_key(self, kty: str, crv: str | None, size: int | None) -> JWK:
+        if size is not None and size < {"RSA": 2048, "oct": 256}.get(kty, 0):
+            raise Rejected(f"refuses-weak: a {size}-bit {kty} key is too small")
+        return super()._generate_key(kty, crv, size)
 
 
 class DropsExponent(KeygenOk):

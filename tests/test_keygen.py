@@ -44,14 +44,19 @@ def test_real_libraries_agree_on_the_rfc_example() -> None:
 
 
 def test_sheet_flags_a_1024_bit_default_and_not_its_correct_twin() -> None:
-    table = keygen_table([fakes_keygen.KeygenOk(), fakes_keygen.Weak1024()])
+    table = keygen_table([fakes_keygen.KeygenOk(), fakes_keygen.Weak1024(),
+                          fakes_keygen.RefusesWeak()])
     rsa = table[(table["request"] == "default") & (table["kty"] == "RSA")].set_index("library")
     assert rsa.loc["keygen-1024", "bits"] == 1024
     assert "under RFC 7518's 2048" in rsa.loc["keygen-1024", "below_minimum"]
     assert rsa.loc["keygen-ok", "bits"] == 2048 and rsa.loc["keygen-ok", "below_minimum"] == ""
-    # Both let a user ask for what RFC 7518 forbids: recorded as allowed.
+    # The first two let a user ask for what RFC 7518 forbids; the third refuses, with its text.
     forbidden = table[table["request"] == "forbidden"]
-    assert set(forbidden["allowed"]) == {"yes"} and set(forbidden["bits"]) == {1024, 128}
+    allows = forbidden[forbidden["library"] != "refuses-weak"]
+    assert set(allows["allowed"]) == {"yes"} and set(allows["bits"]) == {1024, 128}
+    refuses = forbidden[forbidden["library"] == "refuses-weak"]
+    assert set(refuses["outcome"]) == {"refused"} and set(refuses["allowed"]) == {"no"}
+    assert refuses["detail"].str.contains("too small").all()
     assert any("DEFAULT TOO SMALL: RSA 1024" in line
                for line in summary_lines(table, pd.DataFrame(columns=["library", "agrees"])))
 

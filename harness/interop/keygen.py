@@ -93,6 +93,8 @@ def _octets(value: str) -> int:
     return len(value) * 3 // 4
 
 
+# EC and OKP keys generated per request: some export defects show in some keys only.
+SAMPLES = 8
 _generated: dict[tuple[str, KeyRequest], Material] = {}
 
 
@@ -102,20 +104,31 @@ def generate(adapter: Adapter, request: KeyRequest) -> Material:
     slot = (adapter.name, request)
     if slot in _generated:
         return _generated[slot]
-    symmetric = request.kty == "oct"
     with warnings.catch_warnings():
         # What the library warns about its own defaults is the sheet's business (keygen.csv).
         warnings.simplefilter("ignore")
         try:
-            private = adapter.generate_key(request.kty, request.crv, request.size)
-            material = Material(private, adapter.export_jwk(private, private=symmetric),
-                                adapter.export_jwks(private, private=symmetric),
-                                adapter.export_jwks(private, private=True))
+            material = _made(adapter, request)
+            # A dropped leading zero octet shows in some EC/OKP keys only (half of all P-521
+            # keys): of SAMPLES keys, the first whose export breaks a rule, so that a run
+            # shows the defect whichever key its worker happened to draw.
+            for _ in range(SAMPLES - 1 if request.kty in ("EC", "OKP") else 0):
+                if export_defects(material.private, material.public):
+                    break
+                material = _made(adapter, request)
         except Rejected as error:
             raise ProducerFailed(f"{adapter.name} could not generate or export a {request.kty} "
                                  f"key: {error}") from error
     _generated[slot] = material
     return material
+
+
+def _made(adapter: Adapter, request: KeyRequest) -> Material:
+    symmetric = request.kty == "oct"
+    private = adapter.generate_key(request.kty, request.crv, request.size)
+    return Material(private, adapter.export_jwk(private, private=symmetric),
+                    adapter.export_jwks(private, private=symmetric),
+                    adapter.export_jwks(private, private=True))
 
 
 def export_defects(private: JWK, exported: JWK, public: bool = True) -> list[str]:

@@ -36,7 +36,13 @@ from harness.forge.thumbprint import (
     RFC7638_EXAMPLE_NAME,
     thumbprint,
 )
-from harness.interop.keygen import RFC_MINIMUM_BITS, KeyRequest, export_defects, request_for
+from harness.interop.keygen import (
+    RFC_MINIMUM_BITS,
+    SAMPLES,
+    KeyRequest,
+    export_defects,
+    request_for,
+)
 
 KEYGEN_CSV = "keygen.csv"
 KEYGEN_CHART = "keygen-sheet.png"
@@ -53,8 +59,6 @@ KEYGEN_COLUMNS = ("library", "version", "request", "kty", "crv", "asked", "requi
                   "jwks_members", "export_defects", "warning", "below_minimum", "rfc_forbids",
                   "allowed",
                   "detail", "api", "note")
-# EC and OKP keys are generated this many times: some defects show in some keys only.
-SAMPLES = 8
 THUMBPRINT_COLUMNS = ("library", "version", "key", "kty", "thumbprint", "reference", "agrees",
                       "detail")
 

@@ -6,7 +6,9 @@ JWE: encrypted to the exported public key (the JWKS's key in the JWKS configurat
 with the generated private key or the library's private JWKS export. An oct key is shared, not
 published, so its exports hold the secret. The reference judges each token with the exported key
 the consumer was handed (a JWS) or the generated private key (a JWE), so an export that breaks
-RFC 7518 §6 charges its producer. One or a few suites per key type.
+RFC 7518 §6 charges its producer. An EC or OKP key is, of up to 8 the library generated, the
+first whose export breaks a rule (a coordinate short of its full size shows in some keys only).
+One or a few suites per key type.
 """
 
 from __future__ import annotations
