@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.core.errors import Finding, Rejected
+from harness.core.errors import Finding, Rejected, Unsupported
 from harness.interop.keygen import Material, export_defects, generate, suite_request
 from harness.interop.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.payloads import PAYLOAD
@@ -55,6 +55,8 @@ def _consumed(ctx: Context, material: Material) -> tuple[bytes, bytes, str]:
                       for d in defects))
     try:
         received = consume(suite, token, handed)
+    except Unsupported:
+        raise
     except Rejected as error:
         raise Rejected(f"{said}; then: {error}" if said else str(error)) from error
     except Exception as error:
