@@ -3,6 +3,8 @@ that drops a member, and thumbprints are held against RFC 7638."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -105,6 +107,8 @@ def test_the_report_shows_the_sheet_and_a_departing_thumbprint(tmp_path, keys: K
     adapters = [fakes_keygen.Weak1024(), fakes_keygen.ThumbprintInJwkOrder()]
     written, _ = write_keygen_sheet(adapters, keys, run, charts=False)
     assert {p.name for p in written} == {"keygen.csv", "thumbprints.csv"}
+    # Member names and sizes only: no key material (a base64url run of 40+ characters).
+    assert not re.search(r"[A-Za-z0-9_-]{40,}", (run / "keygen.csv").read_text())
     html, markdown = write_report(Run(run))
     text = markdown.read_text(encoding="utf-8")
     section = text[text.index("## Key generation"):]
