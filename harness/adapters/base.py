@@ -327,3 +327,52 @@ class Adapter(ABC):
         location (`JWS alg`, `JWE alg`, `JWE enc`, `JWE zip`; `any` when the library keeps one
         registry for all). Raise `Unsupported` when it exposes none."""
         raise Unsupported(f"the harness reads no algorithm registry of {self.name}")
+    # -- key generation, export and thumbprints (RFC 7517, RFC 7638) --------------------------
+
+    # The library's documented key-generation call, or None when it has none (declared, so the
+    # keygen cells and sheet say `unsupported` with this reason instead of guessing).
+    keygen_api: ClassVar[str | None] = None
+    # Key types whose generation call has no default for the size (RSA, oct) or the curve (EC,
+    # OKP): kty -> "size" or "curve". The harness then passes the RFC minimum itself.
+    keygen_requires: ClassVar[dict[str, str]] = {}
+    # What else a new user meets in the generation call (a default that is not a private key).
+    keygen_note: ClassVar[str] = ""
+
+    def generate_key(self, kty: str, crv: str | None = None, size: int | None = None) -> JWK:
+        """A new private key made by the library's own generation call, returned as the JWK
+        dict the library's own export writes. `crv`/`size` None: the library's default."""
+        if self.keygen_api is None:
+            raise Unsupported(f"{self.name} has no key-generation API")
+        wanted = self.keygen_requires.get(kty)
+        if (wanted == "size" and size is None) or (wanted == "curve" and crv is None):
+            raise Unsupported(f"{self.name}'s key generation requires a {wanted} for {kty}")
+        return _plain(self._call(self._generate_key, kty, crv, size))
+
+    def export_jwk(self, jwk: JWK, private: bool = False) -> JWK:
+        """`jwk` imported into the library and exported through its own JWK export."""
+        return _plain(self._call(self._export_jwk, jwk, private))
+
+    def export_jwks(self, jwk: JWK, private: bool = False) -> JWK:
+        """A JWKS holding `jwk`, written by the library's own key-set export."""
+        return _plain(self._call(self._export_jwks, jwk, private))
+
+    def thumbprint(self, jwk: JWK) -> str:
+        """The library's RFC 7638 SHA-256 thumbprint of `jwk`."""
+        return str(self._call(self._thumbprint, jwk))
+
+    def _generate_key(self, kty: str, crv: str | None, size: int | None) -> JWK:
+        raise Unsupported(f"{self.name} has no key-generation API")
+
+    def _export_jwk(self, jwk: JWK, private: bool) -> JWK:
+        raise Unsupported(f"{self.name}: the harness has no JWK export call for it")
+
+    def _export_jwks(self, jwk: JWK, private: bool) -> JWK:
+        raise Unsupported(f"{self.name}: the harness has no JWKS export call for it")
+
+    def _thumbprint(self, jwk: JWK) -> str:
+        raise Unsupported(f"{self.name} offers no RFC 7638 thumbprint")
+
+
+def _plain(value: Any) -> Any:
+    """Library key objects that are dict subclasses (jwskate's) as plain JSON data."""
+    return json.loads(json.dumps(value))

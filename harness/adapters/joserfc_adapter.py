@@ -184,18 +184,21 @@ class JoserfcAdapter(Adapter):
                 "JWE enc": list(names["enc"]), "JWE zip": list(names.get("zip", ()))}
 
 
-@contextmanager
-def _every_member(message: Any, members: str, why: str) -> Iterator[None]:
-    """A refusal of a token with several signatures or recipients says what joserfc does with
-    them (its own text often names only the key it could not use)."""
-    try:
-        yield
-    except JoseError as error:
-        listed = message.get(members) if isinstance(message, dict) else None
-        if isinstance(listed, list) and len(listed) > 1:
-            raise Rejected(f"{error_text(error)} (joserfc {why})") from error
-        raise
+    keygen_api = "joserfc.jwk.generate_key(key_type, crv_or_size) (https://jose.authlib.org/en/guide/jwk/)"
 
+    def _generate_key(self, kty: str, crv: str | None, size: int | None) -> dict[str, Any]:
+        # One call for every key type: a curve for EC and OKP, a size in bits for RSA and oct.
+        made = jwk.generate_key(kty, crv if kty in ("EC", "OKP") else size)  # type: ignore[call-overload]
+        return made.as_dict(private=True)
+
+    def _export_jwk(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        return IMPORT_KEY(data).as_dict(private=private)
+
+    def _export_jwks(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        return dict(jwk.KeySet([IMPORT_KEY(data)]).as_dict(private=private))
+
+    def _thumbprint(self, data: dict[str, Any]) -> str:
+        return IMPORT_KEY(data).thumbprint()
 
 def _import_untouched(data: str | bytes) -> Any:
     """The text as an application hands it to joserfc: `import_key` with no key type, or, for
@@ -215,3 +218,16 @@ def _import_text(data: str | bytes, kty: Any) -> Any:
     if isinstance(data, str) and data.lstrip().startswith("{"):
         return IMPORT_KEY(json.loads(data))
     return IMPORT_KEY(data, kty)
+
+
+@contextmanager
+def _every_member(message: Any, members: str, why: str) -> Iterator[None]:
+    """A refusal of a token with several signatures or recipients says what joserfc does with
+    them (its own text often names only the key it could not use)."""
+    try:
+        yield
+    except JoseError as error:
+        listed = message.get(members) if isinstance(message, dict) else None
+        if isinstance(listed, list) and len(listed) > 1:
+            raise Rejected(f"{error_text(error)} (joserfc {why})") from error
+        raise

@@ -165,6 +165,27 @@ class JwcryptoAdapter(Adapter):
                                   getattr(algorithm, "algorithm_use", None)), "any")
             names.setdefault(location, []).append(name)
         return names
+    keygen_api = "jwcrypto.jwk.JWK.generate(kty=..., size=/crv=...) (https://jwcrypto.readthedocs.io/en/latest/jwk.html)"
+    keygen_requires = {"OKP": "curve"}
+
+    def _generate_key(self, kty: str, crv: str | None, size: int | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"kty": kty}
+        if crv is not None:
+            params["crv"] = crv
+        if size is not None:
+            params["size"] = size
+        return jwk.JWK.generate(**params).export(private_key=True, as_dict=True)
+
+    def _export_jwk(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        return jwk.JWK(**data).export(private_key=private, as_dict=True)
+
+    def _export_jwks(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        key_set = jwk.JWKSet()
+        key_set.add(jwk.JWK(**data))
+        return key_set.export(private_keys=private, as_dict=True)
+
+    def _thumbprint(self, data: dict[str, Any]) -> str:
+        return jwk.JWK(**data).thumbprint()
 
 
 def _import_text(data: str | bytes, symmetric: bool) -> jwk.JWK:

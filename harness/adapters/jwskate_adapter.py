@@ -250,6 +250,28 @@ class JwskateAdapter(Adapter):
         key_class = KEY_CLASSES.get(suite.key.kty)
         offered = set(key_class.SIGNATURE_ALGORITHMS) if key_class else set()
         return library_name(suite.alg, offered) or suite.alg
+    keygen_api = "jwskate.Jwk.generate(kty=..., crv=/key_size=...) (https://guillp.github.io/jwskate/)"
+    keygen_requires = {"EC": "curve", "OKP": "curve"}
+
+    def _generate_key(self, kty: str, crv: str | None, size: int | None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if crv is not None:
+            params["crv"] = crv
+        if size is not None:
+            params["key_size"] = size
+        return Jwk.generate(kty=kty, **params).to_dict()
+
+    def _export_jwk(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        key = Jwk(data)
+        return (key if private else key.public_jwk()).to_dict()
+
+    def _export_jwks(self, data: dict[str, Any], private: bool) -> dict[str, Any]:
+        key_set = JwkSet(keys=[Jwk(data)])
+        # `public_jwks()` leaves symmetric keys out: a secret is never public.
+        return json.loads((key_set if private else key_set.public_jwks()).to_json())
+
+    def _thumbprint(self, data: dict[str, Any]) -> str:
+        return Jwk(data).thumbprint()
 
 
 def _import_text(data: str | bytes, symmetric: bool) -> Jwk:

@@ -111,6 +111,9 @@ class PyJWTAdapter(Adapter):
         # `get_algorithms()` of a PyJWS: the names its `encode`/`decode` accept.
         return {"JWS alg": list(PyJWS().get_algorithms())}
 
+    # Declared: PyJWT has no key-generation call (`PyJWK` and `Algorithm.from_jwk`/`to_jwk`
+    # import and export keys it is given) and no RFC 7638 thumbprint.
+    keygen_api = None
 
 def _from_jwk(data: dict[str, Any], alg: str) -> Any:
     """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""

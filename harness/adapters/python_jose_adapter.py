@@ -142,3 +142,6 @@ class PythonJoseAdapter(Adapter):
                 "JWE alg": sorted(ALGORITHMS.ALL - signing - encryption),
                 "JWE enc": sorted(encryption & ALGORITHMS.ALL),
                 "JWE zip": [z for z in ZIPS.SUPPORTED if z]}
+    # Declared: python-jose has no key-generation call (`jwk.construct` imports key material it
+    # is given; its key classes' `to_dict` export) and no RFC 7638 thumbprint.
+    keygen_api = None

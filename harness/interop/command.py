@@ -20,6 +20,7 @@ from harness.interop.algorithm_names import summary_lines as names_summary_lines
 from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
+from harness.interop.keygen_sheet import write_keygen_sheet
 from harness.interop.progress import Progress
 from harness.interop.reference_consumer import REFERENCE, ReferenceConsumer
 from harness.interop.runner import World, cell_count, check_declares_unsupported, execute, plan
@@ -137,6 +138,11 @@ def run_interop(options: InteropOptions) -> int:
           f"{', ' + vectors_csv.name if vectors_csv else ''}, {NAMES_CSV})")
     if sheet:
         print(f"claims sheet: {', '.join(path.name for path in sheet)}")
+    if any(case.scenario.startswith("keygen.") for case in cases):
+        keygen_files, keygen_lines = write_keygen_sheet(adapters, world.keys, run.path,
+                                                        options.charts)
+        print("\n".join(keygen_lines))
+        print(f"key generation sheet: {', '.join(path.name for path in keygen_files)}")
     errors = rows[rows["actual"] == "error"]
     harness_bugs = errors[errors["error_source"] != "library"]
     if not harness_bugs.empty:

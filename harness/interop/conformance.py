@@ -43,7 +43,7 @@ def judge(produced: Produced, keys: KeySet) -> str:
     if produced.family == "JWS":
         key: JWK | None = public_jwk(produced.key)
     else:
-        key = recipient_private_key(keys, produced.key)
+        key = produced.private or recipient_private_key(keys, produced.key)
         if key is None:
             return NOT_JUDGED + "the recipient's private key is not in the key set"
     slot = (produced.token, key.get("kid", "") if key else "")

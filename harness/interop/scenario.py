@@ -49,6 +49,8 @@ class Produced:
     # Set when the harness itself found the token wrong before any consumer saw it (a general
     # JSON token not laid out as the case asked): the row's `conformance`, charging the producer.
     verdict: str | None = None
+    # The recipient's private key when it is not in the key set (a key a library generated).
+    private: dict[str, Any] | None = None
 
 
 class Producer:

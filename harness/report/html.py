@@ -19,9 +19,11 @@ from harness.core.outcomes import LEGEND
 from harness.core.severity import SEVERITY_LEGEND, count_text
 from harness.interop.algorithm_names import departures_by_library
 from harness.interop.charts import SUPPORT_COLOURS, SUPPORT_LEVELS, heatmap, support_grid
+from harness.interop.keygen_sheet import KEYGEN_CHART
 from harness.report.anchors import evidence_id, misses_id, slug
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS, interop_rows
 from harness.report.answer import AnswerRow, Link
+from harness.report.keygen_section import KEYGEN_RULE, disagreements, keygen_overview
 from harness.report.model import (
     EXAMPLES_PER_CAUSE,
     KNOWN_ANSWERS_RULE,
@@ -134,6 +136,7 @@ SECTIONS = (("answer", "Which library for which job"), ("scorecard", "Scorecard"
             ("interop", "Interop grids"), ("support", "Support grid"),
             ("security", "Security and claims"), ("known", "Known answers"),
             ("names", "Algorithm names"),
+            ("keygen", "Key generation"),
             ("anomalies", "Anomalies per library"),
             ("loadtest", "Load test"), ("evidence", "Evidence of failing cells"))
 
@@ -557,6 +560,7 @@ def render_html(report: Report) -> str:
                 "security": lambda: security_section(report),
                 "known": lambda: known_answers_section(report),
                 "names": lambda: algorithm_names_section(report),
+                "keygen": lambda: keygen_section(report),
                 "anomalies": lambda: anomalies_section(report),
                 "loadtest": lambda: loadtest_section(report),
                 "evidence": lambda: evidence_section(report)}
@@ -587,3 +591,17 @@ def algorithm_names_section(report: Report) -> str:
                          class_="bad" if lines else "ok")])
     return tag("p", prose(NAMES_RULE)) + table(["library", "names", "departures from IANA"],
                                                body)
+def keygen_section(report: Report) -> str:
+    data = report.data
+    if data.keygen is None:
+        return note("This run has no key-generation sheet (keygen.csv): the keygen scenario "
+                    "did not run.")
+    chart = data.run.path / KEYGEN_CHART
+    parts = [tag("p", prose(KEYGEN_RULE)),
+             frame_table(keygen_overview(data.keygen, data.thumbprints))]
+    wrong = disagreements(data.thumbprints)
+    if len(wrong):
+        parts.append(tag("h3", "Thumbprints that depart from RFC 7638") + frame_table(wrong))
+    if chart.is_file():
+        parts.append(tag("div", stored_png(chart.read_bytes(), "key generation sheet")))
+    return "".join(parts)

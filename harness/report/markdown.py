@@ -17,6 +17,7 @@ from harness.interop.algorithm_names import departures_by_library
 from harness.interop.summary import MAX_GROUPS
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS
 from harness.report.answer import Link
+from harness.report.keygen_section import KEYGEN_RULE, disagreements, keygen_overview
 from harness.report.model import (
     KNOWN_ANSWERS_RULE,
     NAMES_RULE,
@@ -144,6 +145,7 @@ def render_md(report: Report) -> str:
 
     out += known_answers_md(report)
     out += algorithm_names_md(report)
+    out += keygen_md(report)
 
     out += ["## Anomalies per library", ""]
     found = report.security_findings
@@ -228,3 +230,14 @@ def algorithm_names_md(report: Report) -> list[str]:
         lines = departing.get(str(library), [])
         rows.append([library, len(own), "; ".join(lines) or "none"])
     return [*out, *md_table(["library", "names", "departures from IANA"], rows), ""]
+def keygen_md(report: Report) -> list[str]:
+    if report.data.keygen is None:
+        return []
+    overview = keygen_overview(report.data.keygen, report.data.thumbprints)
+    out = ["## Key generation", "", KEYGEN_RULE, ""]
+    out += md_table(list(overview.columns), overview.itertuples(index=False))
+    wrong = disagreements(report.data.thumbprints)
+    if len(wrong):
+        out += [f"Thumbprints that depart from RFC 7638 ({len(wrong)}):", ""]
+        out += md_table(["library", "key", "detail"], wrong.itertuples(index=False))
+    return out

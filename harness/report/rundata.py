@@ -23,6 +23,8 @@ LOADTEST_DIR = "loadtest"
 LOADTEST_TABLE = "table.csv"
 LOADTEST_META = "meta.json"
 CLAIMS_CSV = "claims.csv"
+KEYGEN_CSV = "keygen.csv"
+THUMBPRINTS_CSV = "thumbprints.csv"
 UNEXPECTED_ACCEPTS_CSV = "unexpected-accepts.csv"
 LOADTEST_COLUMNS = ("library", "suite", "operation", "ops_per_s", "p50_us", "p90_us", "p99_us",
                     "p999_us", "inprocess_ops_per_s", "efficiency", "primitive",
@@ -50,6 +52,9 @@ class RunData:
     loadtest: pd.DataFrame | None = None
     loadtest_meta: dict[str, Any] = field(default_factory=dict)
     claims: pd.DataFrame | None = None
+    # The key-generation sheet and thumbprint agreement, when the keygen scenario ran.
+    keygen: pd.DataFrame | None = None
+    thumbprints: pd.DataFrame | None = None
     absent: dict[str, str] = field(default_factory=dict)
     stored_accepts: int | None = None  # rows in unexpected-accepts.csv, when the run has one
     unreadable_lines: int = 0  # a torn last line of interop.jsonl, skipped
@@ -138,4 +143,10 @@ def load_run(run: Run) -> RunData:
         data.claims = _read_csv(run.path / CLAIMS_CSV, CLAIMS_COLUMNS, text=True)
     else:
         data.absent["claims"] = "no claims-validation sheet (claims.csv) in this run"
+    if (run.path / KEYGEN_CSV).exists():
+        data.keygen = _read_csv(run.path / KEYGEN_CSV, ("library", "request", "kty", "outcome"),
+                                text=True)
+    if (run.path / THUMBPRINTS_CSV).exists():
+        data.thumbprints = _read_csv(run.path / THUMBPRINTS_CSV, ("library", "key", "agrees"),
+                                     text=True)
     return data
