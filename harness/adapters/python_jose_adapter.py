@@ -23,6 +23,7 @@ from jose.exceptions import JOSEError
 from jose.utils import base64url_decode
 
 from harness.adapters.base import (
+    AccessTokenCheck,
     Adapter,
     Allowed,
     KeyData,
@@ -30,6 +31,7 @@ from harness.adapters.base import (
     claims_bytes,
     is_jwks,
     pick_by_kid,
+    require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
@@ -131,3 +133,24 @@ class PythonJoseAdapter(Adapter):
         return jwt.decode(token, chosen, algorithms=allowed or [suite.alg],
                           options=settings or None, audience=options.audience,
                           issuer=options.issuer)
+
+    access_token_api = ("JWE: jwe.decrypt (it takes no allow-list), then jwt.decode of the "
+                        "plaintext (its jwt.decode takes JWS only: composed); jwt.decode with "
+                        "audience, issuer and require_exp/iss/aud; python-jose has no typ check, "
+                        "so jwt.get_unverified_header of the verified token is checked")
+
+    def _validate_access_token(self, token: str, check: AccessTokenCheck) -> dict[str, Any]:
+        if check.encryption is not None:
+            plaintext = self._decrypt(check.encryption, token, check.decryption_key,
+                                      check.encryption_algorithms, "compact")
+            try:
+                token = plaintext.decode("ascii")
+            except UnicodeDecodeError as error:
+                raise Rejected("python-jose: the JWE's plaintext is not a compact JWS") \
+                    from error
+        options = {"require_exp": True, "require_iss": True, "require_aud": True}
+        claims = jwt.decode(token, self._key(check.verification_key, check.signing),
+                            algorithms=check.signing_algorithms, audience=check.audience,
+                            issuer=check.issuer, options=options)
+        require_at_jwt(jwt.get_unverified_header(token), self.name)
+        return dict(claims)
