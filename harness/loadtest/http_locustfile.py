@@ -31,12 +31,15 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int | str) -> float | None:
-    """utime + stime of a process (fields 14 and 15 of /proc/<pid>/stat); None once it is gone."""
+    """utime + stime of a process (fields 14 and 15 of /proc/<pid>/stat); None once it is gone,
+    a zombie included (a dead server stays in /proc until the harness reaps it)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = text[text.rindex(")") + 2:].split()
+    if fields[0] in ("Z", "X"):
+        return None
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
