@@ -15,10 +15,10 @@ from harness.loadtest.http_command import (
     CellRejected,
     Cores,
     HttpLoadOptions,
-    cost_ratios,
     measure_library,
 )
 from harness.loadtest.http_profiles import PROFILES_BY_NAME, mint
+from harness.loadtest.http_ratios import cost_ratios
 from tests.http_servers import BEHAVIOUR_ENV
 
 TEST_SERVER = "tests.http_servers"

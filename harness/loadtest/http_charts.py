@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from harness.loadtest.http_profiles import PROFILES
+from harness.loadtest.http_ratios import cost_ratios
 
 
 def _bars(grid: pd.DataFrame, ylabel: str, title: str, target: Path) -> Path:
@@ -35,8 +36,6 @@ def _grid(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def http_charts(table: pd.DataFrame, folder: Path) -> list[Path]:
-    from harness.loadtest.http_command import cost_ratios
-
     written = [
         _bars(_grid(table, "req_per_s"), "requests per second",
               "GET /resource, req/s per access-token profile (Locust-bound cells: see the "

@@ -46,6 +46,7 @@ from harness.loadtest.http_profiles import (
     select_profiles,
     serves,
 )
+from harness.loadtest.http_ratios import cost_ratios
 from harness.loadtest.output import choose_run, finish_meta
 
 HTTP_FOLDER = "loadtest-http"
@@ -420,27 +421,6 @@ def row_line(row: dict[str, Any]) -> str:
             f"{row['server_cpu_us_per_req'] or 0:7.0f} µs/req ({implied or 0:6.0f}/s on one "
             f"core)  cpu server {row['server_cpu_share'] or 0:.0%} locust "
             f"{row['locust_cpu_share']:.0%}  {row['saturated']}-bound  {row['verdict']}")
-
-
-def cost_ratios(table: pd.DataFrame) -> pd.DataFrame:
-    """Per library and JWE profile: server CPU per request over its inner JWS profile's and
-    over the no-check baseline's (CPU per request, which a Locust-bound cell does not hide)."""
-    from harness.loadtest.http_profiles import NO_CHECK, PROFILES_BY_NAME
-
-    cost = table.set_index(["library", "profile"])["server_cpu_us_per_req"]
-    rows = []
-    for (library, profile), value in cost.items():
-        inner = PROFILES_BY_NAME[profile].inner if profile in PROFILES_BY_NAME else None
-        if inner is None or not value:
-            continue
-        jws = cost.get((library, inner))
-        none = cost.get((library, NO_CHECK))
-        rows.append({"library": library, "profile": profile, "inner": inner,
-                     "jwe_over_jws": round(value / jws, 2) if jws else None,
-                     "jwe_over_no_check": round(value / none, 2) if none else None,
-                     "jws_over_no_check": round(jws / none, 2) if jws and none else None})
-    return pd.DataFrame(rows, columns=["library", "profile", "inner", "jwe_over_jws",
-                                       "jwe_over_no_check", "jws_over_no_check"])
 
 
 def summary_text(table: pd.DataFrame, meta: dict[str, Any]) -> str:

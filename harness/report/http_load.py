@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.loadtest.http_command import HTTP_FOLDER, cost_ratios
+from harness.loadtest.http_command import HTTP_FOLDER
+from harness.loadtest.http_ratios import cost_ratios
 
 HTTP_CHARTS = ("http_throughput.png", "http_p99.png", "http_cost_ratio.png")
 SHOWN = ["library", "profile", "req_per_s", "p50_us", "p99_us", "server_cpu_us_per_req",
@@ -54,3 +55,38 @@ def notes(load: HttpLoad) -> list[str]:
                for r in meta.get("failed", [])]
             + [f"skipped {r['library']} {r['profile']}: {r['reason']}"
                for r in meta.get("skipped", [])])
+
+
+# A single window has no spread across rounds: a change in CPU per request beyond this share is
+# shown; the JWE/JWS ratio, measured minutes apart within one run, moves less with the host.
+CHANGE_BAND = 0.20
+KEY = ["library", "profile"]
+
+
+def compare_lines(run_a: Path, run_b: Path) -> tuple[list[str], bool]:
+    """The HTTP cells of two runs: verdicts that changed (a cell that now fails is a
+    regression), and server CPU per request and JWE/JWS ratios that moved beyond the band."""
+    a, b = read_http_load(run_a), read_http_load(run_b)
+    if a is None or b is None or a.table.empty or b.table.empty:
+        which = "neither run has" if a is None and b is None else "one run has no"
+        return [f"HTTP load: no comparison ({which} loadtest-http table)"], False
+    both = a.table.merge(b.table, on=KEY, suffixes=("_a", "_b"))
+    lines = [f"HTTP load: {len(both)} cells in both runs; server CPU per request and JWE/JWS "
+             f"ratios shown when they moved beyond ±{CHANGE_BAND:.0%} (one window per cell, "
+             f"no spread to judge by)"]
+    regressed = False
+    for r in both.itertuples(index=False):
+        if r.verdict_a != r.verdict_b:
+            regressed = regressed or r.verdict_b != "ok"
+            lines.append(f"  {r.library} {r.profile}: verdict {r.verdict_a} → {r.verdict_b}")
+        cost_a, cost_b = r.server_cpu_us_per_req_a, r.server_cpu_us_per_req_b
+        if cost_a and cost_b and abs(cost_b / cost_a - 1) > CHANGE_BAND:
+            lines.append(f"  {r.library} {r.profile}: server {cost_a:.0f} → {cost_b:.0f} µs/req "
+                         f"({cost_b / cost_a - 1:+.0%})")
+    ratios = a.ratios.merge(b.ratios, on=KEY, suffixes=("_a", "_b"))
+    for r in ratios.itertuples(index=False):
+        if r.jwe_over_jws_a and r.jwe_over_jws_b \
+                and abs(r.jwe_over_jws_b / r.jwe_over_jws_a - 1) > CHANGE_BAND:
+            lines.append(f"  {r.library} {r.profile}: JWE/JWS ×{r.jwe_over_jws_a:.2f} → "
+                         f"×{r.jwe_over_jws_b:.2f}")
+    return lines, regressed
