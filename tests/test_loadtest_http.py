@@ -97,3 +97,22 @@ def test_cost_ratios_divide_a_jwe_profile_by_its_inner_jws_and_by_no_check() -> 
     assert ratio == pytest.approx({"library": "x", "profile": "RSA-OAEP-256+A256GCM",
                                    "inner": "RS256", "jwe_over_jws": 3.0,
                                    "jwe_over_no_check": 12.0, "jws_over_no_check": 4.0})
+
+
+def test_compare_calls_a_cell_that_now_fails_a_regression(tmp_path) -> None:
+    import pandas as pd
+
+    from harness.report.http_load import compare_lines
+    row = {"library": "x", "profile": "HS256", "req_per_s": 100.0, "p50_us": 1.0,
+           "p99_us": 2.0, "server_cpu_us_per_req": 100.0, "implied_one_core_req_per_s": 1e4,
+           "saturated": "server", "verdict": "ok"}
+    for run, changes in (("a", {}), ("b", {"verdict": "failed: 3 refused_token_answered_200",
+                                           "server_cpu_us_per_req": 150.0})):
+        (tmp_path / run / "loadtest-http").mkdir(parents=True)
+        pd.DataFrame([{**row, **changes}]).to_csv(tmp_path / run / "loadtest-http" /
+                                                   "table.csv", index=False)
+    lines, regressed = compare_lines(tmp_path / "a", tmp_path / "b")
+    assert regressed
+    assert any("verdict ok → failed" in line for line in lines)
+    assert any("100 → 150 µs/req (+50%)" in line for line in lines)
+    assert compare_lines(tmp_path / "a", tmp_path / "a")[1] is False
