@@ -50,6 +50,9 @@ def _loadtest(args: argparse.Namespace) -> int:
 def _loadtest_http(args: argparse.Namespace) -> int:
     from harness.loadtest.http_command import HttpLoadOptions, run_http_loadtest
 
+    if args.processes != 1 or args.operation or args.instructions:
+        raise HarnessError("--http runs one Locust process per library against its resource "
+                           "server: --processes, --operation and --instructions do not apply")
     return run_http_loadtest(HttpLoadOptions(
         libraries=_names(args.library), profiles=_names(args.suite), window_s=args.duration,
         users=args.users, results=args.results, dry_run=args.dry_run,

@@ -67,9 +67,11 @@ def compare_lines(run_a: Path, run_b: Path) -> tuple[list[str], bool]:
     """The HTTP cells of two runs: verdicts that changed (a cell that now fails is a
     regression), and server CPU per request and JWE/JWS ratios that moved beyond the band."""
     a, b = read_http_load(run_a), read_http_load(run_b)
+    if a is None and b is None:
+        return [], False  # neither run has an HTTP load test: nothing to say
     if a is None or b is None or a.table.empty or b.table.empty:
-        which = "neither run has" if a is None and b is None else "one run has no"
-        return [f"HTTP load: no comparison ({which} loadtest-http table)"], False
+        return [f"HTTP load: no comparison (run {'A' if a is None else 'B'} has no "
+                f"loadtest-http table)"], False
     both = a.table.merge(b.table, on=KEY, suffixes=("_a", "_b"))
     lines = [f"HTTP load: {len(both)} cells in both runs; server CPU per request and JWE/JWS "
              f"ratios shown when they moved beyond ±{CHANGE_BAND:.0%} (one window per cell, "
