@@ -40,7 +40,7 @@ LOADTEST_SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SU
                   $(if $(OPS),--operation "$(OPS)") $(if $(DURATION),--duration $(DURATION)) \
                   $(if $(PROCESSES),--processes $(PROCESSES))
 
-.PHONY: setup interop test lint clean-venv loadtest loadtest-ui
+.PHONY: setup interop test lint clean-venv loadtest loadtest-ui loadtest-http
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jose-harness needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -56,6 +56,11 @@ interop: $(STAMP)
 
 loadtest: $(STAMP) $(if $(findstring --instructions,$(ARGS)),$(VALGRIND))
 	$(BIN)/harness loadtest $(LOADTEST_SELECT) $(ARGS)
+
+# make loadtest-http LIBS=joserfc SUITES="none,RS256,RSA-OAEP-256+A256GCM" DURATION=3
+loadtest-http: $(STAMP)
+	$(BIN)/harness loadtest --http $(if $(LIBS),--library "$(LIBS)") \
+		$(if $(SUITES),--suite "$(SUITES)") $(if $(DURATION),--duration $(DURATION)) $(ARGS)
 
 loadtest-ui: $(STAMP)
 	HARNESS_LOADTEST_OUT=.cache/loadtest-ui $(BIN)/locust -f harness/loadtest/locustfile.py \

@@ -36,6 +36,8 @@ def _interop(args: argparse.Namespace) -> int:
 
 
 def _loadtest(args: argparse.Namespace) -> int:
+    if args.http:
+        return _loadtest_http(args)
     from harness.loadtest.command import LoadtestOptions, run_loadtest
 
     return run_loadtest(LoadtestOptions(
@@ -44,6 +46,18 @@ def _loadtest(args: argparse.Namespace) -> int:
         results=args.results, inprocess_s=args.inprocess, primitive_s=args.primitive,
         batch_ms=args.batch_ms, rounds=args.rounds, remeasure_noisy=args.remeasure_noisy,
         instructions=args.instructions, dry_run=args.dry_run, charts=not args.no_charts))
+
+
+def _loadtest_http(args: argparse.Namespace) -> int:
+    from harness.loadtest.http_command import HttpLoadOptions, run_http_loadtest
+
+    if args.processes != 1 or args.operation or args.instructions:
+        raise HarnessError("--http runs one Locust process per library against its resource "
+                           "server: --processes, --operation and --instructions do not apply")
+    return run_http_loadtest(HttpLoadOptions(
+        libraries=_names(args.library), profiles=_names(args.suite), window_s=args.duration,
+        users=args.users, results=args.results, dry_run=args.dry_run,
+        charts=not args.no_charts))
 
 
 def _list_suites(args: argparse.Namespace) -> int:
@@ -129,6 +143,14 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
                           help="results root (default: results)")
     loadtest.add_argument("--dry-run", action="store_true", help="list the cells, run nothing")
     loadtest.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    loadtest.add_argument("--http", action="store_true",
+                          help="HTTP load: each library as a resource server on 127.0.0.1 "
+                               "validating access tokens, loaded by Locust; --suite then names "
+                               "access-token profiles (none, HS256, RS256, ES256, EdDSA, "
+                               "RSA-OAEP-256+A256GCM, ECDH-ES+A256KW+A256GCM, dir+A256GCM) and "
+                               "--duration the window per cell (default 2.5 s)")
+    loadtest.add_argument("--users", type=int, default=16,
+                          help="with --http: Locust users (connections) per cell (default: 16)")
     loadtest.set_defaults(handler=_loadtest)
 
 

@@ -44,6 +44,7 @@ with warnings.catch_warnings():
     from authlib.jose.errors import MissingAlgorithmError
 
 from harness.adapters.base import (
+    AccessTokenCheck,
     Adapter,
     Allowed,
     KeyData,
@@ -52,11 +53,24 @@ from harness.adapters.base import (
     error_text,
     is_jwks,
     pick_by_kid,
+    require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
 from harness.core.keyforms import handed_over
 from harness.core.suites import Suite
+
+# Authlib's RFC 9068 claims class (authlib.oauth2.rfc9068, 1.3+), which checks the header
+# `typ`; in 1.6+ it validates through joserfc, whose errors are then its refusals too.
+try:
+    from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims as ACCESS_TOKEN_CLAIMS
+except ImportError:  # pragma: no cover - an Authlib release without it
+    ACCESS_TOKEN_CLAIMS = None
+try:
+    from joserfc.errors import JoseError as JoserfcError
+    CLAIMS_ERRORS: tuple[type[BaseException], ...] = (JoserfcError,)
+except ImportError:  # pragma: no cover
+    CLAIMS_ERRORS = ()
 
 
 class AuthlibAdapter(Adapter):
@@ -225,3 +239,34 @@ class AuthlibAdapter(Adapter):
 
     def _thumbprint(self, data: dict[str, Any]) -> str:
         return JsonWebKey.import_key(data).thumbprint()
+    access_token_api = ("JWE: JsonWebEncryption.deserialize_compact, then JsonWebToken.decode of "
+                        "the plaintext (its jwt.decode reads a JWE's plaintext as the claims, not "
+                        "as a nested JWT: composed); claims_cls = authlib.oauth2.rfc9068's "
+                        "JWTAccessTokenClaims (Authlib's own typ check) with iss/aud/exp "
+                        "essential, then claims.validate()")
+
+    def _validate_access_token(self, token: str, check: AccessTokenCheck) -> dict[str, Any]:
+        signed: str | bytes = token
+        if check.encryption is not None:
+            decrypter = JsonWebEncryption(algorithms=check.encryption_algorithms)
+            signed = decrypter.deserialize_compact(token, self._key(check.decryption_key))[
+                "payload"]
+        options = {"iss": {"essential": True, "value": check.issuer},
+                   "aud": {"essential": True, "value": check.audience},
+                   "exp": {"essential": True}}
+        decoder = JsonWebToken(check.signing_algorithms)
+        try:
+            if ACCESS_TOKEN_CLAIMS is None:
+                claims = decoder.decode(signed, self._key(check.verification_key),
+                                        claims_options=options)
+                require_at_jwt(claims.header, self.name)
+            else:
+                claims = decoder.decode(signed, self._key(check.verification_key),
+                                        claims_cls=ACCESS_TOKEN_CLAIMS, claims_options=options)
+            claims.validate()
+        except CLAIMS_ERRORS as error:
+            # Authlib's RFC 9068 claims class validates through joserfc's claims registry,
+            # whose error types are joserfc's, not authlib.jose's.
+            raise Rejected(error_text(error)) from error
+        return dict(claims)
+

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, ClassVar, Literal, TypeVar
 
 from harness.core.claims import ClaimsOptions
-from harness.core.errors import Rejected, Unsupported
+from harness.core.errors import HarnessError, Rejected, Unsupported
 from harness.core.keys import JWK
 from harness.core.suites import Suite
 
@@ -371,6 +372,76 @@ class Adapter(ABC):
 
     def _thumbprint(self, jwk: JWK) -> str:
         raise Unsupported(f"{self.name} offers no RFC 7638 thumbprint")
+
+
+    # -- resource server (RFC 9068 §4) --------------------------------------------------------
+
+    # How the adapter validates an access token, for the rows: the library calls it makes, and
+    # where it composes the library's JWE call with its JWT call or reads a header the library
+    # leaves to the application.
+    access_token_api: ClassVar[str] = ""
+
+    def validate_access_token(self, token: str, *, signing: Suite, verification_key: KeyData,
+                              issuer: str, audience: str, encryption: Suite | None = None,
+                              decryption_key: KeyData | None = None) -> dict[str, Any]:
+        """Validate an access token as a resource server must (RFC 9068 §4); return its claims.
+
+        Decrypt the outer JWE when `encryption` is given (the resource server registered for
+        encrypted tokens), verify the inner JWS with the signing algorithm alone, check `exp`,
+        `iss` = `issuer`, `aud` holds `audience` and the header `typ` is `at+jwt`, through the
+        library's own JWT API and claims options. A resource server names the algorithms it
+        registered, so the allow-lists are exactly the suites' names. Implement
+        `_validate_access_token`; refusals raise `Rejected`.
+        """
+        self.check(signing, "enabled", "verify", "compact", explicit=True)
+        if encryption is not None:
+            self.check(encryption, "enabled", "decrypt", "compact", explicit=True)
+            if decryption_key is None:
+                raise HarnessError("an encrypted access token needs a decryption key")
+        check = AccessTokenCheck(signing, verification_key, issuer, audience, encryption,
+                                 decryption_key)
+        return self._call(self._validate_access_token, token, check)
+
+    def _validate_access_token(self, token: str, check: AccessTokenCheck) -> dict[str, Any]:
+        raise Unsupported(f"{self.name}: the harness has no access-token validation for it")
+
+
+@dataclass(frozen=True)
+class AccessTokenCheck:
+    """What a resource server holds to validate its access tokens: the suites it registered,
+    its keys (imported once, through the adapter's key cache) and the values it expects."""
+
+    signing: Suite
+    verification_key: KeyData
+    issuer: str
+    audience: str
+    encryption: Suite | None = None
+    decryption_key: KeyData | None = None
+
+    @property
+    def signing_algorithms(self) -> list[str]:
+        return [self.signing.alg]
+
+    @property
+    def encryption_algorithms(self) -> list[str]:
+        """The JWE names the resource server registered (no `zip`: an access token it expects
+        is never compressed)."""
+        suite = self.encryption
+        return [] if suite is None else [suite.alg, *([suite.enc] if suite.enc else [])]
+
+
+# RFC 9068 §4: "The resource server MUST verify that the typ header value is "at+jwt" or
+# "application/at+jwt""; RFC 7515 §4.1.9: media type names compare case-insensitively.
+AT_JWT = frozenset({"at+jwt", "application/at+jwt"})
+
+
+def require_at_jwt(header: dict[str, Any], library: str) -> None:
+    """The header check for a library whose JWT API returns the header and leaves `typ` to the
+    application (its documented way): refuse anything but `at+jwt`."""
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower() not in AT_JWT:
+        raise Rejected(f"{library}: header typ {typ!r} is not at+jwt (RFC 9068 §4; checked on "
+                       f"the header the library returns)")
 
 
 def _plain(value: Any) -> Any:

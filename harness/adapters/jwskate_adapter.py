@@ -36,6 +36,7 @@ from jwskate import (
     JwsJsonFlat,
     JwsJsonGeneral,
     Jwt,
+    JwtVerifier,
     MismatchingAuthTag,
     OKPJwk,
     RSAJwk,
@@ -51,8 +52,10 @@ from jwskate.jwk.ec import UnsupportedEllipticCurve
 from jwskate.jwk.jwks import NoKeyFoundWithThisKid
 from jwskate.jwk.okp import UnsupportedOKPCurve
 from jwskate.jws import InvalidJws, InvalidSignature
+from jwskate.jwt.signed import ExpiredJwt, InvalidClaim
 
 from harness.adapters.base import (
+    AccessTokenCheck,
     Adapter,
     Allowed,
     KeyData,
@@ -60,6 +63,7 @@ from harness.adapters.base import (
     claims_bytes,
     is_jwks,
     pick_by_kid,
+    require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
@@ -79,7 +83,7 @@ class JwskateAdapter(Adapter):
                         InvalidKey, UnsupportedAlg, ExpectedAlgRequired, MismatchingAlg,
                         UnsupportedKeyType,
                         UnsupportedEllipticCurve, UnsupportedOKPCurve, NoKeyFoundWithThisKid,
-                        MismatchingAuthTag)
+                        MismatchingAuthTag, ExpiredJwt, InvalidClaim)
     produces = {"JWS": frozenset({"compact", "flattened", "general"}),
                 "JWE": frozenset({"compact"})}
     consumes = {"JWS": frozenset({"compact", "flattened", "general"}),
@@ -272,6 +276,28 @@ class JwskateAdapter(Adapter):
 
     def _thumbprint(self, data: dict[str, Any]) -> str:
         return Jwk(data).thumbprint()
+    access_token_api = ("JWE: JweCompact.decrypt_jwt (jwskate's nested-JWT call); then its "
+                        "claims API, JwtVerifier(issuer, audience, alg, verifiers=[the typ "
+                        "check, its documented custom-verifier hook]).verify; JwtVerifier takes "
+                        "public keys only, so an HS256 access token is unsupported")
+
+    def _validate_access_token(self, token: str, check: AccessTokenCheck) -> dict[str, Any]:
+        if check.signing.key.kty == "oct":
+            raise Unsupported("jwskate's JwtVerifier verifies with public keys only: no HS256 "
+                              "access token")
+        if check.encryption is not None:
+            decryption = self._key(check.decryption_key, check.encryption)
+            signed = JweCompact(token).decrypt_jwt(decryption, algs=[check.encryption.alg])
+        else:
+            signed = SignedJwt(token)
+        verifier = self.imported(
+            check.verification_key,
+            f"verifier {check.signing.alg} {check.issuer} {check.audience}",
+            lambda key: JwtVerifier(_public(self._key(key, check.signing)), issuer=check.issuer,
+                                    audience=check.audience, alg=check.signing.alg,
+                                    verifiers=[_at_jwt]))
+        verifier.verify(signed)
+        return dict(signed.claims)
 
 
 def _import_text(data: str | bytes, symmetric: bool) -> Jwk:
@@ -286,3 +312,12 @@ def _import_text(data: str | bytes, symmetric: bool) -> Jwk:
     if symmetric:
         return SymmetricJwk.from_bytes(raw)
     return Jwk.from_der(raw)
+
+
+def _public(key: Jwk | JwkSet) -> Jwk | JwkSet:
+    return key.public_jwk() if isinstance(key, Jwk) and key.is_private else key
+
+
+def _at_jwt(token: SignedJwt) -> None:
+    require_at_jwt(dict(token.headers), "jwskate")
+

@@ -17,9 +17,11 @@ from typing import Any
 
 import jwt
 from jwt.api_jws import PyJWS
+from jwt.api_jwt import decode_complete
 from jwt.exceptions import PyJWTError
 
 from harness.adapters.base import (
+    AccessTokenCheck,
     Adapter,
     Allowed,
     KeyData,
@@ -27,6 +29,7 @@ from harness.adapters.base import (
     claims_bytes,
     is_jwks,
     pick_by_kid,
+    require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Unsupported
@@ -114,6 +117,19 @@ class PyJWTAdapter(Adapter):
     # Declared: PyJWT has no key-generation call (`PyJWK` and `Algorithm.from_jwk`/`to_jwk`
     # import and export keys it is given) and no RFC 7638 thumbprint.
     keygen_api = None
+    access_token_api = ("jwt.api_jwt.decode_complete with audience, issuer and options.require "
+                        "exp/iss/aud; PyJWT has no typ option, so the header decode_complete "
+                        "returns is checked for at+jwt; no JWE, so no encrypted access token")
+
+    def _validate_access_token(self, token: str, check: AccessTokenCheck) -> dict[str, Any]:
+        if check.encryption is not None:
+            raise Unsupported("PyJWT implements no JWE: it cannot take an encrypted access token")
+        decoded = decode_complete(token, self._key(check.verification_key, check.signing),
+                                  algorithms=check.signing_algorithms, audience=check.audience,
+                                  issuer=check.issuer,
+                                  options={"require": ["exp", "iss", "aud"]})
+        require_at_jwt(decoded["header"], self.name)
+        return dict(decoded["payload"])
 
 def _from_jwk(data: dict[str, Any], alg: str) -> Any:
     """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""

@@ -31,8 +31,9 @@ TABLE_COLUMNS = ("library", "suite", "operation", "ops_per_s", "ops_per_s_q1", "
 
 
 def choose_run(root: Path, libraries: dict[str, str], missing: dict[str, str],
-               selection: dict[str, Any]) -> tuple[Run, bool]:
-    """(run, reused): the newest run if its library versions match, else a new one."""
+               selection: dict[str, Any], folder: str = LOADTEST) -> tuple[Run, bool]:
+    """(run, reused): the newest run if its library versions match and it has no `folder`
+    yet (`loadtest`, or `loadtest-http` for the HTTP load test), else a new one."""
     if (root / LATEST).exists():
         try:
             run = resolve_run(root, None)
@@ -41,10 +42,10 @@ def choose_run(root: Path, libraries: dict[str, str], missing: dict[str, str],
             recorded, run = {}, None
         if run and recorded and all(recorded.get(name) == version
                                     for name, version in libraries.items()) \
-                and not (run.path / LOADTEST).exists():
+                and not (run.path / folder).exists():
             point_latest(root, run.path)
             return run, True
-    run = Run.create(root, {**environment(libraries, missing), "kind": "loadtest",
+    run = Run.create(root, {**environment(libraries, missing), "kind": folder,
                             "selection": selection})
     return run, False
 

@@ -23,6 +23,7 @@ from harness.core.results import Run
 from harness.interop.summary import cause_of
 from harness.report.anomalies import DEFAULT_ENTRY_POINT, as_text, entry_points, masks
 from harness.report.findings import security_findings
+from harness.report.http_load import compare_lines as http_compare_lines
 from harness.report.rundata import LOADTEST_KEY, RunData, load_run
 from harness.report.throughput import rate
 
@@ -58,11 +59,14 @@ class Comparison:
     throughput: pd.DataFrame | None = None
     throughput_note: str = ""
     repeat_note: str = ""
+    http_lines: list[str] = field(default_factory=list)
+    http_regressed: bool = False
 
     @property
     def regressed(self) -> bool:
-        return not (self.broke.empty and self.now_failing.empty and self.new_accepts.empty
-                    and self.new_findings.empty)
+        return self.http_regressed or not (self.broke.empty and self.now_failing.empty
+                                           and self.new_accepts.empty
+                                           and self.new_findings.empty)
 
 
 def version_changes(a: RunData, b: RunData) -> list[str]:
@@ -194,6 +198,8 @@ def compare(run_a: Run, run_b: Run) -> Comparison:
     cell_changes(comparison)
     finding_changes(comparison)
     throughput_changes(comparison)
+    comparison.http_lines, comparison.http_regressed = http_compare_lines(run_a.path,
+                                                                          run_b.path)
     return comparison
 
 
@@ -262,4 +268,5 @@ def render_comparison(comparison: Comparison) -> str:
             lines.append(f"  {r['library']} {r['suite']} {r['operation']}: "
                          f"{rate(r['ops_per_s_a'])} → {rate(r['ops_per_s_b'])} "
                          f"({r['change']:+.1%}){overhead}")
+    lines += c.http_lines
     return "\n".join(lines)

@@ -23,6 +23,10 @@ from harness.interop.keygen_sheet import KEYGEN_CHART
 from harness.report.anchors import evidence_id, misses_id, slug
 from harness.report.anomalies import ENTRY_POINT_RULE, KINDS, interop_rows
 from harness.report.answer import AnswerRow, Link
+from harness.report.http_load import RULE as HTTP_LOAD_RULE
+from harness.report.http_load import SHOWN as HTTP_LOAD_SHOWN
+from harness.report.http_load import notes as http_load_notes
+from harness.report.http_load import read_http_load
 from harness.report.keygen_section import KEYGEN_RULE, disagreements, keygen_overview
 from harness.report.model import (
     EXAMPLES_PER_CAUSE,
@@ -562,7 +566,7 @@ def render_html(report: Report) -> str:
                 "names": lambda: algorithm_names_section(report),
                 "keygen": lambda: keygen_section(report),
                 "anomalies": lambda: anomalies_section(report),
-                "loadtest": lambda: loadtest_section(report),
+                "loadtest": lambda: loadtest_section(report) + http_load_section(report),
                 "evidence": lambda: evidence_section(report)}
     nav = tag("nav", " ".join(tag("a", e(title), href=f"#{anchor}")
                               for anchor, title in SECTIONS))
@@ -605,3 +609,20 @@ def keygen_section(report: Report) -> str:
     if chart.is_file():
         parts.append(tag("div", stored_png(chart.read_bytes(), "key generation sheet")))
     return "".join(parts)
+def http_load_section(report: Report) -> str:
+    """The HTTP load test (`loadtest-http/`), when the run has one."""
+    load = read_http_load(report.data.run.path)
+    if load is None:
+        return ""
+    parts = [tag("h3", "HTTP resource servers (loadtest-http)"), tag("p", e(HTTP_LOAD_RULE))]
+    if not load.table.empty:
+        parts.append(frame_table(load.table[HTTP_LOAD_SHOWN]))
+    if not load.ratios.empty:
+        parts += [tag("p", "Server CPU per request: a JWE access token over its inner JWS and "
+                           "over no token check."), frame_table(load.ratios)]
+    parts += [note(line, "warn") for line in http_load_notes(load)
+              if not line.startswith("skipped")]
+    parts.append(tag("div", "".join(stored_png(path.read_bytes(), f"HTTP load {path.name}")
+                                    for path in load.charts), class_="charts"))
+    return "".join(parts)
+

@@ -185,7 +185,25 @@ def render_md(report: Report) -> str:
                           f"{r.p50_us:.1f}", f"{r.p99_us:.1f}", f"{r.efficiency:.3f}",
                           f"{r.overhead_x:.2f}"]
                          for r, iqr in zip(lt.itertuples(index=False), spread, strict=True)))
+    out += http_load_md(data.run.path)
     return "\n".join(out) + "\n"
+
+
+def http_load_md(run_path: Any) -> list[str]:
+    """The HTTP load test (`loadtest-http/`), when the run has one."""
+    from harness.report.http_load import RULE, SHOWN, notes, read_http_load
+
+    load = read_http_load(run_path)
+    if load is None:
+        return []
+    out = ["", "### HTTP resource servers (loadtest-http)", "", RULE, ""]
+    if not load.table.empty:
+        out += md_table(SHOWN, load.table[SHOWN].itertuples(index=False))
+    if not load.ratios.empty:
+        out += ["", "Server CPU per request, JWE over its inner JWS and over no check:", ""]
+        out += md_table(list(load.ratios.columns), load.ratios.itertuples(index=False))
+    out += [f"- {line}" for line in notes(load) if not line.startswith("skipped")]
+    return out
 
 
 def known_answers_md(report: Report) -> list[str]:
