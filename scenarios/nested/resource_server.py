@@ -19,6 +19,7 @@ from typing import Any
 from harness.core.keys import kid_for
 from harness.core.suites import SUITES_BY_NAME, Suite
 from harness.forge import jwe as forge_jwe
+from harness.forge import jws as forge_jws
 from harness.forge.encoding import compact, segment
 from harness.interop.scenario import Context, SuiteChoice, case
 from scenarios.nested.access_token import ACCESS_TOKEN_CLAIMS
@@ -130,6 +131,28 @@ def other_issuer(ctx: Context) -> tuple[bytes, bytes]:
 def typ_jwt(ctx: Context) -> tuple[bytes, bytes]:
     """The good claims, signed with `typ: JWT` instead of `at+jwt`."""
     return _refused(ctx, lambda claims: claims, typ="JWT")
+
+
+@case(requirement="RFC 9068 §4; RFC 9068 §2.1", expected="reject", producer="forge",
+      suites=resource_server_pairs, modes=("enabled",), severity="bypass",
+      why="RFC 9068 §4: the resource server MUST verify that typ is at+jwt and reject a token "
+          "without it; a JWT the issuer signed with no typ (an ID token, a logout token) would "
+          "pass as an access token (RFC 8725 §3.11).")
+def typ_missing(ctx: Context) -> tuple[bytes, bytes]:
+    """The good claims, signed with the trusted key and no `typ` header at all (made by the
+    forge: several libraries always write a `typ`)."""
+    claims = fresh_claims()
+    signing = ctx.suites[0]
+    inner = forge_jws.sign({"alg": signing.alg, "kid": kid_for(signing.key, "current")},
+                           json.dumps(claims, separators=(",", ":")).encode(),
+                           ctx.keys.private(signing.key))
+    if len(ctx.suites) == 1:
+        return canonical(claims), _validated(ctx, inner)
+    encryption = ctx.suites[1]
+    outer = forge_jwe.encrypt({"alg": encryption.alg, "enc": encryption.enc, "cty": "JWT",
+                               "kid": kid_for(encryption.key, "current")},
+                              inner.encode("ascii"), ctx.keys.public(encryption.key)).compact()
+    return canonical(claims), _validated(ctx, outer)
 
 
 def _encrypted_pairs(selected: Sequence[Suite]) -> list[SuiteChoice]:
