@@ -51,10 +51,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-interop: $(STAMP)
+interop: $(STAMP) node-peers
 	$(BIN)/harness interop $(SELECT) $(ARGS)
 
-loadtest: $(STAMP) $(if $(findstring --instructions,$(ARGS)),$(VALGRIND))
+loadtest: $(STAMP) node-peers $(if $(findstring --instructions,$(ARGS)),$(VALGRIND))
 	$(BIN)/harness loadtest $(LOADTEST_SELECT) $(ARGS)
 
 loadtest-ui: $(STAMP)
@@ -62,7 +62,7 @@ loadtest-ui: $(STAMP)
 		--web-host 127.0.0.1 --web-port $(UI_PORT) \
 		$(if $(PROCESSES),--processes $(PROCESSES) --master-bind-host 127.0.0.1) $(ARGS)
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) node-peers $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(ARGS)
 
@@ -89,3 +89,22 @@ report: $(STAMP)
 compare: $(STAMP)
 	@$(if $(and $(A),$(B)),:,echo 'usage: make compare A=<older run> B=<newer run>' >&2; exit 2)
 	$(BIN)/harness compare $(A) $(B) $(ARGS)
+
+# Peers in node (peers/DRIVERS.md): each folder pins its package by a committed package-lock.json
+# and is installed with `npm ci` once (again when the lock file changes), whenever node and npm
+# exist; without them one line says so and the harness skips those peers.
+NODE_PEER_DIRS   := peers/jose6 peers/jose5 peers/node-jose
+NODE_PEER_STAMPS := $(NODE_PEER_DIRS:%=%/node_modules/.installed)
+HAVE_NODE        := $(and $(shell command -v node 2>/dev/null),$(shell command -v npm 2>/dev/null))
+
+.PHONY: node-peers
+ifneq ($(HAVE_NODE),)
+node-peers: $(NODE_PEER_STAMPS)
+else
+node-peers:
+	@echo "note: node/npm not found, so the node peers (jose, jose@5, node-jose) are skipped; apt-get install nodejs npm"
+endif
+
+peers/%/node_modules/.installed: peers/%/package.json peers/%/package-lock.json
+	cd peers/$* && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@

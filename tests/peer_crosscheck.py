@@ -111,10 +111,15 @@ def cross_check(peer: PeerClient, lib: Adapter, suite: Suite, keys: KeySet, form
             counts[f"peer->{lib.name}: pass"] += 1
         else:
             report(counts, f"peer->{lib.name}", suite, form, f"payload differs: {got!r}")
-    except (Rejected, Unsupported, Exception) as error:  # noqa: BLE001 - reported, not raised
+    except Unsupported:
+        counts[f"peer->{lib.name}: unsupported"] += 1
+    except (Rejected, Exception) as error:  # noqa: BLE001 - reported, not raised
         report(counts, f"peer->{lib.name}", suite, form, f"{type(error).__name__}: {error}")
     try:
         token = python_produce(lib, suite, keys, form)
+    except Unsupported:
+        counts[f"{lib.name}->peer: unsupported"] += 1
+        return
     except Exception as error:  # noqa: BLE001
         report(counts, f"{lib.name}->peer", suite, form, f"python produce: {error}")
         return
@@ -125,6 +130,9 @@ def cross_check(peer: PeerClient, lib: Adapter, suite: Suite, keys: KeySet, form
 
 def verdict(counts: Counter[str], pair: str, suite: Suite, form: str,
             answer: dict[str, Any]) -> None:
+    if "unsupported" in answer:
+        counts[f"{pair}: unsupported"] += 1
+        return
     result = answer.get("result")
     data = None if result is None else result.get("payload", result.get("plaintext"))
     if data is not None and unb64(data) == CLAIMS:

@@ -1,9 +1,9 @@
 // jose-harness peer driver for panva's `jose` (npm), shared by the majors under peers/jose6 and
 // peers/jose5: each loads its own pinned copy and hands the module here.
-import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  Rejected, Unsupported, b64decode, b64encode, isJwks, serve, splitJweAlgorithms, suiteNames,
+  PKCS1_REFUSED, Rejected, Unsupported, b64decode, b64encode, isJwks, pkcs1DecryptWorks, serve,
+  splitJweAlgorithms, suiteNames,
 } from '../node-common/protocol.mjs';
 
 const DOCS = 'https://github.com/panva/jose/tree/main/docs';
@@ -37,26 +37,6 @@ const JWE_ALGS = new Set(['dir', 'RSA1_5', 'RSA-OAEP', 'RSA-OAEP-256', 'A128KW',
 const JWE_ENCS = new Set(['A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512', 'A128GCM', 'A192GCM',
   'A256GCM']);
 const FORMS = ['compact', 'flattened', 'general'];
-
-// Node 20.11+ (and 18.19+, 21.6+) refuses RSA_PKCS1_PADDING private decryption (CVE-2023-46809,
-// the Marvin attack) unless started with --security-revert=CVE-2023-46809. The driver does not
-// start node with that flag: it would weaken every RSA decryption in the process, and a user on
-// a current node meets the same refusal. Probed once, so the answer is a declaration.
-let pkcs1Decrypt;
-function pkcs1DecryptWorks() {
-  if (pkcs1Decrypt === undefined) {
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    const padding = constants.RSA_PKCS1_PADDING;
-    try {
-      const sealed = publicEncrypt({ key: publicKey, padding }, Buffer.from('probe'));
-      privateDecrypt({ key: privateKey, padding }, sealed);
-      pkcs1Decrypt = true;
-    } catch {
-      pkcs1Decrypt = false;
-    }
-  }
-  return pkcs1Decrypt;
-}
 
 // The claims set a JWT API returned, as the protocol's bytes: compact JSON in the library's order.
 const claimsResult = (result, member) => ({
@@ -130,10 +110,7 @@ export function driverFor(jose, packageJsonUrl) {
   }
 
   function checkDecryptable(suite) {
-    if (suite.alg === 'RSA1_5' && !pkcs1DecryptWorks()) {
-      throw new Unsupported(`node ${process.version} refuses RSA1_5 (PKCS#1 v1.5) decryption `
-        + '(CVE-2023-46809); the driver does not start node with --security-revert');
-    }
+    if (suite.alg === 'RSA1_5' && !pkcs1DecryptWorks()) throw new Unsupported(PKCS1_REFUSED);
   }
 
   const parse = (token, serialization) => (serialization === 'compact' || typeof token !== 'string'

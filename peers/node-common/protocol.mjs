@@ -1,6 +1,7 @@
 // The peer protocol (peers/README.md, version 1) for node drivers: JSON lines on stdin, one
 // answer per request on stdout, in order. A driver supplies `info` and the four operations; this
 // module does the framing, `batch`, `bench` and the mapping of outcomes to answer members.
+import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 
 export class Unsupported extends Error {}
@@ -72,6 +73,29 @@ export function serve(driver) {
   });
   lines.on('close', () => { queue.then(() => process.exit(0)); });
 }
+
+// Node 20.11+ (and 18.19+, 21.6+) refuses RSA_PKCS1_PADDING private decryption (CVE-2023-46809,
+// the Marvin attack) unless started with --security-revert=CVE-2023-46809. The driver does not
+// start node with that flag: it would weaken every RSA decryption in the process, and a user on
+// a current node meets the same refusal. Probed once, so the answer is a declaration.
+let pkcs1Decrypt;
+export function pkcs1DecryptWorks() {
+  if (pkcs1Decrypt === undefined) {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const padding = constants.RSA_PKCS1_PADDING;
+    try {
+      const sealed = publicEncrypt({ key: publicKey, padding }, Buffer.from('probe'));
+      privateDecrypt({ key: privateKey, padding }, sealed);
+      pkcs1Decrypt = true;
+    } catch {
+      pkcs1Decrypt = false;
+    }
+  }
+  return pkcs1Decrypt;
+}
+
+export const PKCS1_REFUSED = `node ${process.version} refuses RSA1_5 (PKCS#1 v1.5) decryption `
+  + '(CVE-2023-46809); the driver does not start node with --security-revert=CVE-2023-46809';
 
 // Suites a driver implements, by the fields the protocol says to decide from.
 export const suiteNames = (suites, test) => suites.filter(test).map((suite) => suite.name);
