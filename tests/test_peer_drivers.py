@@ -1,0 +1,105 @@
+"""The node jose 6 driver against a real Python library, over the peer protocol.
+
+Starts `peers/jose6/driver.mjs` (installed by `make node-peers`), asks `info`, and runs one JWS
+and one JWE suite both ways against joserfc: the peer produces and joserfc consumes, and back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from harness.adapters import load_adapter
+from harness.core.keys import KeySet, load_key_set
+from harness.core.suites import ALL_SUITES, MADE_UP_SUITE, SUITES_BY_NAME
+from tests.peer_protocol_client import NODE_PEERS, ROOT, PeerClient, b64, suite_object, unb64
+
+JOSE6 = ROOT / "peers" / "jose6"
+pytestmark = [
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+    pytest.mark.skipif(not (JOSE6 / "node_modules" / "jose").is_dir(),
+                       reason="the jose 6 peer is not installed (make node-peers)"),
+]
+
+JWS = SUITES_BY_NAME["JWS ES256"]
+JWE = SUITES_BY_NAME["JWE ECDH-ES+A128KW (X25519) + A256GCM"]
+CLAIMS = b'{"sub":"peer-test","aud":"api"}'
+
+
+@pytest.fixture(scope="module")
+def peer() -> Iterator[PeerClient]:
+    with PeerClient(NODE_PEERS["jose"]) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def keys() -> KeySet:
+    return load_key_set()
+
+
+def request(suite, serialization="compact", **fields):  # type: ignore[no-untyped-def]
+    return {"suite": suite_object(suite), "serialization": serialization, "mode": "default",
+            "algorithms": None, "header": {}, "entry_point": "jws", **fields}
+
+
+def test_info_declares_what_jose6_implements(peer: PeerClient) -> None:
+    info = peer.call("info", suites=[suite_object(s) for s in (*ALL_SUITES, MADE_UP_SUITE)])
+    assert info["name"] == "jose" and info["version"].startswith("6.")
+    assert info["runtime"].startswith("node v")
+    supported = set(info["supports"])
+    assert {JWS.name, JWE.name} <= supported
+    assert MADE_UP_SUITE.name not in supported
+    # jose 6 dropped RSA1_5 and has no Ed448; PBES2 needs an explicit allow-list.
+    assert not any("RSA1_5" in name or "Ed448" in name for name in supported)
+    pbes2 = {s.name for s in ALL_SUITES if s.alg.startswith("PBES2")}
+    assert pbes2 <= supported and not pbes2 & set(info["allows_by_default"])
+    assert set(info["allows_by_default"]) <= supported
+    assert info["produces"]["JWE"] == ["compact", "flattened", "general"]
+
+
+def test_a_made_up_suite_is_unsupported_not_an_error(peer: PeerClient, keys: KeySet) -> None:
+    answer = peer.send("sign", **request(MADE_UP_SUITE, payload=b64(CLAIMS),
+                                         key=keys.private(MADE_UP_SUITE.key)))
+    assert "unsupported" in answer, answer
+
+
+def test_jws_both_ways_with_joserfc(peer: PeerClient, keys: KeySet) -> None:
+    joserfc = load_adapter("joserfc")
+    token = peer.call("sign", **request(JWS, payload=b64(CLAIMS), key=keys.private(JWS.key)))
+    assert joserfc.verify(JWS, token, keys.public(JWS.key), mode="default") == CLAIMS
+    theirs = joserfc.sign(JWS, CLAIMS, keys.private(JWS.key), mode="default")
+    result = peer.call("verify", **request(JWS, token=theirs, key=keys.public(JWS.key)))
+    assert unb64(result["payload"]) == CLAIMS
+    claims = peer.call("verify", **request(JWS, token=theirs, key=keys.public(JWS.key),
+                                           entry_point="jwt"))
+    assert json.loads(unb64(claims["payload"])) == json.loads(CLAIMS)
+
+
+def test_jws_with_a_flipped_signature_is_rejected(peer: PeerClient, keys: KeySet) -> None:
+    token = peer.call("sign", **request(JWS, payload=b64(CLAIMS), key=keys.private(JWS.key)))
+    head, _body, signature = token.split(".")
+    forged = ".".join([head, b64(b'{"sub":"admin"}'), signature])
+    answer = peer.send("verify", **request(JWS, token=forged, key=keys.public(JWS.key)))
+    assert "rejected" in answer, answer
+
+
+def test_jwe_both_ways_with_joserfc_in_general_json(peer: PeerClient, keys: KeySet) -> None:
+    joserfc = load_adapter("joserfc")
+    token = peer.call("encrypt", **request(JWE, "general", plaintext=b64(CLAIMS),
+                                           key=keys.public(JWE.key)))
+    assert joserfc.decrypt(JWE, json.dumps(token), keys.private(JWE.key), mode="default",
+                           serialization="general") == CLAIMS
+    theirs = joserfc.encrypt(JWE, CLAIMS, keys.public(JWE.key), mode="default")
+    result = peer.call("decrypt", **request(JWE, token=theirs, key=keys.private(JWE.key)))
+    assert unb64(result["plaintext"]) == CLAIMS
+
+
+def test_batch_and_bench(peer: PeerClient, keys: KeySet) -> None:
+    sign = request(JWS, payload=b64(CLAIMS), key=keys.private(JWS.key))
+    answers = peer.batch([{"op": "sign", **sign}, {"op": "nonsense"}])
+    assert "result" in answers[0] and "error" in answers[1]
+    timing = peer.call("bench", operation="sign", n=20, request=sign)
+    assert timing["n"] == 20 and timing["seconds"] > 0
