@@ -22,7 +22,7 @@ from harness.adapters.base import Adapter
 from harness.core.errors import Unsupported
 from harness.core.keys import KeySet, load_key_set
 from harness.core.suites import ALL_SUITES, Suite, select_suites
-from tests.peer_protocol_client import NODE_PEERS, PeerClient, b64, suite_object, unb64
+from tests.peer_protocol_client import PEERS, PeerClient, b64, suite_object, unb64
 
 CLAIMS = b'{"iss":"https://issuer.example","sub":"peer-check","aud":"api"}'
 PRODUCE = {"JWS": "sign", "JWE": "encrypt"}
@@ -148,7 +148,7 @@ def report(counts: Counter[str], pair: str, suite: Suite, form: str, why: str) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("peer", choices=sorted(NODE_PEERS))
+    parser.add_argument("peer", choices=sorted(PEERS))
     parser.add_argument("--library", action="append", default=[])
     parser.add_argument("--suite", action="append", default=[])
     args = parser.parse_args(argv)
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     libs = [load_adapter(name) for name in args.library]
     suites = select_suites(args.suite) if args.suite else list(ALL_SUITES)
     started = time.perf_counter()
-    with PeerClient(NODE_PEERS[args.peer], timeout_s=60) as peer:
+    with PeerClient(PEERS[args.peer], timeout_s=60) as peer:
         info = peer.call("info", suites=[suite_object(s) for s in ALL_SUITES])
         declared = Counter(name.split()[0] for name in info["supports"])
         print(f"{info['name']} {info['version']} ({info['runtime']}): supports "

@@ -20,11 +20,13 @@ from typing import Any
 from harness.core.suites import Suite
 
 ROOT = Path(__file__).resolve().parent.parent
-# The driver command lines, as the Makefile installs them (node peers need `npm ci` first).
-NODE_PEERS: dict[str, list[str]] = {
+# The driver command lines, as the Makefile installs them: the node peers by `make node-peers`
+# (npm ci), the others by `make peers` (Debian packages, built under .cache/peers/).
+PEERS: dict[str, list[str]] = {
     "jose": ["node", "peers/jose6/driver.mjs"],
     "jose@5": ["node", "peers/jose5/driver.mjs"],
     "node-jose": ["node", "peers/node-jose/driver.mjs"],
+    "go-jose": [".cache/peers/go-jose"],
 }
 
 

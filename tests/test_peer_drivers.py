@@ -15,7 +15,7 @@ import pytest
 from harness.adapters import load_adapter
 from harness.core.keys import KeySet, load_key_set
 from harness.core.suites import ALL_SUITES, MADE_UP_SUITE, SUITES_BY_NAME
-from tests.peer_protocol_client import NODE_PEERS, ROOT, PeerClient, b64, suite_object, unb64
+from tests.peer_protocol_client import PEERS, ROOT, PeerClient, b64, suite_object, unb64
 
 JOSE6 = ROOT / "peers" / "jose6"
 pytestmark = [
@@ -31,7 +31,7 @@ CLAIMS = b'{"sub":"peer-test","aud":"api"}'
 
 @pytest.fixture(scope="module")
 def peer() -> Iterator[PeerClient]:
-    with PeerClient(NODE_PEERS["jose"]) as client:
+    with PeerClient(PEERS["jose"]) as client:
         yield client
 
 
