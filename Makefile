@@ -108,3 +108,9 @@ endif
 peers/%/node_modules/.installed: peers/%/package.json peers/%/package-lock.json
 	cd peers/$* && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Peers from Debian packages (Go, C, Perl, Rust): installed as root, built offline into
+# .cache/peers/; without root, one line says what to install. See peers/DRIVERS.md.
+.PHONY: peers
+peers:
+	@sh peers/debian-peers.sh

@@ -27,6 +27,7 @@ PEERS: dict[str, list[str]] = {
     "jose@5": ["node", "peers/jose5/driver.mjs"],
     "node-jose": ["node", "peers/node-jose/driver.mjs"],
     "go-jose": [".cache/peers/go-jose"],
+    "jose2go": [".cache/peers/jose2go"],
 }
 
 

@@ -1,0 +1,56 @@
+#!/bin/sh
+# `make peers`: the peers built from Debian packages (peers/DRIVERS.md). Installs what is missing
+# (as root; apt-get update once, only when something is missing), then builds each driver offline
+# into .cache/peers/, writing the library's Debian version beside the binary. A peer whose
+# packages cannot be had is skipped with one line; the others still build.
+set -u
+cd "$(dirname "$0")/.."
+OUT=.cache/peers
+mkdir -p "$OUT"
+
+# peer name, then its Debian packages
+PEERS="go-jose:golang-go,golang-gopkg-square-go-jose.v2-dev
+jose2go:golang-go,golang-github-dvsekhvalnov-jose2go-dev,golang-gopkg-square-go-jose.v2-dev"
+
+missing_of() {
+    for package in $(echo "$1" | tr ',' ' '); do
+        dpkg-query -W -f '${Status}\n' "$package" 2>/dev/null | grep -q 'install ok installed' \
+            || printf '%s ' "$package"
+    done
+}
+
+all_missing=""
+for line in $PEERS; do
+    all_missing="$all_missing$(missing_of "${line#*:}")"
+done
+if [ -n "$all_missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $all_missing \
+            >/dev/null || echo "note: apt-get install $all_missing failed; those peers are skipped"
+    else
+        echo "note: make peers needs root to install $all_missing(apt-get install); those peers are skipped"
+    fi
+fi
+
+# GOPATH mode against Debian's sources (/usr/share/gocode), no module download; the shared
+# protocol package is linked in as `peerproto`.
+go_build() {
+    name=$1 package=$2
+    mkdir -p "$OUT/gopath/src"
+    ln -sfn ../../../../peers/go-common "$OUT/gopath/src/peerproto"
+    (cd "peers/$name" && GO111MODULE=off GOPATH="$PWD/../../$OUT/gopath:/usr/share/gocode" \
+        GOCACHE="$PWD/../../$OUT/go-build" GOFLAGS= go build -o "../../$OUT/$name" .) || return 1
+    dpkg-query -W -f '${Version}\n' "$package" > "$OUT/$name.version"
+}
+
+for line in $PEERS; do
+    name=${line%%:*}
+    if [ -n "$(missing_of "${line#*:}")" ]; then
+        echo "note: peer $name skipped: apt-get install $(echo "${line#*:}" | tr ',' ' ') (as root)"
+        continue
+    fi
+    case $name in
+        go-jose) go_build go-jose golang-gopkg-square-go-jose.v2-dev ;;
+        jose2go) go_build jose2go golang-github-dvsekhvalnov-jose2go-dev ;;
+    esac && echo "peer $name: built $OUT/$name" || echo "note: peer $name did not build"
+done
