@@ -28,6 +28,7 @@ PEERS: dict[str, list[str]] = {
     "node-jose": ["node", "peers/node-jose/driver.mjs"],
     "go-jose": [".cache/peers/go-jose"],
     "jose2go": [".cache/peers/jose2go"],
+    "crypt-jwt": ["perl", "peers/crypt-jwt/driver.pl"],
 }
 
 
