@@ -10,7 +10,9 @@ mkdir -p "$OUT"
 
 # peer name, then its Debian packages
 PEERS="go-jose:golang-go,golang-gopkg-square-go-jose.v2-dev
-jose2go:golang-go,golang-github-dvsekhvalnov-jose2go-dev,golang-gopkg-square-go-jose.v2-dev"
+jose2go:golang-go,golang-github-dvsekhvalnov-jose2go-dev,golang-gopkg-square-go-jose.v2-dev
+latchset-jose:gcc,pkg-config,libjose-dev,libjansson-dev
+crypt-jwt:libcrypt-jwt-perl,libjson-xs-perl"
 
 missing_of() {
     for package in $(echo "$1" | tr ',' ' '); do
@@ -43,6 +45,11 @@ go_build() {
     dpkg-query -W -f '${Version}\n' "$package" > "$OUT/$name.version"
 }
 
+c_build() {
+    name=$1 libraries=$2
+    gcc -O2 -Wall -o "$OUT/$name" "peers/$name/driver.c" $(pkg-config --cflags --libs $libraries)
+}
+
 for line in $PEERS; do
     name=${line%%:*}
     if [ -n "$(missing_of "${line#*:}")" ]; then
@@ -52,5 +59,8 @@ for line in $PEERS; do
     case $name in
         go-jose) go_build go-jose golang-gopkg-square-go-jose.v2-dev ;;
         jose2go) go_build jose2go golang-github-dvsekhvalnov-jose2go-dev ;;
-    esac && echo "peer $name: built $OUT/$name" || echo "note: peer $name did not build"
+        latchset-jose) c_build latchset-jose "jose jansson" ;;
+        # Perl runs the driver itself (perl peers/crypt-jwt/driver.pl): nothing to build.
+        crypt-jwt) perl -MCrypt::JWT -MJSON::XS -e 1 ;;
+    esac && echo "peer $name: ready" || echo "note: peer $name did not build"
 done

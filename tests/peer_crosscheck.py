@@ -90,7 +90,13 @@ def check(peer: PeerClient, info: dict[str, Any], suites: list[Suite], libs: lis
                 **{DATA[family]: b64(CLAIMS)}))
             token = produced.get("result")
             if token is None:
-                report(counts, "self", suite, form, f"produce: {produced}")
+                if "unsupported" not in produced:
+                    report(counts, "self", suite, form, f"produce: {produced}")
+                    continue
+                counts["self: unsupported"] += 1
+                for lib in libs:
+                    if lib.supports(suite) and form in offered(info, lib, suite):
+                        python_to_peer(peer, lib, suite, keys, form, counts)
                 continue
             consumed = peer.send(CONSUME[family], **peer_request(
                 suite, form, key=consumer_key(suite, keys), token=token))
@@ -104,7 +110,6 @@ def check(peer: PeerClient, info: dict[str, Any], suites: list[Suite], libs: lis
 
 def cross_check(peer: PeerClient, lib: Adapter, suite: Suite, keys: KeySet, form: str,
                 peer_token: Any, counts: Counter[str]) -> None:
-    family = suite.family
     try:
         got = python_consume(lib, suite, keys, form, peer_token)
         if got == CLAIMS:
@@ -115,6 +120,12 @@ def cross_check(peer: PeerClient, lib: Adapter, suite: Suite, keys: KeySet, form
         counts[f"peer->{lib.name}: unsupported"] += 1
     except Exception as error:  # every failure is one reported cell
         report(counts, f"peer->{lib.name}", suite, form, f"{type(error).__name__}: {error}")
+    python_to_peer(peer, lib, suite, keys, form, counts)
+
+
+def python_to_peer(peer: PeerClient, lib: Adapter, suite: Suite, keys: KeySet, form: str,
+                   counts: Counter[str]) -> None:
+    family = suite.family
     try:
         token = python_produce(lib, suite, keys, form)
     except Unsupported:

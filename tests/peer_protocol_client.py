@@ -29,6 +29,7 @@ PEERS: dict[str, list[str]] = {
     "go-jose": [".cache/peers/go-jose"],
     "jose2go": [".cache/peers/jose2go"],
     "crypt-jwt": ["perl", "peers/crypt-jwt/driver.pl"],
+    "latchset-jose": [".cache/peers/latchset-jose"],
 }
 
 
