@@ -12,6 +12,7 @@ mkdir -p "$OUT"
 PEERS="go-jose:golang-go,golang-gopkg-square-go-jose.v2-dev
 jose2go:golang-go,golang-github-dvsekhvalnov-jose2go-dev,golang-gopkg-square-go-jose.v2-dev
 latchset-jose:gcc,pkg-config,libjose-dev,libjansson-dev
+cjose:gcc,pkg-config,libcjose-dev,libjansson-dev
 crypt-jwt:libcrypt-jwt-perl,libjson-xs-perl"
 
 missing_of() {
@@ -47,7 +48,8 @@ go_build() {
 
 c_build() {
     name=$1 libraries=$2
-    gcc -O2 -Wall -o "$OUT/$name" "peers/$name/driver.c" $(pkg-config --cflags --libs $libraries)
+    gcc -O2 -Wall -o "$OUT/$name" "peers/$name/driver.c" peers/c-common/peerproto.c \
+        $(pkg-config --cflags --libs $libraries)
 }
 
 for line in $PEERS; do
@@ -60,6 +62,7 @@ for line in $PEERS; do
         go-jose) go_build go-jose golang-gopkg-square-go-jose.v2-dev ;;
         jose2go) go_build jose2go golang-github-dvsekhvalnov-jose2go-dev ;;
         latchset-jose) c_build latchset-jose "jose jansson" ;;
+        cjose) c_build cjose "cjose jansson" ;;
         # Perl runs the driver itself (perl peers/crypt-jwt/driver.pl): nothing to build.
         crypt-jwt) perl -MCrypt::JWT -MJSON::XS -e 1 ;;
     esac && echo "peer $name: ready" || echo "note: peer $name did not build"

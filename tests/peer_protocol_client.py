@@ -30,6 +30,7 @@ PEERS: dict[str, list[str]] = {
     "jose2go": [".cache/peers/jose2go"],
     "crypt-jwt": ["perl", "peers/crypt-jwt/driver.pl"],
     "latchset-jose": [".cache/peers/latchset-jose"],
+    "cjose": [".cache/peers/cjose"],
 }
 
 

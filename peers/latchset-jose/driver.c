@@ -2,14 +2,12 @@
  * `make peers` into .cache/peers/latchset-jose. The protocol is ../README.md: JSON lines on
  * stdin, one answer per line on stdout, in order. See ../DRIVERS.md. */
 #define _GNU_SOURCE
+#include "../c-common/peerproto.h"
 #include <jose/jose.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 static const char *DOCS = "https://github.com/latchset/jose";
 
@@ -25,20 +23,8 @@ static const char *ENCS[] = {"A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512", 
                              "A192GCM", "A256GCM", NULL};
 static const char *CURVES[] = {"P-256", "P-384", "P-521", NULL};
 
-/* The outcome of one request: kind NULL is a result; else rejected/unsupported/error + text. */
-static const char *kind;
-static char text[1024];
 /* libjose's own error text for the last failing call (its err callback). */
 static char library_error[768];
-
-static json_t *fail(const char *what, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    kind = what;
-    return NULL;
-}
 
 static void on_library_error(void *misc, const char *file, int line, uint64_t err,
                              const char *fmt, va_list ap) {
@@ -47,55 +33,35 @@ static void on_library_error(void *misc, const char *file, int line, uint64_t er
 }
 
 static json_t *refused(const char *call) {
-    return fail("rejected", "%s failed%s%s", call, library_error[0] ? ": " : "", library_error);
-}
-
-static int listed(const char *const *names, const char *name) {
-    for (; name && *names; names++)
-        if (strcmp(*names, name) == 0) return 1;
-    return 0;
-}
-
-static const char *member(const json_t *object, const char *name) {
-    const char *value = json_string_value(json_object_get(object, name));
-    return value ? value : "";
+    return peer_fail("rejected", "%s failed%s%s", call, library_error[0] ? ": " : "", library_error);
 }
 
 static int implemented(const json_t *suite) {
-    const char *family = member(suite, "family"), *alg = member(suite, "alg");
-    if (strcmp(family, "JWS") == 0) return listed(JWS_ALGS, alg);
-    if (strcmp(family, "JWE") != 0 || !listed(JWE_ALGS, alg) ||
-        !listed(ENCS, member(suite, "enc")))
+    const char *family = peer_member(suite, "family"), *alg = peer_member(suite, "alg");
+    if (strcmp(family, "JWS") == 0) return peer_listed(JWS_ALGS, alg);
+    if (strcmp(family, "JWE") != 0 || !peer_listed(JWE_ALGS, alg) ||
+        !peer_listed(ENCS, peer_member(suite, "enc")))
         return 0;
-    return strncmp(alg, "ECDH-ES", 7) != 0 || listed(CURVES, member(suite, "crv"));
-}
-
-static const char *serialization(const json_t *request) {
-    const char *form = json_string_value(json_object_get(request, "serialization"));
-    return form ? form : "compact";
+    return strncmp(alg, "ECDH-ES", 7) != 0 || peer_listed(CURVES, peer_member(suite, "crv"));
 }
 
 static json_t *check(const json_t *request) {
     const json_t *suite = json_object_get(request, "suite");
     if (!implemented(suite))
-        return fail("unsupported", "latchset jose does not implement %s", member(suite, "name"));
-    const char *form = serialization(request);
+        return peer_fail("unsupported", "latchset jose does not implement %s", peer_member(suite, "name"));
+    const char *form = peer_serialization(request);
     if (strcmp(form, "compact") && strcmp(form, "flattened") && strcmp(form, "general"))
-        return fail("unsupported", "no %s serialization", form);
-    if (strcmp(member(request, "entry_point"), "jwt") == 0)
-        return fail("unsupported", "libjose has no JWT API");
+        return peer_fail("unsupported", "no %s serialization", form);
+    if (strcmp(peer_member(request, "entry_point"), "jwt") == 0)
+        return peer_fail("unsupported", "libjose has no JWT API");
     /* jose_jwe_enc writes the alg's own parameters (epk, iv/tag, p2s/p2c) into the recipient's
      * unprotected header, which the compact serialization has no place for. */
-    const char *alg = member(suite, "alg");
-    if (strcmp(member(request, "op"), "encrypt") == 0 && strcmp(form, "compact") == 0 &&
+    const char *alg = peer_member(suite, "alg");
+    if (strcmp(peer_member(request, "op"), "encrypt") == 0 && strcmp(form, "compact") == 0 &&
         (strncmp(alg, "ECDH-ES", 7) == 0 || strncmp(alg, "PBES2", 5) == 0 || strstr(alg, "GCMKW")))
-        return fail("unsupported", "libjose writes the %s parameters into the unprotected "
+        return peer_fail("unsupported", "libjose writes the %s parameters into the unprotected "
                     "recipient header: no compact serialization", alg);
     return NULL;
-}
-
-static int is_jwks(const json_t *key) {
-    return json_is_array(json_object_get(key, "keys")) && !json_object_get(key, "kty");
 }
 
 /* The compact form split into the flattened JSON object libjose reads. */
@@ -114,7 +80,7 @@ static json_t *from_compact(const char *token, int parts) {
         const char *end = strchr(start, '.');
         if ((i < parts - 1) != (end != NULL)) {
             json_decref(object);
-            return fail("rejected", "not a compact serialization of %d parts", parts);
+            return peer_fail("rejected", "not a compact serialization of %d parts", parts);
         }
         size_t length = end ? (size_t)(end - start) : strlen(start);
         if (length > 0 || strcmp(names[i], "encrypted_key") != 0)
@@ -127,19 +93,19 @@ static json_t *from_compact(const char *token, int parts) {
 static json_t *token_object(const json_t *request, int parts) {
     const json_t *token = json_object_get(request, "token");
     if (json_is_string(token)) {
-        if (strcmp(serialization(request), "compact") == 0)
+        if (strcmp(peer_serialization(request), "compact") == 0)
             return from_compact(json_string_value(token), parts);
         json_error_t error;
         json_t *parsed = json_loads(json_string_value(token), 0, &error);
-        return parsed ? parsed : fail("rejected", "token is not JSON: %s", error.text);
+        return parsed ? parsed : peer_fail("rejected", "token is not JSON: %s", error.text);
     }
     if (json_is_object(token)) return json_deep_copy(token);
-    return fail("error", "the request has no token");
+    return peer_fail("error", "the request has no token");
 }
 
 static json_t *reencoded(const json_t *b64) {
     size_t length = jose_b64_dec(b64, NULL, 0);
-    if (length == SIZE_MAX) return fail("rejected", "the payload is not base64url");
+    if (length == SIZE_MAX) return peer_fail("rejected", "the payload is not base64url");
     void *bytes = malloc(length + 1);
     jose_b64_dec(b64, bytes, length);
     json_t *out = jose_b64_enc(bytes, length);
@@ -150,27 +116,27 @@ static json_t *reencoded(const json_t *b64) {
 static json_t *sign(jose_cfg_t *cfg, const json_t *request) {
     const json_t *suite = json_object_get(request, "suite");
     const json_t *key = json_object_get(request, "key");
-    if (is_jwks(key)) return fail("unsupported", "the driver signs with one JWK");
+    if (peer_is_jwks(key)) return peer_fail("unsupported", "the driver signs with one JWK");
     json_t *protected = json_deep_copy(json_object_get(request, "header"));
     if (!json_is_object(protected)) {
         json_decref(protected);
         protected = json_object();
     }
-    json_object_set_new(protected, "alg", json_string(member(suite, "alg")));
+    json_object_set_new(protected, "alg", json_string(peer_member(suite, "alg")));
     json_t *jws = json_pack("{s:O}", "payload", json_object_get(request, "payload"));
     json_t *sig = json_pack("{s:o}", "protected", protected);
     json_t *out = NULL;
     if (!jose_jws_sig(cfg, jws, sig, key)) {
         out = refused("jose_jws_sig");
-    } else if (strcmp(serialization(request), "compact") == 0) {
+    } else if (strcmp(peer_serialization(request), "compact") == 0) {
         char *joined = NULL;
         if (json_object_get(jws, "header"))
-            out = fail("error", "libjose put members in an unprotected header");
-        else if (asprintf(&joined, "%s.%s.%s", member(jws, "protected"), member(jws, "payload"),
-                          member(jws, "signature")) >= 0)
+            out = peer_fail("error", "libjose put members in an unprotected header");
+        else if (asprintf(&joined, "%s.%s.%s", peer_member(jws, "protected"), peer_member(jws, "payload"),
+                          peer_member(jws, "signature")) >= 0)
             out = json_string(joined);
         free(joined);
-    } else if (strcmp(serialization(request), "general") == 0) {
+    } else if (strcmp(peer_serialization(request), "general") == 0) {
         json_t *one = json_object();
         for (const char **name = (const char *[]){"protected", "header", "signature", NULL};
              *name; name++)
@@ -205,9 +171,9 @@ static json_t *verify(jose_cfg_t *cfg, const json_t *request) {
 static json_t *encrypt(jose_cfg_t *cfg, const json_t *request) {
     const json_t *suite = json_object_get(request, "suite");
     const json_t *key = json_object_get(request, "key");
-    if (is_jwks(key)) return fail("unsupported", "the driver encrypts to one JWK");
+    if (peer_is_jwks(key)) return peer_fail("unsupported", "the driver encrypts to one JWK");
     size_t length = jose_b64_dec(json_object_get(request, "plaintext"), NULL, 0);
-    if (length == SIZE_MAX) return fail("error", "the plaintext is not base64url");
+    if (length == SIZE_MAX) return peer_fail("error", "the plaintext is not base64url");
     void *plaintext = malloc(length + 1);
     jose_b64_dec(json_object_get(request, "plaintext"), plaintext, length);
     json_t *protected = json_deep_copy(json_object_get(request, "header"));
@@ -215,21 +181,21 @@ static json_t *encrypt(jose_cfg_t *cfg, const json_t *request) {
         json_decref(protected);
         protected = json_object();
     }
-    json_object_set_new(protected, "alg", json_string(member(suite, "alg")));
-    json_object_set_new(protected, "enc", json_string(member(suite, "enc")));
+    json_object_set_new(protected, "alg", json_string(peer_member(suite, "alg")));
+    json_object_set_new(protected, "enc", json_string(peer_member(suite, "enc")));
     json_t *jwe = json_pack("{s:o}", "protected", protected);
     json_t *out = NULL;
-    const char *form = serialization(request);
+    const char *form = peer_serialization(request);
     if (!jose_jwe_enc(cfg, jwe, NULL, key, plaintext, length)) {
         out = refused("jose_jwe_enc");
     } else if (strcmp(form, "compact") == 0) {
         char *joined = NULL;
         if (json_object_get(jwe, "header") || json_object_get(jwe, "unprotected"))
-            out = fail("error", "libjose put %s parameters in an unprotected header",
-                       member(suite, "alg"));
-        else if (asprintf(&joined, "%s.%s.%s.%s.%s", member(jwe, "protected"),
-                          member(jwe, "encrypted_key"), member(jwe, "iv"),
-                          member(jwe, "ciphertext"), member(jwe, "tag")) >= 0)
+            out = peer_fail("error", "libjose put %s parameters in an unprotected header",
+                       peer_member(suite, "alg"));
+        else if (asprintf(&joined, "%s.%s.%s.%s.%s", peer_member(jwe, "protected"),
+                          peer_member(jwe, "encrypted_key"), peer_member(jwe, "iv"),
+                          peer_member(jwe, "ciphertext"), peer_member(jwe, "tag")) >= 0)
             out = json_string(joined);
         free(joined);
     } else if (strcmp(form, "general") == 0) {
@@ -266,7 +232,7 @@ static json_t *decrypt(jose_cfg_t *cfg, const json_t *request) {
 
 static json_t *operate(jose_cfg_t *cfg, const char *op, const json_t *request) {
     library_error[0] = '\0';
-    if (check(request) || kind) return NULL;
+    if (check(request) || peer_kind) return NULL;
     if (strcmp(op, "sign") == 0) return sign(cfg, request);
     if (strcmp(op, "verify") == 0) return verify(cfg, request);
     if (strcmp(op, "encrypt") == 0) return encrypt(cfg, request);
@@ -274,11 +240,7 @@ static json_t *operate(jose_cfg_t *cfg, const char *op, const json_t *request) {
 }
 
 static json_t *info(const json_t *request) {
-    json_t *names = json_array();
-    size_t i;
-    json_t *suite;
-    json_array_foreach(json_object_get(request, "suites"), i, suite)
-        if (implemented(suite)) json_array_append(names, json_object_get(suite, "name"));
+    json_t *names = peer_names(json_object_get(request, "suites"), implemented);
     char version[16];
     snprintf(version, sizeof version, "%d", JOSE_VERSION);
     return json_pack("{s:s, s:s, s:s, s:s, s:O, s:o, s:{s:[sss], s:[sss]}, s:{s:[sss], s:[sss]},"
@@ -293,80 +255,15 @@ static json_t *info(const json_t *request) {
                      "entry_points", "jws", DOCS);
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+static jose_cfg_t *cfg;
 
-/* libjose has nothing to prepare: every call takes the JWK as JSON and converts it itself. */
-static json_t *bench(jose_cfg_t *cfg, const json_t *request) {
-    const char *op = member(request, "operation");
-    json_int_t n = json_integer_value(json_object_get(request, "n"));
-    const json_t *inner = json_object_get(request, "request");
-    if (n < 1 || !json_is_object(inner)) return fail("error", "bench needs a request and n");
-    json_t *result = operate(cfg, op, inner);
-    if (!result) return NULL;
-    json_decref(result);
-    double start = now();
-    for (json_int_t i = 0; i < n; i++) {
-        result = operate(cfg, op, inner);
-        if (!result) return NULL;
-        json_decref(result);
-    }
-    return json_pack("{s:I, s:f}", "n", n, "seconds", now() - start);
-}
-
-static json_t *answer(jose_cfg_t *cfg, const json_t *request);
-
-static json_t *batch(jose_cfg_t *cfg, const json_t *request) {
-    json_t *answers = json_array();
-    size_t i;
-    json_t *inner;
-    json_array_foreach(json_object_get(request, "requests"), i, inner)
-        json_array_append_new(answers, answer(cfg, inner));
-    return answers;
-}
-
-static json_t *answer(jose_cfg_t *cfg, const json_t *request) {
-    const char *op = member(request, "op");
-    json_t *result = NULL;
-    kind = NULL;
-    if (strcmp(op, "info") == 0) result = info(request);
-    else if (strcmp(op, "batch") == 0) result = batch(cfg, request);
-    else if (strcmp(op, "bench") == 0) result = bench(cfg, request);
-    else if (strcmp(op, "crash") == 0) exit(3);
-    else if (strcmp(op, "hang") == 0) for (;;) pause();
-    else if (strcmp(op, "sign") == 0 || strcmp(op, "verify") == 0 ||
-             strcmp(op, "encrypt") == 0 || strcmp(op, "decrypt") == 0)
-        result = operate(cfg, op, request);
-    else fail("error", "unknown op \"%s\"", op);
-    json_t *out = json_pack("{s:O}", "id", json_object_get(request, "id") ?: json_null());
-    if (result) json_object_set_new(out, "result", result);
-    else json_object_set_new(out, kind ? kind : "error", json_string(kind ? text : "no result"));
-    kind = NULL;
-    return out;
-}
+static json_t *run(const char *op, const json_t *request) { return operate(cfg, op, request); }
 
 int main(void) {
-    jose_cfg_t *cfg = jose_cfg();
+    cfg = jose_cfg();
     jose_cfg_set_err_func(cfg, on_library_error, NULL);
-    char *line = NULL;
-    size_t size = 0;
-    while (getline(&line, &size, stdin) > 0) {
-        if (line[0] == '\n') continue;
-        json_error_t error;
-        json_t *request = json_loads(line, 0, &error);
-        json_t *out = request ? answer(cfg, request)
-                              : json_pack("{s:n, s:s}", "id", "error", error.text);
-        char *encoded = json_dumps(out, JSON_COMPACT);
-        printf("%s\n", encoded);
-        fflush(stdout);
-        free(encoded);
-        json_decref(out);
-        json_decref(request);
-    }
-    free(line);
+    peer_driver driver = {info, run};
+    int status = peer_serve(&driver);
     jose_cfg_decref(cfg);
-    return 0;
+    return status;
 }
