@@ -13,6 +13,7 @@ PEERS="go-jose:golang-go,golang-gopkg-square-go-jose.v2-dev
 jose2go:golang-go,golang-github-dvsekhvalnov-jose2go-dev,golang-gopkg-square-go-jose.v2-dev
 latchset-jose:gcc,pkg-config,libjose-dev,libjansson-dev
 cjose:gcc,pkg-config,libcjose-dev,libjansson-dev
+rhonabwy:gcc,pkg-config,librhonabwy-dev,libjansson-dev
 crypt-jwt:libcrypt-jwt-perl,libjson-xs-perl"
 
 missing_of() {
@@ -63,6 +64,7 @@ for line in $PEERS; do
         jose2go) go_build jose2go golang-github-dvsekhvalnov-jose2go-dev ;;
         latchset-jose) c_build latchset-jose "jose jansson" ;;
         cjose) c_build cjose "cjose jansson" ;;
+        rhonabwy) c_build rhonabwy "librhonabwy jansson" ;;
         # Perl runs the driver itself (perl peers/crypt-jwt/driver.pl): nothing to build.
         crypt-jwt) perl -MCrypt::JWT -MJSON::XS -e 1 ;;
     esac && echo "peer $name: ready" || echo "note: peer $name did not build"

@@ -31,6 +31,7 @@ PEERS: dict[str, list[str]] = {
     "crypt-jwt": ["perl", "peers/crypt-jwt/driver.pl"],
     "latchset-jose": [".cache/peers/latchset-jose"],
     "cjose": [".cache/peers/cjose"],
+    "rhonabwy": [".cache/peers/rhonabwy"],
 }
 
 
