@@ -21,7 +21,7 @@ static const char *JWE_ALGS[] = {"dir", "RSA1_5", "RSA-OAEP", "RSA-OAEP-256", "A
                                  NULL};
 static const char *ENCS[] = {"A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512", "A128GCM",
                              "A192GCM", "A256GCM", NULL};
-/* P-521 left out: r_jwe_serialize returns NULL and r_jwe_decrypt RHN_ERROR_UNSUPPORTED for every
+/* P-521 left out: r_jwe_serialize returns NULL and r_jwe_decrypt RHN_ERROR_INVALID (5) for every
  * ECDH-ES key agreement on it in this build. */
 static const char *ECDH_CURVES[] = {"P-256", "P-384", "X25519", NULL};
 
