@@ -52,26 +52,41 @@ typedef struct {
     jwks_t *jwks;
 } keys_t;
 
+/* The last key imported, kept so that a bench loop or a run of cells on one key pays the
+ * import once (the driver frees it only when another key replaces it). */
+static char *cached_text;
+static keys_t cached;
+
 static int import(const json_t *key, keys_t *out) {
     char *text = json_dumps(key, JSON_COMPACT);
-    int status;
-    out->jwk = NULL;
-    out->jwks = NULL;
-    if (peer_is_jwks(key)) {
-        r_jwks_init(&out->jwks);
-        status = r_jwks_import_from_json_str(out->jwks, text);
-    } else {
-        r_jwk_init(&out->jwk);
-        status = r_jwk_import_from_json_str(out->jwk, text);
+    if (cached_text && strcmp(text, cached_text) == 0) {
+        free(text);
+        *out = cached;
+        return 1;
     }
-    free(text);
-    if (status != RHN_OK) refused("r_jwk(s)_import_from_json_str", status);
-    return status == RHN_OK;
-}
-
-static void release(keys_t *keys) {
-    r_jwk_free(keys->jwk);
-    r_jwks_free(keys->jwks);
+    keys_t fresh = {NULL, NULL};
+    int status;
+    if (peer_is_jwks(key)) {
+        r_jwks_init(&fresh.jwks);
+        status = r_jwks_import_from_json_str(fresh.jwks, text);
+    } else {
+        r_jwk_init(&fresh.jwk);
+        status = r_jwk_import_from_json_str(fresh.jwk, text);
+    }
+    if (status != RHN_OK) {
+        free(text);
+        r_jwk_free(fresh.jwk);
+        r_jwks_free(fresh.jwks);
+        refused("r_jwk(s)_import_from_json_str", status);
+        return 0;
+    }
+    free(cached_text);
+    r_jwk_free(cached.jwk);
+    r_jwks_free(cached.jwks);
+    cached_text = text;
+    cached = fresh;
+    *out = cached;
+    return 1;
 }
 
 static unsigned char *data(const json_t *request, const char *name, size_t *length) {
@@ -246,16 +261,12 @@ static json_t *operate(const char *op, const json_t *request) {
     if (producing && peer_is_jwks(json_object_get(request, "key")))
         return peer_fail("unsupported", "the driver signs and encrypts with one JWK");
     keys_t keys;
-    if (!import(json_object_get(request, "key"), &keys)) {
-        release(&keys);
-        return NULL;
-    }
+    if (!import(json_object_get(request, "key"), &keys)) return NULL;
     json_t *out;
     if (strcmp(op, "sign") == 0) out = sign(request, &keys);
     else if (strcmp(op, "verify") == 0) out = verify(request, &keys);
     else if (strcmp(op, "encrypt") == 0) out = encrypt(request, &keys);
     else out = decrypt(request, &keys);
-    release(&keys);
     return out;
 }
 
