@@ -14,7 +14,8 @@ jose2go:golang-go,golang-github-dvsekhvalnov-jose2go-dev,golang-gopkg-square-go-
 latchset-jose:gcc,pkg-config,libjose-dev,libjansson-dev
 cjose:gcc,pkg-config,libcjose-dev,libjansson-dev
 rhonabwy:gcc,pkg-config,librhonabwy-dev,libjansson-dev
-crypt-jwt:libcrypt-jwt-perl,libjson-xs-perl"
+crypt-jwt:libcrypt-jwt-perl,libjson-xs-perl
+jsonwebtoken:librust-jsonwebtoken-dev"
 
 missing_of() {
     for package in $(echo "$1" | tr ',' ' '); do
@@ -53,8 +54,34 @@ c_build() {
         $(pkg-config --cflags --libs $libraries)
 }
 
+# cargo offline against Debian's crates through a directory source; its own CARGO_HOME keeps
+# the user's cargo configuration out of it.
+rust_build() {
+    command -v cargo >/dev/null || { echo "note: peer jsonwebtoken needs cargo (apt-get install cargo)"; return 1; }
+    home="$PWD/$OUT/cargo-home"
+    mkdir -p "$home"
+    printf '%s\n' '[source.crates-io]' 'replace-with = "debian"' '[source.debian]' \
+        'directory = "/usr/share/cargo/registry"' '[net]' 'offline = true' > "$home/config.toml"
+    version=$(dpkg-query -W -f '${Version}' librust-jsonwebtoken-dev | sed 's/[-+~].*//')
+    (cd peers/jsonwebtoken-rs && CARGO_HOME="$home" JSONWEBTOKEN_VERSION="$version" \
+        cargo build --quiet --release --offline --target-dir "../../$OUT/rust-target") || return 1
+    cp "$OUT/rust-target/release/jsonwebtoken-peer" "$OUT/jsonwebtoken"
+}
+
+# A driver is rebuilt only when a source of it (or of the shared protocol code) is newer.
+fresh() {
+    binary=$OUT/$1 folder=peers/$1
+    [ "$1" = jsonwebtoken ] && folder=peers/jsonwebtoken-rs
+    [ -x "$binary" ] && [ -z "$(find "$folder" peers/go-common peers/c-common -newer "$binary" \
+        -type f 2>/dev/null | head -1)" ]
+}
+
 for line in $PEERS; do
     name=${line%%:*}
+    if [ "$name" != crypt-jwt ] && fresh "$name"; then
+        echo "peer $name: ready"
+        continue
+    fi
     if [ -n "$(missing_of "${line#*:}")" ]; then
         echo "note: peer $name skipped: apt-get install $(echo "${line#*:}" | tr ',' ' ') (as root)"
         continue
@@ -67,5 +94,6 @@ for line in $PEERS; do
         rhonabwy) c_build rhonabwy "librhonabwy jansson" ;;
         # Perl runs the driver itself (perl peers/crypt-jwt/driver.pl): nothing to build.
         crypt-jwt) perl -MCrypt::JWT -MJSON::XS -e 1 ;;
+        jsonwebtoken) rust_build ;;
     esac && echo "peer $name: ready" || echo "note: peer $name did not build"
 done

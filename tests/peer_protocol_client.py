@@ -32,6 +32,7 @@ PEERS: dict[str, list[str]] = {
     "latchset-jose": [".cache/peers/latchset-jose"],
     "cjose": [".cache/peers/cjose"],
     "rhonabwy": [".cache/peers/rhonabwy"],
+    "jsonwebtoken": [".cache/peers/jsonwebtoken"],
 }
 
 
