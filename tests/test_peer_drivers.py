@@ -1,7 +1,9 @@
-"""The node jose 6 driver against a real Python library, over the peer protocol.
+"""The peer drivers against a real Python library, over the peer protocol.
 
 Starts `peers/jose6/driver.mjs` (installed by `make node-peers`), asks `info`, and runs one JWS
 and one JWE suite both ways against joserfc: the peer produces and joserfc consumes, and back.
+Every other driver that is installed here (node, or built by `make peers`) answers `info` and
+one HS256 round trip with joserfc; one that is not is skipped with how to get it.
 """
 
 from __future__ import annotations
@@ -18,11 +20,9 @@ from harness.core.suites import ALL_SUITES, MADE_UP_SUITE, SUITES_BY_NAME
 from tests.peer_protocol_client import PEERS, ROOT, PeerClient, b64, suite_object, unb64
 
 JOSE6 = ROOT / "peers" / "jose6"
-pytestmark = [
-    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
-    pytest.mark.skipif(not (JOSE6 / "node_modules" / "jose").is_dir(),
-                       reason="the jose 6 peer is not installed (make node-peers)"),
-]
+JOSE6_MISSING = ("node is not installed" if shutil.which("node") is None else
+                 None if (JOSE6 / "node_modules" / "jose").is_dir() else
+                 "the jose 6 peer is not installed (make node-peers)")
 
 JWS = SUITES_BY_NAME["JWS ES256"]
 JWE = SUITES_BY_NAME["JWE ECDH-ES+A128KW (X25519) + A256GCM"]
@@ -31,6 +31,8 @@ CLAIMS = b'{"sub":"peer-test","aud":"api"}'
 
 @pytest.fixture(scope="module")
 def peer() -> Iterator[PeerClient]:
+    if JOSE6_MISSING:
+        pytest.skip(JOSE6_MISSING)
     with PeerClient(PEERS["jose"]) as client:
         yield client
 
@@ -103,3 +105,37 @@ def test_batch_and_bench(peer: PeerClient, keys: KeySet) -> None:
     assert "result" in answers[0] and "error" in answers[1]
     timing = peer.call("bench", operation="sign", n=20, request=sign)
     assert timing["n"] == 20 and timing["seconds"] > 0
+
+
+def installed(command: list[str]) -> str | None:
+    """Why this peer cannot start here, or None when it can."""
+    program, script = command[0], command[-1]
+    if program in ("node", "perl"):
+        if shutil.which(program) is None:
+            return f"{program} is not installed"
+        folder = (ROOT / script).parent
+        if program == "node" and not (folder / "node_modules").is_dir():
+            return f"{folder.name} is not installed (make node-peers)"
+        if program == "perl" and not (ROOT / ".cache" / "peers").is_dir():
+            return "the Perl peer's packages are installed by make peers"
+        return None
+    return None if (ROOT / program).is_file() else f"{program} is not built (make peers)"
+
+
+@pytest.mark.parametrize("name", [name for name in PEERS if name != "jose"])
+def test_every_other_peer_answers_info_and_verifies_joserfc(name: str, keys: KeySet) -> None:
+    """Each driver declares HS256 and verifies joserfc's token, and joserfc verifies its own."""
+    why = installed(PEERS[name])
+    if why:
+        pytest.skip(why)
+    joserfc = load_adapter("joserfc")
+    suite = SUITES_BY_NAME["JWS HS256"]
+    with PeerClient(PEERS[name]) as peer:
+        info = peer.call("info", suites=[suite_object(s) for s in (suite, MADE_UP_SUITE)])
+        assert info["supports"] == [suite.name]
+        theirs = joserfc.sign(suite, CLAIMS, keys.private(suite.key), mode="default")
+        result = peer.call("verify", **request(suite, token=theirs, key=keys.public(suite.key)))
+        assert unb64(result["payload"]) == CLAIMS
+        token = peer.call("sign", **request(suite, payload=b64(CLAIMS),
+                                            key=keys.private(suite.key)))
+        assert joserfc.verify(suite, token, keys.public(suite.key), mode="default") == CLAIMS
