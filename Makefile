@@ -51,10 +51,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-interop: $(STAMP)
+interop: $(STAMP) node-peers
 	$(BIN)/harness interop $(SELECT) $(ARGS)
 
-loadtest: $(STAMP) $(if $(findstring --instructions,$(ARGS)),$(VALGRIND))
+loadtest: $(STAMP) node-peers $(if $(findstring --instructions,$(ARGS)),$(VALGRIND))
 	$(BIN)/harness loadtest $(LOADTEST_SELECT) $(ARGS)
 
 # make loadtest-http LIBS=joserfc SUITES="none,RS256,RSA-OAEP-256+A256GCM" DURATION=3
@@ -67,7 +67,7 @@ loadtest-ui: $(STAMP)
 		--web-host 127.0.0.1 --web-port $(UI_PORT) \
 		$(if $(PROCESSES),--processes $(PROCESSES) --master-bind-host 127.0.0.1) $(ARGS)
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) node-peers $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(ARGS)
 
@@ -94,3 +94,29 @@ report: $(STAMP)
 compare: $(STAMP)
 	@$(if $(and $(A),$(B)),:,echo 'usage: make compare A=<older run> B=<newer run>' >&2; exit 2)
 	$(BIN)/harness compare $(A) $(B) $(ARGS)
+
+# Peers in node (peers/DRIVERS.md): each folder pins its package by a committed package-lock.json
+# and is installed with `npm ci` once (again when the lock file changes), whenever node and npm
+# exist; without them one line says so and the harness skips those peers.
+NODE_PEER_DIRS   := peers/jose6 peers/jose5 peers/node-jose
+NODE_PEER_STAMPS := $(NODE_PEER_DIRS:%=%/node_modules/.installed)
+HAVE_NODE        := $(and $(shell command -v node 2>/dev/null),$(shell command -v npm 2>/dev/null))
+
+.PHONY: node-peers
+ifneq ($(HAVE_NODE),)
+node-peers: $(NODE_PEER_STAMPS)
+else
+node-peers:
+	@echo "note: node/npm not found, so the node peers (jose, jose@5, node-jose) are skipped; apt-get install nodejs npm"
+endif
+
+# A failed install (no registry reachable) skips that peer with a line and stops nothing else.
+peers/%/node_modules/.installed: peers/%/package.json peers/%/package-lock.json
+	@if (cd peers/$* && npm ci --no-audit --no-fund --loglevel=error); then touch $@; \
+	else echo "note: npm ci failed in peers/$*, so that peer is skipped"; fi
+
+# Peers from Debian packages (Go, C, Perl, Rust): installed as root, built offline into
+# .cache/peers/; without root, one line says what to install. See peers/DRIVERS.md.
+.PHONY: peers
+peers:
+	@sh peers/debian-peers.sh
