@@ -24,7 +24,14 @@ from typing import Any
 import harness
 import scenarios
 from harness.adapters.base import Adapter, Mode
-from harness.core.errors import Finding, HarnessError, ProducerFailed, Rejected, Unsupported
+from harness.core.errors import (
+    Finding,
+    HarnessError,
+    PeerFault,
+    ProducerFailed,
+    Rejected,
+    Unsupported,
+)
 from harness.core.keys import KeySet
 from harness.core.outcomes import Actual, verdict
 from harness.core.shutdown import as_worker
@@ -197,6 +204,8 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
     except Finding as finding:
         extra = {"error_source": "library"} if finding.actual == "error" else {}
         return finding.actual, str(finding), False, extra  # type: ignore[return-value]
+    except PeerFault as fault:  # the peer's process died, hung or failed; restarted next cell
+        return fault.actual, str(fault), True, {"error_source": fault.source}  # type: ignore[return-value]
     except MemoryError:
         return "hang", "MemoryError: the library ran out of memory", True, {}
     except Exception as error:  # an undocumented exception type is recorded, not fatal
