@@ -81,6 +81,8 @@ class PeerSpec:
     how_to_get: str = ""
     # The Python library a release peer is another version of (`pyjwt` for `pyjwt@2.10.0`).
     library: str | None = None
+    # How long one cell may wait for its answer before the cell is a `hang`.
+    timeout_s: float = DEFAULT_TIMEOUT_S
 
 
 class PeerProcess:
@@ -270,9 +272,9 @@ class PeerAdapter(Adapter):
 
     rejection_errors = ()
 
-    def __init__(self, spec: PeerSpec, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, spec: PeerSpec) -> None:
         super().__init__()
-        self.spec, self.timeout_s = spec, timeout_s
+        self.spec, self.timeout_s = spec, spec.timeout_s
         self.name = spec.name  # type: ignore[misc]
         self.distribution = spec.name  # type: ignore[misc]
         self.language = spec.language

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness.adapters import REGISTRY, adapter_names, installed_adapters
 from harness.adapters.base import Adapter
-from harness.adapters.peer import PeerAdapter, PeerSpec
+from harness.adapters.peer import DEFAULT_TIMEOUT_S, PeerAdapter, PeerSpec
 from harness.adapters.peer_venv import parse_pin, release_peer
 from harness.core.errors import HarnessError
 
@@ -45,7 +45,8 @@ def _entry(folder: Path, manifest: dict[str, object]) -> PeerEntry:
     env = {str(k): str(v) for k, v in dict(manifest.get("env") or {}).items()}  # type: ignore[call-overload]
     spec = PeerSpec(name=str(manifest["name"]), command=tuple(command),
                     language=str(manifest.get("language") or "?"), cwd=str(folder), env=env,
-                    how_to_get=how)
+                    how_to_get=how, timeout_s=float(manifest.get("timeout_s")  # type: ignore[arg-type]
+                                                    or DEFAULT_TIMEOUT_S))
     program = command[0]
     if not (shutil.which(program) or (folder / program).exists()):
         return PeerEntry(spec, f"{program} is not installed; {how}")
