@@ -13,6 +13,8 @@ SCENARIOS ?=
 MODES     ?=
 JOBS      ?=
 ARGS      ?=
+# Other releases as peers, each in a venv of its own: make interop WITH="pyjwt==2.10.0 authlib==1.6.4"
+WITH      ?=
 # make report RUN=<run folder>; make compare A=<run> B=<run>
 RUN       ?=
 A         ?=
@@ -34,7 +36,7 @@ UI_PORT   ?= 8089
 
 SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
          $(if $(SCENARIOS),--scenario "$(SCENARIOS)") $(if $(MODES),--mode "$(MODES)") \
-         $(if $(JOBS),--jobs $(JOBS))
+         $(if $(JOBS),--jobs $(JOBS)) $(foreach pin,$(WITH),--with '$(pin)')
 
 LOADTEST_SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
                   $(if $(OPS),--operation "$(OPS)") $(if $(DURATION),--duration $(DURATION)) \

@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.adapters.peer import PeerAdapter, PeerSpec
+from harness.adapters.peer import PeerAdapter, PeerSpec, lending
 from harness.cli import main
 from harness.core.errors import PeerFault, Rejected, Unsupported
 from harness.core.suites import SUITES_BY_NAME
+from harness.interop.isolation import run_isolated
 from harness.interop.runner import check_declares_unsupported
 
 FAKE = str(Path(__file__).with_name("fake_peer.py"))
@@ -159,3 +160,29 @@ def test_a_release_of_an_unknown_library_is_bad_input(tmp_path: Path, capsys) ->
     assert main(["interop", "--results", str(tmp_path), "--with", "pyjwt"]) == 2
     assert "expected <library>==<version>" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_isolated_case_borrows_the_child_and_a_hang_there_is_repaired_after() -> None:
+    peer = fake("accept")
+    try:
+        first = peer.process._child.pid  # type: ignore[union-attr]
+        with lending():
+            done = run_isolated(lambda: _sign_in_isolated(peer), timeout_s=5)
+        assert done.value[0] == first
+        assert peer.verify(HS256, done.value[1], KEY, mode="default") == b"isolated"
+        assert peer.process.starts == 1
+        with lending() as loan:
+            hung = run_isolated(lambda: peer.process.request({"op": "hang"}, 30), timeout_s=1)
+        assert hung.timed_out
+        # The parent's child still serves the hung request: the ping finds it lost, and a new
+        # child answers the next cell (the runner says so at once: `loan.lost()`).
+        assert not loan.broken
+        assert peer.sign(HS256, b"after", KEY, mode="default").count(".") == 2
+        assert peer.process.starts == 2
+    finally:
+        peer.close()
+
+
+def _sign_in_isolated(peer: PeerAdapter) -> tuple[int, str]:
+    token = peer.sign(HS256, b"isolated", KEY, mode="default")
+    return peer.process._child.pid, token  # type: ignore[union-attr]

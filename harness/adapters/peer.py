@@ -7,10 +7,14 @@ the serializations and the entry points stay declared and the made-up-suite prob
 every operation the declaration rules out is `Unsupported` here, without a round trip.
 
 One child per process: a worker forked from the harness never shares its parent's child (the
-pipe would interleave two conversations); it starts its own on first use. A child that dies or
-does not answer in time costs the cell it was in (`PeerFault`: `error` or `hang`) and is started
-again for the next one. Children die with the harness (`die_with_parent`), and a stop signal
-while a request is out kills the child, whose half-answered conversation is useless.
+pipe would interleave two conversations); it starts its own on first use. The one exception is
+a hostile case's isolated child (`lending`): its parent waits for it, so it borrows the parent's
+child instead of paying a runtime's start for one cell, with ids of its own; afterwards the
+parent checks with a `ping` that the conversation is whole, and starts a fresh child if not.
+A child that dies or does not answer in time costs the cell it was in (`PeerFault`: `error` or
+`hang`) and is started again for the next one. Children die with the harness
+(`die_with_parent`), and a stop signal while a request is out kills the child, whose
+half-answered conversation is useless.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ import collections
 import contextlib
 import json
 import os
+import resource
 import select
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +57,43 @@ DEFAULT_TIMEOUT_S = 10.0
 # Starting a runtime and answering `info` (node, a venv importing its library).
 START_TIMEOUT_S = 30.0
 STDERR_TAIL = 2000
+# After lending its child to an isolated case: how long the `ping` that checks the conversation
+# may wait before the child is taken for lost and replaced.
+SYNC_TIMEOUT_S = 2.0
+_PROCESSES: weakref.WeakSet[PeerProcess] = weakref.WeakSet()
+# True only while the current process waits for an isolated child (see `lending`).
+_lending = False
+
+
+class Loan:
+    """What `lending` yields: the caller says when the isolated child was killed or died, so
+    the conversation it may have left half done is not waited on."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def lost(self) -> None:
+        self.broken = True
+
+
+@contextlib.contextmanager
+def lending() -> Iterator[Loan]:
+    """Around forking an isolated case: the forked child borrows this process's peer children;
+    afterwards each is checked with a `ping` before its next request (or replaced at once when
+    the loan was lost: the isolated child killed or dead)."""
+    global _lending
+    loan = Loan()
+    _lending = True
+    try:
+        yield loan
+    finally:
+        _lending = False
+        for process in list(_PROCESSES):
+            if process._owner == os.getpid() and process._child is not None:
+                if loan.broken:
+                    process._kill()
+                else:
+                    process._needs_sync = True
 
 
 def b64(data: bytes) -> str:
@@ -83,6 +126,9 @@ class PeerSpec:
     library: str | None = None
     # How long one cell may wait for its answer before the cell is a `hang`.
     timeout_s: float = DEFAULT_TIMEOUT_S
+    # An address-space limit for the child (MiB), as hostile cases have in-process; None: none
+    # (node reserves far more address space than it uses).
+    memory_mb: int | None = None
 
 
 class PeerProcess:
@@ -96,10 +142,20 @@ class PeerProcess:
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
         self._next_id = 0
         self.starts = 0
+        self._borrowed = False
+        self._needs_sync = False
+        _PROCESSES.add(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def _ensure(self) -> subprocess.Popen[bytes]:
+        if self._owner != os.getpid() and _lending and self._child is not None:
+            # An isolated case's child: the parent waits, so its conversation is ours for now.
+            self._owner, self._borrowed = os.getpid(), True
+            self._next_id = os.getpid() * 1_000_000
+            return self._child
+        if self._borrowed and self._child is not None:
+            return self._child  # not our child: poll() cannot see it; a death shows on the pipe
         if self._owner != os.getpid():
             # Inherited across a fork: the child is the parent's. Let go of the pipes without
             # touching the process, and start one of our own.
@@ -115,21 +171,37 @@ class PeerProcess:
         return self._child
 
     def _start(self) -> None:
-        parent = os.getpid()
+        parent, memory_mb = os.getpid(), self.spec.memory_mb
         env = {**os.environ, **self.spec.env}
+
+        def in_child() -> None:
+            die_with_parent(parent)
+            if memory_mb:  # what an isolated case's child would have had
+                limit = memory_mb * 1024 * 1024
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
         try:
             child = subprocess.Popen(
                 list(self.spec.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=self.spec.cwd, env=env,
-                preexec_fn=lambda: die_with_parent(parent))
+                stderr=subprocess.PIPE, cwd=self.spec.cwd, env=env, preexec_fn=in_child)
         except OSError as error:
             raise PeerFault(f"{self.spec.name}: cannot start {' '.join(self.spec.command)}: "
                             f"{error}") from error
         for pipe in (child.stdout, child.stderr):
             os.set_blocking(pipe.fileno(), False)  # type: ignore[union-attr]
         self._child, self._owner, self._buffer = child, parent, b""
+        self._borrowed = self._needs_sync = False
         self._stderr.clear()
         self.starts += 1
+
+    def _sync(self) -> None:
+        """After a loan: a `ping` (any answer with its id will do) proves the conversation is
+        whole; stale answers of the isolated child are skipped by id. No answer: start anew."""
+        self._needs_sync = False
+        if self._child is None:
+            return
+        with contextlib.suppress(PeerFault):
+            self.request({"op": "ping"}, SYNC_TIMEOUT_S)
 
     def close(self) -> None:
         """Close stdin (the child exits), then make sure it did."""
@@ -163,6 +235,8 @@ class PeerProcess:
 
     def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send `message` with a fresh id and return the answer that carries it."""
+        if self._needs_sync and self._owner == os.getpid():
+            self._sync()
         child = self._ensure()
         self._next_id += 1
         ident = self._next_id
@@ -307,6 +381,7 @@ class PeerAdapter(Adapter):
         self.key_forms = frozenset(self.info.get("key_forms", ()))
         self.token_text = bool(self.info.get("token_text"))
         self.claims = bool(self.info.get("claims"))
+        self.requires_allow_list = bool(self.info.get("requires_allow_list"))  # type: ignore[misc]
 
     @property
     def version(self) -> str:
@@ -344,6 +419,9 @@ class PeerAdapter(Adapter):
             raise Rejected(str(answer["rejected"]))
         if "unsupported" in answer:
             raise Unsupported(f"{self.name}: {answer['unsupported']}")
+        if "error" in answer and str(answer["error"]).startswith("MemoryError"):
+            # As in-process: running out of memory on a hostile token is a hang, not a crash.
+            raise PeerFault(str(answer["error"]), actual="hang")
         if "error" in answer:
             source = answer.get("error_source", "library")
             # The row names the peer already; the text stays the library's own.

@@ -87,6 +87,7 @@ class Driver:
             "consumes": {f: sorted(v) for f, v in adapter.consumes.items()},
             "entry_points": dict(adapter.entry_points),
             "key_forms": ["text", "bytes"], "token_text": True, "claims": True,
+            "requires_allow_list": adapter.requires_allow_list,
         }
 
     def operation(self, op: str, r: dict[str, Any]) -> Any:

@@ -46,7 +46,8 @@ def _entry(folder: Path, manifest: dict[str, object]) -> PeerEntry:
     spec = PeerSpec(name=str(manifest["name"]), command=tuple(command),
                     language=str(manifest.get("language") or "?"), cwd=str(folder), env=env,
                     how_to_get=how, timeout_s=float(manifest.get("timeout_s")  # type: ignore[arg-type]
-                                                    or DEFAULT_TIMEOUT_S))
+                                                    or DEFAULT_TIMEOUT_S),
+                    memory_mb=int(manifest["memory_mb"]) if manifest.get("memory_mb") else None)  # type: ignore[call-overload]
     program = command[0]
     if not (shutil.which(program) or (folder / program).exists()):
         return PeerEntry(spec, f"{program} is not installed; {how}")

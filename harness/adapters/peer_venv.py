@@ -27,6 +27,9 @@ from harness.core.errors import HarnessError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 STAMP = ".stamp"
+# The address-space limit of the peer, as an isolated case's child has in-process (1 GiB there;
+# the driver's own imports and its request buffers need a little more).
+MEMORY_MB = 1536
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+!-]+)$")
 
 
@@ -104,4 +107,5 @@ def release_peer(pin: str, cache: Path | None = None) -> PeerSpec:
     return PeerSpec(
         name=f"{library}@{version}", language="python", library=library,
         command=(str(venv / "bin" / "python"), "-m", "harness.adapters.peer_driver", library),
-        env={"PYTHONPATH": str(REPO_ROOT)}, how_to_get=f"--with {pin}")
+        env={"PYTHONPATH": str(REPO_ROOT)}, how_to_get=f"--with {pin}",
+        memory_mb=MEMORY_MB)
