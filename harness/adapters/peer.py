@@ -176,17 +176,19 @@ class PeerProcess:
 
         def in_child() -> None:
             die_with_parent(parent)
-            if memory_mb:  # what an isolated case's child would have had
+            if memory_mb:  # what an isolated case's child would have had, or less if it is one
+                _, hard = resource.getrlimit(resource.RLIMIT_AS)
                 limit = memory_mb * 1024 * 1024
+                limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
         try:
             child = subprocess.Popen(
                 list(self.spec.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, cwd=self.spec.cwd, env=env, preexec_fn=in_child)
-        except OSError as error:
+        except (OSError, subprocess.SubprocessError) as error:
             raise PeerFault(f"{self.spec.name}: cannot start {' '.join(self.spec.command)}: "
-                            f"{error}") from error
+                            f"{error}", source="harness") from error
         for pipe in (child.stdout, child.stderr):
             os.set_blocking(pipe.fileno(), False)  # type: ignore[union-attr]
         self._child, self._owner, self._buffer = child, parent, b""
@@ -311,6 +313,20 @@ class PeerProcess:
                     return
                 self._stderr.append(chunk)
 
+    def cpu_seconds(self) -> tuple[int, float] | None:
+        """(pid, CPU seconds) of the child so far, every thread (Linux `schedstat`, ns)."""
+        child = self._child
+        if child is None:
+            return None
+        total = 0
+        try:
+            for task in os.listdir(f"/proc/{child.pid}/task"):
+                with open(f"/proc/{child.pid}/task/{task}/schedstat", encoding="ascii") as stat:
+                    total += int(stat.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return child.pid, total / 1e9
+
     def stderr_tail(self) -> str:
         text = b"".join(self._stderr).decode("utf-8", "replace").strip()
         return text[-STDERR_TAIL:]
@@ -396,6 +412,11 @@ class PeerAdapter(Adapter):
 
     def close(self) -> None:
         self.process.close()
+
+    def cpu_seconds(self) -> tuple[int, float] | None:
+        """The peer process's CPU so far: what a cost verdict charges a peer with, since the
+        harness's own CPU for a peer's cell is JSON and a pipe, not the library's work."""
+        return self.process.cpu_seconds()
 
     # -- capabilities -------------------------------------------------------------------------
 
