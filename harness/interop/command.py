@@ -25,6 +25,7 @@ from harness.interop.charts import interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
 from harness.interop.progress import Progress
 from harness.interop.reference_consumer import REFERENCE, ReferenceConsumer
+from harness.interop.releases import summary_lines as release_lines
 from harness.interop.runner import World, cell_count, check_declares_unsupported, execute, plan
 from harness.interop.scenario import Case, discover, select_cases
 from harness.interop.summary import render
@@ -142,6 +143,8 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
         print(line)
     vectors_csv = write_vectors_csv(rows, run.path)
     for line in summary_lines(rows):
+        print(line)
+    for line in release_lines(rows, names):
         print(line)
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
           f"{', ' + vectors_csv.name if vectors_csv else ''})")
