@@ -38,10 +38,34 @@ def release_changes(rows: pd.DataFrame, library: str, release: str) -> pd.DataFr
                     "passed_release", "detail_release", "detail_today"]]
 
 
+def pair_matrix(rows: pd.DataFrame, names: list[str]) -> list[str]:
+    """Producer × consumer among the given libraries: passed of judged library-made cells."""
+    made = rows[rows["producer"].isin(names) & rows["consumer"].isin(names)
+                & rows["passed"].notna()]
+    if made.empty:
+        return []
+    width = max(len(n) for n in names) + 2
+    corner = "producer \\ consumer"
+    first = max(width, len(corner) + 2)
+    lines = [corner.ljust(first) + "".join(n.rjust(width) for n in names)]
+    for producer in names:
+        cells = []
+        for consumer in names:
+            pair = made[(made["producer"] == producer) & (made["consumer"] == consumer)]
+            passed = int((pair["passed"] == True).sum())  # noqa: E712 - a nullable column
+            cells.append((f"{passed}/{len(pair)}" if len(pair) else "–").rjust(width))
+        lines.append(producer.ljust(first) + "".join(cells))
+    return lines
+
+
 def summary_lines(rows: pd.DataFrame, names: list[str], limit: int = 8) -> list[str]:
     """The printed comparison: per pair, how many shared cells differ, then the cases."""
     lines: list[str] = []
     for library, release in release_pairs(names):
+        matrix = pair_matrix(rows, [library, release])
+        if matrix:
+            lines += [f"{library} × {release}, library-made tokens (passed/judged):",
+                      *(f"  {line}" for line in matrix)]
         changed = release_changes(rows, library, release)
         shared = len(_as_consumer(rows, library, library).merge(
             _as_consumer(rows, release, library), on=[*KEY, "producer"]))
