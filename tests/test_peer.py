@@ -186,3 +186,31 @@ def test_an_isolated_case_borrows_the_child_and_a_hang_there_is_repaired_after()
 def _sign_in_isolated(peer: PeerAdapter) -> tuple[int, str]:
     token = peer.sign(HS256, b"isolated", KEY, mode="default")
     return peer.process._child.pid, token  # type: ignore[union-attr]
+
+
+def test_the_python_driver_serves_the_harness_adapter_as_a_peer(keys) -> None:
+    """Today's pyjwt through `harness.adapters.peer_driver`: what a release venv runs."""
+    from harness.adapters import load_adapter
+    from harness.core.claims import ClaimsOptions
+    from harness.core.keyforms import hand_over, public_form
+
+    peer = PeerAdapter(PeerSpec("pyjwt@here", (sys.executable, "-m",
+                                               "harness.adapters.peer_driver", "pyjwt"),
+                                "python"))
+    local = load_adapter("pyjwt")
+    try:
+        assert peer.version == local.version and peer.requires_allow_list
+        es256 = SUITES_BY_NAME["JWS ES256"]
+        token = peer.sign(es256, b'{"sub":"alice"}', keys.private(es256.key), mode="default")
+        public = keys.public(es256.key)
+        assert local.verify(es256, token, public, mode="default") == b'{"sub":"alice"}'
+        pem = public_form(keys.private(es256.key), "pem")
+        assert peer.verify(es256, token, hand_over(pem), mode="enabled") == b'{"sub":"alice"}'
+        with pytest.raises(Rejected, match="InvalidSignatureError"):
+            peer.verify(es256, token[:-4] + "AAAA", public, mode="default")
+        claims = peer.validate_claims(es256, token, public, ClaimsOptions(), mode="default")
+        assert claims == {"sub": "alice"}
+        with pytest.raises(Unsupported, match="pyjwt@here does not implement JWE"):
+            peer.encrypt(A128GCM, b"x", {"kty": "oct", "k": "AA"}, mode="enabled")
+    finally:
+        peer.close()
