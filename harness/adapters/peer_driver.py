@@ -18,6 +18,7 @@ import sys
 import time
 import traceback
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -80,7 +81,9 @@ class Driver:
         supported = [s for s in suites if adapter.supports(s)]
         return {
             "name": adapter.name, "version": adapter.version, "language": "python",
-            "runtime": f"{sys.implementation.name} {sys.version.split()[0]}",
+            # The release runs on the harness's own cryptography: name it beside the interpreter.
+            "runtime": f"{sys.implementation.name} {sys.version.split()[0]}, cryptography "
+                       f"{metadata.version('cryptography')}",
             "supports": [s.name for s in supported],
             "allows_by_default": [s.name for s in supported if adapter.allows_by_default(s)],
             "produces": {f: sorted(v) for f, v in adapter.produces.items()},

@@ -17,9 +17,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from importlib import metadata
 from pathlib import Path
 
 import cryptography
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from harness.adapters import REGISTRY
 from harness.adapters.peer import PeerSpec
@@ -27,6 +30,8 @@ from harness.core.errors import HarnessError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 STAMP = ".stamp"
+# Bumped when the way a venv is built changes, so older builds are rebuilt once.
+RECIPE = 2
 # The address-space limit of the peer, as an isolated case's child has in-process (1 GiB there;
 # the driver's own imports and its request buffers need a little more).
 MEMORY_MB = 1536
@@ -50,7 +55,8 @@ def parse_pin(pin: str) -> tuple[str, str]:
 
 
 def _stamp(pin: str) -> dict[str, str]:
-    return {"pin": pin, "python": sys.version.split()[0], "prefix": sys.prefix}
+    return {"pin": pin, "python": sys.version.split()[0], "prefix": sys.prefix,
+            "recipe": RECIPE}
 
 
 def _built(venv: Path, pin: str) -> bool:
@@ -82,6 +88,14 @@ def build_venv(venv: Path, pin: str, requirement: str) -> None:
     except (OSError, subprocess.CalledProcessError) as error:
         shutil.rmtree(building, ignore_errors=True)
         raise HarnessError(f"--with {pin}: cannot create a venv: {error}") from error
+    if pip.returncode == 0:
+        # What the release needs and the harness's own venv lacks (jwcrypto 1.5's `deprecated`).
+        lacking = _lacking(_site_packages(building), requirement)
+        if lacking:
+            pip = subprocess.run(
+                [sys.executable, "-m", "pip", "--python", str(building / "bin" / "python"),
+                 "install", "--quiet", "--no-warn-script-location", *lacking],
+                capture_output=True, text=True)
     if pip.returncode != 0:
         shutil.rmtree(building, ignore_errors=True)
         lines = [line for line in (pip.stderr + pip.stdout).splitlines()
@@ -94,6 +108,30 @@ def build_venv(venv: Path, pin: str, requirement: str) -> None:
     (building / STAMP).write_text(json.dumps(_stamp(pin)))
     shutil.rmtree(venv, ignore_errors=True)
     os.replace(building, venv)
+
+
+def _lacking(site: Path, requirement: str) -> list[str]:
+    """Requirements of the release just installed in `site` that the harness's venv does not
+    satisfy (markers evaluated with the requirement's extras)."""
+    wanted = Requirement(requirement)
+    found = [d for d in metadata.distributions(path=[str(site)])
+             if canonicalize_name(d.metadata["Name"]) == canonicalize_name(wanted.name)]
+    if not found:
+        return []
+    lacking = []
+    for text in found[0].requires or []:
+        needed = Requirement(text)
+        extras = [{"extra": extra} for extra in wanted.extras] or [{"extra": ""}]
+        if needed.marker and not any(needed.marker.evaluate(e) for e in extras):
+            continue
+        try:
+            have = metadata.version(needed.name)
+        except metadata.PackageNotFoundError:
+            lacking.append(str(needed))
+            continue
+        if needed.specifier and not needed.specifier.contains(have, prereleases=True):
+            lacking.append(str(needed))
+    return lacking
 
 
 def release_peer(pin: str, cache: Path | None = None) -> PeerSpec:
