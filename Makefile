@@ -40,7 +40,7 @@ SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
 
 LOADTEST_SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
                   $(if $(OPS),--operation "$(OPS)") $(if $(DURATION),--duration $(DURATION)) \
-                  $(if $(PROCESSES),--processes $(PROCESSES))
+                  $(if $(PROCESSES),--processes $(PROCESSES)) $(foreach pin,$(WITH),--with '$(pin)')
 
 .PHONY: setup interop test lint clean-venv loadtest loadtest-ui
 

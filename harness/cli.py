@@ -42,7 +42,8 @@ def _loadtest(args: argparse.Namespace) -> int:
         operations=_names(args.operation), duration_s=args.duration, processes=args.processes,
         results=args.results, inprocess_s=args.inprocess, primitive_s=args.primitive,
         batch_ms=args.batch_ms, rounds=args.rounds, remeasure_noisy=args.remeasure_noisy,
-        instructions=args.instructions, dry_run=args.dry_run, charts=not args.no_charts))
+        instructions=args.instructions, dry_run=args.dry_run, charts=not args.no_charts,
+        with_pins=_names(args.with_pin)))
 
 
 def _list_suites(args: argparse.Namespace) -> int:
@@ -132,6 +133,9 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
                           help="results root (default: results)")
     loadtest.add_argument("--dry-run", action="store_true", help="list the cells, run nothing")
     loadtest.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    loadtest.add_argument("--with", dest="with_pin", action="append", metavar="LIB==VERSION",
+                          help="also measure another release of a Python library, as a peer "
+                               "timing its own loop (bench), in a table of its own")
     loadtest.set_defaults(handler=_loadtest)
 
 

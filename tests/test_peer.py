@@ -214,3 +214,22 @@ def test_the_python_driver_serves_the_harness_adapter_as_a_peer(keys) -> None:
             peer.encrypt(A128GCM, b"x", {"kty": "oct", "k": "AA"}, mode="enabled")
     finally:
         peer.close()
+
+
+def test_the_load_test_measures_a_peer_by_its_own_loop_in_a_table_of_its_own(
+        keys, tmp_path: Path, capsys) -> None:
+    from harness.loadtest.peer_bench import bench_peers, write_and_print
+
+    peer = fake("accept")
+    try:
+        table, skipped = bench_peers([peer], [HS256, A128GCM], ["sign", "verify", "decrypt"],
+                                     keys, seconds=0.01)
+    finally:
+        peer.close()
+    # The fake reports 1 ms for any n: the rate is the peer's figure, not the pipe's.
+    assert list(table["operation"]) == ["sign", "verify"]
+    assert (table["ops_per_s"] == table["n"] / 0.001).all()
+    assert skipped[0]["operation"] == "decrypt" and "does not implement" in skipped[0]["reason"]
+    write_and_print(table, skipped, tmp_path)
+    assert "in-process figures of each peer's own runtime" in capsys.readouterr().out
+    assert (tmp_path / "peers.csv").exists()
