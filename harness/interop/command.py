@@ -23,6 +23,7 @@ from harness.core.suites import Suite, select_suites
 from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
+from harness.interop.peer_faults import peer_fault_lines
 from harness.interop.progress import Progress
 from harness.interop.reference_consumer import REFERENCE, ReferenceConsumer
 from harness.interop.releases import summary_lines as release_lines
@@ -145,6 +146,8 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
     for line in summary_lines(rows):
         print(line)
     for line in release_lines(rows, names):
+        print(line)
+    for line in peer_fault_lines(rows, list(peers)):
         print(line)
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
           f"{', ' + vectors_csv.name if vectors_csv else ''})")
