@@ -58,14 +58,16 @@ def pair_matrix(rows: pd.DataFrame, names: list[str]) -> list[str]:
     return lines
 
 
-def summary_lines(rows: pd.DataFrame, names: list[str], limit: int = 8) -> list[str]:
-    """The printed comparison: per pair, how many shared cells differ, then the cases."""
+def summary_lines(rows: pd.DataFrame, names: list[str], limit: int = 8,
+                  matrix: bool = True) -> list[str]:
+    """The printed comparison: per pair, the producer × consumer matrix (`matrix`), how many
+    shared cells differ, then the cases."""
     lines: list[str] = []
     for library, release in release_pairs(names):
-        matrix = pair_matrix(rows, [library, release])
-        if matrix:
+        grid = pair_matrix(rows, [library, release]) if matrix else []
+        if grid:
             lines += [f"{library} × {release}, library-made tokens (passed/judged):",
-                      *(f"  {line}" for line in matrix)]
+                      *(f"  {line}" for line in grid)]
         changed = release_changes(rows, library, release)
         shared = len(_as_consumer(rows, library, library).merge(
             _as_consumer(rows, release, library), on=[*KEY, "producer"]))
