@@ -3,7 +3,8 @@
 A peer in another language lives in `peers/<dir>/` with a `peer.json` manifest (see
 `peers/README.md`): its name (`jose@6`), language, command line (run in its folder), the files
 it needs there (`node_modules`, a built binary) and one line saying how to get it. A folder with
-a `driver.mjs` and no manifest is a node peer named after the folder. `HARNESS_PEERS` names
+a `driver.mjs`, a `package.json` and no manifest is a node peer named after the folder; the
+drivers of peers/DRIVERS.md are known by name (`KNOWN_PEERS`). `HARNESS_PEERS` names
 another folder of peers (the tests' fake peer).
 
 Another release of a Python library is a peer too: `--with pyjwt==2.10.0` (or `--library
@@ -57,13 +58,67 @@ def _entry(folder: Path, manifest: dict[str, object]) -> PeerEntry:
     return PeerEntry(spec)
 
 
+NODE = "install node and npm, then `make node-peers` (npm ci in peers/<dir>)"
+DEBIAN = "`make peers` as root (Debian packages; builds the driver under .cache/peers/)"
+# The drivers under peers/ (peers/DRIVERS.md), as the Makefile installs them: run from the
+# repository's root. (name, language, command, files it needs, how to get it)
+KNOWN_PEERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...] = (
+    ("jose", "javascript", ("node", "peers/jose6/driver.mjs"), ("peers/jose6/node_modules",),
+     NODE),
+    ("jose@5", "javascript", ("node", "peers/jose5/driver.mjs"), ("peers/jose5/node_modules",),
+     NODE),
+    ("node-jose", "javascript", ("node", "peers/node-jose/driver.mjs"),
+     ("peers/node-jose/node_modules",), NODE),
+    ("go-jose", "go", (".cache/peers/go-jose",), (), DEBIAN),
+    ("jose2go", "go", (".cache/peers/jose2go",), (), DEBIAN),
+    ("crypt-jwt", "perl", ("perl", "peers/crypt-jwt/driver.pl"), ("peers/crypt-jwt/driver.pl",),
+     DEBIAN),
+    ("latchset-jose", "c", (".cache/peers/latchset-jose",), (), DEBIAN),
+    ("cjose", "c", (".cache/peers/cjose",), (), DEBIAN),
+    ("rhonabwy", "c", (".cache/peers/rhonabwy",), (), DEBIAN),
+    ("jsonwebtoken", "rust", (".cache/peers/jsonwebtoken",), (), DEBIAN),
+)
+
+
+def _known(root: Path) -> dict[str, PeerEntry]:
+    """The drivers of KNOWN_PEERS whose folder is in this checkout's peers/."""
+    found = {}
+    for name, language, command, needs, how in KNOWN_PEERS:
+        driver_folder = REPO_ROOT / "peers" / name_folder(command, needs)
+        if not driver_folder.is_dir() or root != REPO_ROOT / "peers":
+            continue
+        spec = PeerSpec(name=name, command=command, language=language, cwd=str(REPO_ROOT),
+                        how_to_get=how)
+        program = command[0]
+        missing = None
+        if not (shutil.which(program) or (REPO_ROOT / program).exists()):
+            missing = f"{program} is not installed; {how}"
+        elif any(not (REPO_ROOT / need).exists() for need in needs):
+            missing = f"{next(n for n in needs if not (REPO_ROOT / n).exists())} is " \
+                      f"missing; {how}"
+        found[name] = PeerEntry(spec, missing)
+    return found
+
+
+def name_folder(command: tuple[str, ...], needs: tuple[str, ...]) -> str:
+    """The folder under peers/ a known driver lives in (`peers/jose6/driver.mjs` -> jose6)."""
+    for part in (*command, *needs):
+        if part.startswith("peers/"):
+            return part.split("/")[1]
+    return Path(command[0]).name  # a built binary: its source folder has its name
+
+
 def discover_peers(root: Path | None = None) -> dict[str, PeerEntry]:
     """Every peer declared under the peers folder, on this machine or not."""
     root = root or peers_folder()
-    found: dict[str, PeerEntry] = {}
+    found: dict[str, PeerEntry] = _known(root)
     if not root.is_dir():
         return found
+    claimed = {Path(entry.spec.command[-1]).parts[1] for entry in found.values()
+               if entry.spec.command[-1].startswith("peers/")}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if folder.name in claimed and not (folder / "peer.json").exists():
+            continue
         path = folder / "peer.json"
         if path.exists():
             try:
@@ -71,7 +126,7 @@ def discover_peers(root: Path | None = None) -> dict[str, PeerEntry]:
                 entry = _entry(folder, manifest)
             except (ValueError, KeyError, TypeError) as error:
                 raise HarnessError(f"{path}: not a valid peer manifest ({error})") from error
-        elif (folder / "driver.mjs").exists():
+        elif (folder / "driver.mjs").exists() and (folder / "package.json").exists():
             entry = _entry(folder, {
                 "name": folder.name, "language": "javascript",
                 "command": ["node", "driver.mjs"],
@@ -79,7 +134,8 @@ def discover_peers(root: Path | None = None) -> dict[str, PeerEntry]:
                 "how_to_get": f"install node and npm, then `npm ci` in peers/{folder.name}"})
         else:
             continue
-        found[entry.spec.name] = entry
+        if path.exists() or entry.spec.name not in found:  # a manifest says it best
+            found[entry.spec.name] = entry
     return found
 
 
