@@ -13,6 +13,8 @@ SCENARIOS ?=
 MODES     ?=
 JOBS      ?=
 ARGS      ?=
+# Other releases as peers, each in a venv of its own: make interop WITH="pyjwt==2.10.0 authlib==1.6.4"
+WITH      ?=
 # make report RUN=<run folder>; make compare A=<run> B=<run>
 RUN       ?=
 A         ?=
@@ -34,11 +36,11 @@ UI_PORT   ?= 8089
 
 SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
          $(if $(SCENARIOS),--scenario "$(SCENARIOS)") $(if $(MODES),--mode "$(MODES)") \
-         $(if $(JOBS),--jobs $(JOBS))
+         $(if $(JOBS),--jobs $(JOBS)) $(foreach pin,$(WITH),--with '$(pin)')
 
 LOADTEST_SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
                   $(if $(OPS),--operation "$(OPS)") $(if $(DURATION),--duration $(DURATION)) \
-                  $(if $(PROCESSES),--processes $(PROCESSES))
+                  $(if $(PROCESSES),--processes $(PROCESSES)) $(foreach pin,$(WITH),--with '$(pin)')
 
 .PHONY: setup interop test lint clean-venv loadtest loadtest-ui loadtest-http
 
@@ -67,9 +69,11 @@ loadtest-ui: $(STAMP)
 		--web-host 127.0.0.1 --web-port $(UI_PORT) \
 		$(if $(PROCESSES),--processes $(PROCESSES) --master-bind-host 127.0.0.1) $(ARGS)
 
+# Tests run on TEST_JOBS pytest-xdist workers (make test TEST_JOBS=1 for one process).
+TEST_JOBS ?= 2
 test: $(STAMP) node-peers $(CHROMIUM)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

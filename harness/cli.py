@@ -32,7 +32,7 @@ def _interop(args: argparse.Namespace) -> int:
         libraries=_names(args.library), suites=_suite_patterns(args.suite),
         scenarios=_names(args.scenario), modes=_names(args.mode), jobs=args.jobs,
         results=args.results, dry_run=args.dry_run, fail_on_findings=args.fail_on_findings,
-        charts=not args.no_charts))
+        charts=not args.no_charts, with_pins=_names(args.with_pin)))
 
 
 def _loadtest(args: argparse.Namespace) -> int:
@@ -45,7 +45,8 @@ def _loadtest(args: argparse.Namespace) -> int:
         operations=_names(args.operation), duration_s=args.duration, processes=args.processes,
         results=args.results, inprocess_s=args.inprocess, primitive_s=args.primitive,
         batch_ms=args.batch_ms, rounds=args.rounds, remeasure_noisy=args.remeasure_noisy,
-        instructions=args.instructions, dry_run=args.dry_run, charts=not args.no_charts))
+        instructions=args.instructions, dry_run=args.dry_run, charts=not args.no_charts,
+        with_pins=_names(args.with_pin)))
 
 
 def _loadtest_http(args: argparse.Namespace) -> int:
@@ -93,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     interop.add_argument("--fail-on-findings", action="store_true",
                          help="exit 4 when any cell failed (a gate for CI)")
     interop.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    interop.add_argument("--with", dest="with_pin", action="append", metavar="LIB==VERSION",
+                         help="also run another release of a Python library, as a peer in a "
+                              "venv of its own built once under .cache/peers (repeatable), "
+                              "e.g. pyjwt==2.10.0")
     interop.set_defaults(handler=_interop)
 
     add_loadtest_parser(commands)
@@ -151,6 +156,9 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
                                "--duration the window per cell (default 2.5 s)")
     loadtest.add_argument("--users", type=int, default=16,
                           help="with --http: Locust users (connections) per cell (default: 16)")
+    loadtest.add_argument("--with", dest="with_pin", action="append", metavar="LIB==VERSION",
+                          help="also measure another release of a Python library, as a peer "
+                               "timing its own loop (bench), in a table of its own")
     loadtest.set_defaults(handler=_loadtest)
 
 

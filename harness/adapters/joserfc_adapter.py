@@ -15,10 +15,13 @@ to `decode` as it is.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+from joserfc import errors as joserfc_errors
 from joserfc import jwe, jwk, jws, jwt
 from joserfc.errors import JoseError
 
@@ -41,6 +44,7 @@ from harness.core.suites import Suite
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
 # `jwk.import_key` arrived in joserfc 1.0; before it, `JWKRegistry.import_key` did the same.
 IMPORT_KEY = getattr(jwk, "import_key", None) or jwk.JWKRegistry.import_key
+T = TypeVar("T")
 # Before 1.0 the key parameter of every call took key text itself (KeyFlexible had str, bytes).
 TAKES_KEY_TEXT = not hasattr(jwk, "import_key")
 
@@ -218,6 +222,30 @@ class JoserfcAdapter(Adapter):
                               exp={"essential": True}).validate(decoded.claims)
         require_at_jwt(decoded.header, self.name)
         return dict(decoded.claims)
+    def _call(self, operation: Callable[..., T], *args: Any) -> T:
+        try:
+            return super()._call(operation, *args)
+        except ValueError as error:
+            # Before its algorithm errors (UnsupportedAlgorithmError, 1.0), joserfc's
+            # registries refused a disallowed algorithm or header with a ValueError of their
+            # own: that release's refusal, not an undocumented failure.
+            if REGISTRY_REFUSES_WITH_VALUE_ERROR and _raised_in_registry(error):
+                raise Rejected(error_text(error)) from error
+            raise
+
+
+# joserfc 0.x: `Algorithm of "HS512" is not allowed` is a ValueError from its registry.
+REGISTRY_REFUSES_WITH_VALUE_ERROR = not hasattr(joserfc_errors, "UnsupportedAlgorithmError")
+
+
+def _raised_in_registry(error: BaseException) -> bool:
+    """A ValueError its registries raise, or its refusal of key text as an oct secret that
+    looks like an asymmetric key (`This key may not be safe to import`)."""
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
+    if not frames or f"{os.sep}joserfc{os.sep}" not in frames[-1].filename:
+        return False
+    return frames[-1].filename.endswith("registry.py") or (
+        frames[-1].filename.endswith("oct_key.py") and "may not be safe" in str(error))
 
 def _import_untouched(data: str | bytes) -> Any:
     """The text as an application hands it to joserfc: `import_key` with no key type, or, for

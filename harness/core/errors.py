@@ -25,3 +25,15 @@ class Finding(Exception):
     def __init__(self, message: str, actual: str) -> None:
         super().__init__(message)
         self.actual = actual
+
+
+class PeerFault(Exception):
+    """A peer's process died, stopped answering within its time limit, or answered `error`:
+    the cell is `error` (or `hang`, `actual`), charged to the peer's side (`source`: `library`,
+    or `harness` when the harness's own driver code raised), and the process is restarted for
+    the next cell."""
+
+    def __init__(self, message: str, actual: str = "error", source: str = "library") -> None:
+        super().__init__(message)
+        self.actual = actual
+        self.source = source

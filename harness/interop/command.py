@@ -5,26 +5,33 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.adapters import adapter_names, installed_adapters
-from harness.adapters.base import MODES, Mode
+from harness.adapters.base import MODES, Adapter, Mode
+from harness.adapters.peer_registry import (
+    close_peers,
+    describe_peers,
+    installed_libraries,
+    peers_meta,
+)
 from harness.core.errors import HarnessError
 from harness.core.keys import load_key_set
 from harness.core.results import INTEROP_JSONL, Run, environment, utc_now
 from harness.core.shutdown import raise_if_stopped, signal_name
-from harness.core.suites import select_suites
+from harness.core.suites import Suite, select_suites
 from harness.interop.algorithm_names import NAMES_CSV, write_names_sheet
 from harness.interop.algorithm_names import summary_lines as names_summary_lines
 from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
 from harness.interop.keygen_sheet import write_keygen_sheet
+from harness.interop.peer_faults import peer_fault_lines
 from harness.interop.progress import Progress
 from harness.interop.reference_consumer import REFERENCE, ReferenceConsumer
+from harness.interop.releases import summary_lines as release_lines
 from harness.interop.runner import World, cell_count, check_declares_unsupported, execute, plan
-from harness.interop.scenario import discover, select_cases
+from harness.interop.scenario import Case, discover, select_cases
 from harness.interop.summary import render
 from harness.interop.vectors_table import summary_lines, write_vectors_csv
 
@@ -42,6 +49,8 @@ class InteropOptions:
     dry_run: bool = False
     fail_on_findings: bool = False
     charts: bool = True
+    # Other releases of the Python libraries, each a peer in its own venv (`pyjwt==2.10.0`).
+    with_pins: list[str] = field(default_factory=list)
 
 
 def _modes(names: list[str]) -> list[Mode]:
@@ -54,9 +63,6 @@ def _modes(names: list[str]) -> list[Mode]:
 
 def run_interop(options: InteropOptions) -> int:
     """Validate everything before the run folder exists, so bad input never leaves one behind."""
-    for name in options.libraries:
-        if name not in adapter_names():
-            raise HarnessError(f"unknown library {name!r}; known: {', '.join(adapter_names())}")
     try:
         suites = select_suites(options.suites)
     except KeyError as error:
@@ -64,9 +70,15 @@ def run_interop(options: InteropOptions) -> int:
             from None
     cases = select_cases(discover(), options.scenarios)
     modes = _modes(options.modes)
-    adapters, missing = installed_adapters(options.libraries or None)
-    if options.libraries and missing:
-        raise HarnessError("; ".join(missing.values()))
+    adapters, missing = installed_libraries(options.libraries, options.with_pins)
+    try:
+        return _run_with(options, suites, cases, modes, adapters, missing)
+    finally:
+        close_peers(adapters)
+
+
+def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
+              modes: list[Mode], adapters: list[Adapter], missing: dict[str, str]) -> int:
     for name, why in missing.items():
         print(f"warning: skipping {name}: {why}", file=sys.stderr)
     if not adapters:
@@ -91,7 +103,9 @@ def run_interop(options: InteropOptions) -> int:
     world = World({a.name: a for a in adapters}, load_key_set(),
                   {case.id: case for case in cases}, vector_consumers)
     libraries = {a.name: a.version for a in adapters}
+    peers = peers_meta(adapters)
     run = Run.create(options.results, {**environment(libraries, missing), "kind": "interop",
+                                       **({"peers": peers} if peers else {}),
                                        "selection": {"libraries": list(libraries),
                                                      "suites": options.suites or ["*"],
                                                      "scenarios": options.scenarios or ["*"],
@@ -99,6 +113,8 @@ def run_interop(options: InteropOptions) -> int:
     print(f"interop: {cells} cells ({len(cases)} cases, {len(suites)} suites, "
           f"{len(modes)} modes, {len(adapters)} libraries) on {options.jobs} processes "
           f"-> {run.path}", file=sys.stderr)
+    for line in describe_peers(adapters):
+        print(line, file=sys.stderr)
     progress = Progress(cells)
     started = time.monotonic()
     status, stopped_by = "interrupted", {}
@@ -133,6 +149,10 @@ def run_interop(options: InteropOptions) -> int:
     for line in summary_lines(rows):
         print(line)
     for line in names_summary_lines(write_names_sheet(adapters, run.path)):
+        print(line)
+    for line in release_lines(rows, names):
+        print(line)
+    for line in peer_fault_lines(rows, list(peers)):
         print(line)
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
           f"{', ' + vectors_csv.name if vectors_csv else ''}, {NAMES_CSV})")

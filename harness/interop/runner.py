@@ -24,7 +24,15 @@ from typing import Any
 import harness
 import scenarios
 from harness.adapters.base import Adapter, Mode
-from harness.core.errors import Finding, HarnessError, ProducerFailed, Rejected, Unsupported
+from harness.adapters.peer import lending
+from harness.core.errors import (
+    Finding,
+    HarnessError,
+    PeerFault,
+    ProducerFailed,
+    Rejected,
+    Unsupported,
+)
 from harness.core.keys import KeySet
 from harness.core.outcomes import Actual, verdict
 from harness.core.shutdown import as_worker
@@ -157,7 +165,10 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         actual, detail, matches, extra = _with_notes(_classify(lambda: case.run(ctx)), ctx)
         return actual, detail, matches, {**extra,
                                          **cost_fields(ctx.consumer.measured, baseline)}
-    result = run_isolated(measured_case, limits.timeout_s, limits.memory_mb)
+    with lending() as loan:  # a peer's child serves the isolated case: no start per cell
+        result = run_isolated(measured_case, limits.timeout_s, limits.memory_mb)
+        if result.timed_out or result.died or result.out_of_memory:
+            loan.lost()
     measured = {"wall_ms": round(result.wall_ms, 3), "peak_rss_kb": result.peak_rss_kb}
     if result.timed_out:
         return "hang", f"no answer within {limits.timeout_s:g} s (killed)", True, measured
@@ -197,6 +208,8 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
     except Finding as finding:
         extra = {"error_source": "library"} if finding.actual == "error" else {}
         return finding.actual, str(finding), False, extra  # type: ignore[return-value]
+    except PeerFault as fault:  # the peer's process died, hung or failed; restarted next cell
+        return fault.actual, str(fault), True, {"error_source": fault.source}  # type: ignore[return-value]
     except MemoryError:
         return "hang", "MemoryError: the library ran out of memory", True, {}
     except Exception as error:  # an undocumented exception type is recorded, not fatal

@@ -20,7 +20,7 @@ import inspect
 import json
 import pkgutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from harness.adapters.base import MODES, Adapter, EntryPoint, KeyData, Mode, Serialization
@@ -165,11 +165,17 @@ class Consumer:
 
     def _measured(self, token: str, call: Callable[[], bytes]) -> bytes:
         meter = Meter(len(token.encode("utf-8", "surrogatepass")), self.track_memory)
+        # A peer does the work in its own process: its CPU is the one to judge (isolated cases).
+        peer_cpu = getattr(self.adapter, "cpu_seconds", None) if self.track_memory else None
+        before = peer_cpu() if peer_cpu else None
         meter.start()
         try:
             return call()
         finally:
             self.measured = meter.stop()
+            after = peer_cpu() if peer_cpu else None
+            if before and after and before[0] == after[0]:
+                self.measured = replace(self.measured, cpu_ms=(after[1] - before[1]) * 1000)
 
 
 @dataclass

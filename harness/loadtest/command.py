@@ -14,8 +14,12 @@ from typing import Any
 
 from harness.adapters import adapter_names, installed_adapters
 from harness.adapters.base import OPERATIONS, Adapter
+from harness.adapters.peer import PeerAdapter
+from harness.adapters.peer_registry import discover_peers
+from harness.adapters.peer_venv import release_peer
 from harness.core.errors import HarnessError, Unsupported
-from harness.core.results import utc_now
+from harness.core.keys import load_key_set
+from harness.core.results import Run, environment, utc_now
 from harness.core.shutdown import signal_name
 from harness.core.suites import ALL_SUITES, Suite, select_suites
 from harness.loadtest.cells import (
@@ -30,6 +34,7 @@ from harness.loadtest.charts import loadtest_charts
 from harness.loadtest.instructions import count_cell, valgrind
 from harness.loadtest.measure import CellRejected, RunFailed, Timing, measure_run
 from harness.loadtest.output import LoadtestFolder, choose_run, finish_meta
+from harness.loadtest.peer_bench import bench_peers, write_and_print
 from harness.loadtest.rounds import MIN_ROUNDS
 from harness.loadtest.schedule import DEFAULT_ROUNDS
 
@@ -72,6 +77,8 @@ class LoadtestOptions:
     dry_run: bool = False
     charts: bool = True
     command: list[str] = field(default_factory=lambda: list(sys.argv))
+    # Other releases as peers (`pyjwt==2.10.0`), measured by their own loop (`peer_bench`).
+    with_pins: list[str] = field(default_factory=list)
 
 
 def _suites(patterns: list[str]) -> tuple[list[Suite], str]:
@@ -146,7 +153,10 @@ def run_loadtest(options: LoadtestOptions) -> int:
     if options.instructions:
         valgrind()
     suites, profile = _suites(options.suites)
-    adapters, missing = _adapters(options.libraries)
+    names, peers = split_peers(options.libraries, options.with_pins)
+    if peers and options.libraries and not names:  # only peers named: their own loops alone
+        return _peers_only(peers, suites, operations, options)
+    adapters, missing = _adapters(names)
     if not adapters:
         raise HarnessError("no library is installed to measure")
     cells, skipped = plan(adapters, suites, operations)
@@ -241,12 +251,56 @@ def run_loadtest(options: LoadtestOptions) -> int:
     print(f"loadtest took {took:.0f} s; estimated {estimate_s:.0f} s "
           f"({took / estimate_s - 1:+.0%})", file=sys.stderr)
     print(f"\nwrote {folder.path}/ (table.csv, meta.json, Locust CSV/JSON, histograms, charts)")
+    if peers and not options.dry_run:
+        bench_into(peers, suites, operations, timing.inprocess_s, folder.path)
     if meta["rejected"]:
         print(f"loadtest: {len(meta['rejected'])} cell(s) REJECTED; their numbers are not in "
               f"table.csv (see meta.json)", file=sys.stderr)
         return EXIT_REJECTED
     return EXIT_OK
 
+
+
+def split_peers(names: list[str], pins: list[str]) -> tuple[list[str], list[PeerAdapter]]:
+    """The Python libraries named, and the peers: release pins (`--with`, `lib@version`) and
+    the peers of `peers/` named with `--library`."""
+    discovered = discover_peers()
+    pins = [*pins, *(f"{n.split('@', 1)[0]}=={n.split('@', 1)[1]}" for n in names
+                     if "@" in n and n not in discovered)]
+    peers: list[PeerAdapter] = []
+    for name in names:
+        if name in discovered:
+            entry = discovered[name]
+            if entry.missing:
+                raise HarnessError(f"peer {name} is not on this machine: {entry.missing}")
+            peers.append(PeerAdapter(entry.spec))
+    peers += [PeerAdapter(release_peer(pin)) for pin in dict.fromkeys(pins)]
+    return [n for n in names if "@" not in n and n not in discovered], peers
+
+
+def bench_into(peers: list[PeerAdapter], suites: list[Suite], operations: list[str],
+               seconds: float, folder: Path) -> None:
+    try:
+        table, skipped = bench_peers(peers, suites, operations, load_key_set(), seconds)
+        path = write_and_print(table, skipped, folder)
+        print(f"wrote {path}")
+    finally:
+        for peer in peers:
+            peer.close()
+
+
+def _peers_only(peers: list[PeerAdapter], suites: list[Suite], operations: list[str],
+                options: LoadtestOptions) -> int:
+    versions = {peer.name: peer.version for peer in peers}
+    if options.dry_run:
+        print(f"peers measured by their own loop: {', '.join(versions)}", file=sys.stderr)
+        return EXIT_OK
+    run = Run.create(options.results, {**environment(versions, {}), "kind": "loadtest",
+                                       "peers": {p.name: p.describe() for p in peers}})
+    bench_into(peers, suites, operations,
+               (options.duration_s or DEFAULT_DURATION_S) * INPROCESS_SHARE, run.path)
+    run.update_meta(finished=utc_now(), status="complete")
+    return EXIT_OK
 
 
 def seconds_since_start(began: float) -> float:

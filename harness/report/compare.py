@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from harness.core.results import Run
+from harness.interop.releases import summary_lines as release_lines
 from harness.interop.summary import cause_of
 from harness.report.anomalies import DEFAULT_ENTRY_POINT, as_text, entry_points, masks
 from harness.report.findings import security_findings
@@ -269,4 +270,9 @@ def render_comparison(comparison: Comparison) -> str:
                          f"{rate(r['ops_per_s_a'])} → {rate(r['ops_per_s_b'])} "
                          f"({r['change']:+.1%}){overhead}")
     lines += c.http_lines
+    # Releases that ran side by side as peers within one run (`--with pyjwt==2.10.0`).
+    for label, data in (("A", c.a), ("B", c.b)):
+        if not data.rows.empty:
+            lines += [f"in {label}: {line}"
+                      for line in release_lines(data.rows, data.libraries, matrix=False)]
     return "\n".join(lines)

@@ -103,7 +103,8 @@ def run_facts(data: RunData) -> list[tuple[str, str]]:
         ("Python", f"{meta.get('implementation', '')} {meta.get('python', '?')}".strip()),
         ("machine", f"{meta.get('platform', '?')}, {meta.get('machine', '?')}, "
                     f"{meta.get('cpu_count', '?')} CPUs"),
-        ("libraries", ", ".join(f"{k} {v}" for k, v in libraries.items()) or "none recorded"),
+        ("libraries", ", ".join(library_label(meta, k, v) for k, v in libraries.items())
+         or "none recorded"),
         ("not installed", ", ".join(f"{k} ({v})" for k, v in data.missing_libraries.items())
          or "none: every known library was tested"),
         ("command", " ".join(map(str, meta.get("command") or [])) or "not recorded"),
@@ -134,6 +135,16 @@ def run_facts(data: RunData) -> list[tuple[str, str]]:
         facts.append(("load test", ", ".join(parts)))
         facts.append(("load-test command", command or "not recorded (no loadtest/meta.json)"))
     return facts
+
+
+def library_label(meta: dict[str, Any], name: str, version: Any) -> str:
+    """`pyjwt 2.15.1`, or for a peer its language and runtime too:
+    `pyjwt@2.10.0 2.10.0 (python peer, cpython 3.11.7)`."""
+    peer = (meta.get("peers") or {}).get(name)
+    if not peer:
+        return f"{name} {version}"
+    runtime = f", {peer['runtime']}" if peer.get("runtime") else ""
+    return f"{name} {version} ({peer.get('language', '?')} peer{runtime})"
 
 
 def version_mismatch(data: RunData) -> list[str]:

@@ -85,7 +85,8 @@ def scorecard(data: RunData, blamed: pd.DataFrame, found: pd.DataFrame) -> pd.Da
         by_default = int((level == "by default").sum())
         records.append({
             "library": library,
-            "version": str((data.meta.get("libraries") or {}).get(library, "?")),
+            "version": str((data.meta.get("libraries") or {}).get(library, "?"))
+            + _peer_note(data, library),
             "suites by default": f"{by_default} of {len(level)}" if len(level) else "–",
             "suites once enabled": (f"{by_default + int((level == 'once enabled').sum())} "
                                     f"of {len(level)}") if len(level) else "–",
@@ -102,3 +103,9 @@ def scorecard(data: RunData, blamed: pd.DataFrame, found: pd.DataFrame) -> pd.Da
                         **dict.fromkeys(SCORECARD_COLUMNS[2:], "–"),
                         "suites by default": f"not tested: {why}"})
     return pd.DataFrame.from_records(records, columns=SCORECARD_COLUMNS)
+
+
+def _peer_note(data: RunData, library: str) -> str:
+    """A peer's language beside its version: `2.10.0 (python peer)`, `6.0.11 (javascript peer)`."""
+    peer = (data.meta.get("peers") or {}).get(library)
+    return f" ({peer.get('language', '?')} peer)" if peer else ""

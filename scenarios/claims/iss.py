@@ -50,6 +50,13 @@ def suffix(now: int, claims: Claims) -> Claims:
 
 
 @situation(ISS, **STRING_MISMATCH)
+def substring(now: int, claims: Claims) -> Claims:
+    """`iss` = a part from inside the configured issuer (`issuer.example`): a substring test
+    passes it (CVE-2024-53861: PyJWT 2.10.0 checked a string issuer with `in`)."""
+    return {**claims, "iss": ISSUER.removeprefix("https://").removesuffix(".com")}
+
+
+@situation(ISS, **STRING_MISMATCH)
 def uppercase(now: int, claims: Claims) -> Claims:
     """`iss` = the configured issuer in capitals: StringOrURI compares case-sensitively."""
     return {**claims, "iss": ISSUER.upper()}
