@@ -93,8 +93,12 @@ const preparers = {
     const key = await importKey(request.key);
     const options = request.algorithms == null ? {} : { algorithms: request.algorithms };
     const token = parse(request.token, request.serialization ?? 'compact');
+    // The options go to verify(), not createVerify(): createVerify merges its options into
+    // node-jose's module-wide DEFAULT_OPTIONS (lodash merge mutates its first argument), so one
+    // verifier's allow-list would become every later verifier's default, and later lists would
+    // keep the earlier lists' extra entries (lib/jws/verify.js, node-jose 2.2.0).
     return async () => {
-      const result = await consuming(() => jose.JWS.createVerify(key, options).verify(token));
+      const result = await consuming(() => jose.JWS.createVerify(key).verify(token, options));
       return { payload: b64encode(result.payload) };
     };
   },
