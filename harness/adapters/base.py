@@ -47,14 +47,6 @@ def is_jwks(key: KeyData) -> bool:
     return isinstance(key, dict) and "keys" in key and "kty" not in key
 
 
-def pick_by_kid(jwks: JWK, kid: str | None) -> JWK:
-    """The key of a JWKS with this kid, for libraries whose operations take a single key."""
-    for key in jwks["keys"]:
-        if key.get("kid") == kid:
-            return key
-    raise Rejected(f"no key in the JWKS has kid {kid!r}")
-
-
 def claims_bytes(claims: Any) -> bytes:
     """A JWT API's claims as the payload bytes: compact JSON, non-ASCII kept, in the order the
     library parsed them, so a claims set the library returns unchanged equals the bytes signed

@@ -13,10 +13,11 @@ for any algorithm the key type supports, which is its `default` mode; `enabled` 
 
 Entry points: `JwsCompact.verify` / `JweCompact.decrypt` and the JWT API, `Jwt(token)` (a
 `SignedJwt`) and its `verify_signature(key, alg=/algs=)` (https://guillp.github.io/jwskate/);
-its `JwtVerifier` (issuer, audience, a JWKS) verifies with public keys only. Both take a
-`JwkSet` and pick by `kid` (the key-resolving form). Its key parameters take a JWK (a `Jwk`, a
-dict or a `cryptography` key), not key text: handing text over untouched is declared
-unsupported.
+its `JwtVerifier` (issuer, audience, a JWKS) verifies with public keys only. The compact calls take
+a `JwkSet` and look the token's kid up themselves (`JwkSet.get_jwk_by_kid`); its JSON JWS forms
+and its password API (PBES2) take one key, so the `jwks` form is declared unsupported there. Its
+key parameters take a JWK (a `Jwk`, a dict or a `cryptography` key), not key text: handing text
+over untouched is declared unsupported.
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ from harness.adapters.base import (
     Serialization,
     claims_bytes,
     is_jwks,
-    pick_by_kid,
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
@@ -156,16 +156,10 @@ class JwskateAdapter(Adapter):
         parsed = json.loads(token)
         message = JwsJsonGeneral(parsed) if serialization == "general" else JwsJsonFlat(parsed)
         if isinstance(jwk, JwkSet):
-            # The JSON forms' verify_signature takes one key; JwkSet picks it by kid.
-            jwk = jwk.get_jwk_by_kid(self._json_kid(message))
+            raise Unsupported("jwskate's JSON JWS verify_signature takes one key, not a JwkSet")
         if not message.verify_signature(jwk, **self._signature_algs(suite, allowed)):
             raise Rejected("jwskate: verify_signature returned False")
         return bytes(message.payload)
-
-    @staticmethod
-    def _json_kid(message: JwsJsonFlat | JwsJsonGeneral) -> str:
-        signature = message.signatures[0] if isinstance(message, JwsJsonGeneral) else message
-        return str(signature.protected.get("kid"))
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
                  allowed: Allowed, serialization: Serialization) -> str:
@@ -189,7 +183,8 @@ class JwskateAdapter(Adapter):
         message = JweCompact(token)
         if suite.key.param == "password":
             if is_jwks(key):
-                key = pick_by_kid(key, message.kid)
+                raise Unsupported("jwskate's decrypt_with_password takes a password, not a "
+                                  "JwkSet")
             # Its password API has no allow-list beyond the PBES2 algorithms themselves.
             return bytes(message.decrypt_with_password(self._password(key)))
         if allowed is None:
