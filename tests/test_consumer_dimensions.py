@@ -133,3 +133,20 @@ def test_inflating_fully_before_refusing_is_caught_only_by_the_cost_verdict(
     good = rows[rows.consumer == "inflates-with-cap"]
     assert (good.actual == "rejected").all()
     assert (good.cost_verdict == "within").all() and not good.passed.eq(False).any()
+
+
+# -- the key-resolving entry point ------------------------------------------------------------
+
+def test_a_resolver_trusting_the_embedded_jwk_is_caught_only_through_the_resolver(keys) -> None:
+    rows = run([fakes_attacks.ResolverTrustsEmbeddedJwk(), fakes_attacks.ResolverPicksByKid()],
+               keys, ["attacks.embedded_key.jwk_header_with_attacker_key"], ["JWS ES256"])
+    caught = failing(rows, "resolver-trusts-jwk")
+    assert not caught.empty and (caught.actual == "accepted").all()
+    assert (caught.entry_point == "resolver").all() and (caught.key_form == "jwks").all()
+    # The resolver ran for the key set only, and the other entry points refused the token.
+    ran = rows[rows.actual != "unsupported"]
+    assert set(ran.entry_point) == {"jws", "jwt", "resolver"}
+    assert set(rows[rows.entry_point == "resolver"].key_form) == {"jwks"}
+    assert failing(rows, "resolver-by-kid").empty
+    assert (rows[rows.consumer == "resolver-by-kid"].actual != "accepted").all()
+    assert set(config_label(caught)) == {"jwks via resolver"}

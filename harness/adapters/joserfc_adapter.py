@@ -5,7 +5,8 @@ Its registries allow only the algorithms it marks "recommended" unless the calle
 
 Entry points: `jws.deserialize_*` / `jwe.decrypt_*` and `jwt.decode` (the JWT API, compact only,
 https://jose.authlib.org/en/guide/jwt/; a JWE needs `registry=JWERegistry()`). Both take a
-`KeySet` and pick by `kid` (the key-resolving form; a key callable is the other). Key text handed
+`KeySet` and pick by `kid`; its key callable (`KeyFlexible`: a function of the token object,
+whose `headers()` it reads) is the `resolver` entry point. Key text handed
 over untouched goes through `jwk.import_key(text)` without a key type, the documented call that
 guesses the type; releases before 1.0 have no `jwk.import_key` (it is `JWKRegistry.import_key`)
 and their key parameter (`KeyFlexible`) takes `str` and `bytes` itself, so there the text goes
@@ -48,7 +49,10 @@ class JoserfcAdapter(Adapter):
     produces = {"JWS": JSON_FORMS, "JWE": JSON_FORMS}
     consumes = {"JWS": JSON_FORMS, "JWE": JSON_FORMS}
     entry_points = {"jws": "joserfc.jws.deserialize_compact/json, joserfc.jwe.decrypt_*",
-                    "jwt": "joserfc.jwt.decode (https://jose.authlib.org/en/guide/jwt/)"}
+                    "jwt": "joserfc.jwt.decode (https://jose.authlib.org/en/guide/jwt/)",
+                    "resolver": "joserfc.jwt.decode(value, resolve_key), resolve_key(obj) -> "
+                                "key_set.get_by_kid(obj.headers()['kid']) (KeyFlexible's key "
+                                "callable, https://jose.authlib.org/en/guide/jwk/)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.family == "JWS":
@@ -149,6 +153,28 @@ class JoserfcAdapter(Adapter):
         leeway = {} if options.leeway_s is None else {"leeway": int(options.leeway_s)}
         jwt.JWTClaimsRegistry(**leeway, **requests).validate(claims)
         return claims
+
+    def _resolver(self, key: KeyData) -> Any:
+        key_set = self._key(key, None)  # type: ignore[arg-type]
+
+        def resolve_key(obj: Any) -> Any:
+            # The application's callback, as joserfc's docs write it: the key the kid names.
+            return key_set.get_by_kid(obj.headers().get("kid"))
+        return resolve_key
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("joserfc's jwt.decode takes compact tokens only")
+        return claims_bytes(jwt.decode(token, self._resolver(key), algorithms=allowed).claims)
+
+    def _decrypt_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                          serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("joserfc's jwt.decode takes compact tokens only")
+        return claims_bytes(jwt.decode(token, self._resolver(key), algorithms=allowed,
+                                       registry=jwe.JWERegistry()).claims)
+
 
 def _import_untouched(data: str | bytes) -> Any:
     """The text as an application hands it to joserfc: `import_key` with no key type, or, for

@@ -13,7 +13,9 @@ for any algorithm the key type supports, which is its `default` mode; `enabled` 
 
 Entry points: `JwsCompact.verify` / `JweCompact.decrypt` and the JWT API, `Jwt(token)` (a
 `SignedJwt`) and its `verify_signature(key, alg=/algs=)` (https://guillp.github.io/jwskate/);
-its `JwtVerifier` (issuer, audience, a JWKS) verifies with public keys only. The compact calls take
+its `JwtVerifier` (issuer, audience, a JWKS), which looks the token's kid up in its key set (or
+tries every verification key when there is none), is the `resolver` entry point; it verifies
+with public keys only, so an HMAC key set is declared unsupported there. The compact calls take
 a `JwkSet` and look the token's kid up themselves (`JwkSet.get_jwk_by_kid`); its JSON JWS forms
 and its password API (PBES2) take one key, so the `jwks` form is declared unsupported there. Its
 key parameters take a JWK (a `Jwk`, a dict or a `cryptography` key), not key text: handing text
@@ -37,6 +39,7 @@ from jwskate import (
     JwsJsonFlat,
     JwsJsonGeneral,
     Jwt,
+    JwtVerifier,
     MismatchingAuthTag,
     OKPJwk,
     RSAJwk,
@@ -84,8 +87,10 @@ class JwskateAdapter(Adapter):
     consumes = {"JWS": frozenset({"compact", "flattened", "general"}),
                 "JWE": frozenset({"compact"})}
     entry_points = {"jws": "jwskate.JwsCompact.verify, jwskate.JweCompact.decrypt",
-                    "jwt": "jwskate.Jwt(token).verify_signature "
-                           "(https://guillp.github.io/jwskate/)"}
+                    "jwt": "jwskate.Jwt(token).verify_signature, JweCompact.decrypt "
+                           "(https://guillp.github.io/jwskate/)",
+                    "resolver": "jwskate.JwtVerifier(jwkset, issuer=None, alg=...).verify "
+                                "(https://guillp.github.io/jwskate/, public keys only)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.key.param == "password":
@@ -211,6 +216,19 @@ class JwskateAdapter(Adapter):
         # (the claims cases' tokens) can be checked there; checking the claims one by one with
         # `SignedJwt` would be the harness's logic, not the library's.
         raise Unsupported("jwskate's JwtVerifier verifies with public keys only: no HS256 JWT")
+
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("jwskate's JwtVerifier takes compact tokens only")
+        key_set = self._key(key, suite)
+        if not isinstance(key_set, JwkSet) or key_set.is_private:
+            raise Unsupported("jwskate's JwtVerifier verifies with public keys only")
+        verifier = self.imported(key, f"verifier-{suite.alg}-{allowed}", lambda data: JwtVerifier(
+            key_set, issuer=None, **self._signature_algs(suite, allowed)))
+        verifier.verify(token)
+        return claims_bytes(SignedJwt(token).claims)
 
 
 def _import_text(data: str | bytes, symmetric: bool) -> Jwk:

@@ -9,6 +9,11 @@ https://pyjwt.readthedocs.io/en/stable/api.html#jwt.decode), which also checks `
 looked up by the kid of the token's unverified header (`PyJWKSet[kid]`, PyJWT 2.4+; older releases
 declare the form unsupported). Key text (PEM, OpenSSH, a secret) goes to `key` as it is, imported
 or handed over alike.
+
+Its key-resolving form, the `resolver` entry point, is `PyJWKClient` (PyJWT 2.0+): it fetches the
+JWKS over HTTP, here from the harness's JWKS server on 127.0.0.1 (`harness.core.jwks_server`),
+one client per key set as an application keeps one per issuer, and finds the signing key by the
+token's kid; `jwt.decode` then verifies with it, as the usage docs show.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from harness.adapters.base import (
     error_text,
     is_jwks,
 )
+from harness.core import jwks_server
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
 from harness.core.suites import Suite
@@ -42,7 +48,10 @@ class PyJWTAdapter(Adapter):
     consumes = {"JWS": frozenset({"compact"})}
     requires_allow_list = True
     entry_points = {"jws": "jwt.api_jws.PyJWS.decode",
-                    "jwt": "jwt.decode (https://pyjwt.readthedocs.io/en/stable/api.html)"}
+                    "jwt": "jwt.decode (https://pyjwt.readthedocs.io/en/stable/api.html)",
+                    "resolver": "jwt.PyJWKClient(url).get_signing_key_from_jwt + jwt.decode "
+                                "(https://pyjwt.readthedocs.io/en/stable/usage.html, "
+                                "\"Retrieve RSA signing keys from a JWKS endpoint\")"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,6 +126,17 @@ class PyJWTAdapter(Adapter):
             settings["options"] = {"require": list(options.required)}
         return jwt.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg],
                           **settings)
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        if not hasattr(jwt, "PyJWKClient"):
+            raise Unsupported("this PyJWT release has no PyJWKClient (it arrived in 2.0)")
+        client = self.imported(key, "client",
+                                 lambda data: jwt.PyJWKClient(jwks_server.serve(data)))
+        signing_key = client.get_signing_key_from_jwt(token)
+        chosen = signing_key if self._takes_pyjwk else signing_key.key
+        return claims_bytes(jwt.decode(token, chosen, algorithms=allowed or [suite.alg]))
+
 
 def _from_jwk(data: dict[str, Any], alg: str) -> Any:
     """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""

@@ -90,11 +90,13 @@ _WORLD: World | None = None
 
 
 def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) -> list[Unit]:
-    """Every case × suite choice × mode × consumer configuration × entry point."""
+    """Every case × suite choice × mode × consumer configuration × entry point; the `resolver`
+    entry point resolves from a key set, so it runs with the configurations holding a JWKS."""
     return [Unit(case.id, choice, mode, replace(config, entry_point=entry))
             for case in cases for choice in case.suites(suites)
             for mode in modes if mode in case.modes for config in case.configs
-            for entry in case.entry_points]
+            for entry in case.entry_points
+            if entry != "resolver" or config.key_form == "jwks"]
 
 
 def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int,
