@@ -12,7 +12,8 @@ for any algorithm the key type supports, which is its `default` mode; `enabled` 
 (its password API, for PBES2, takes no `alg` and accepts the three PBES2 algorithms).
 
 Entry points: `JwsCompact.verify` / `JweCompact.decrypt` and the JWT API, `Jwt(token)` (a
-`SignedJwt`) and its `verify_signature(key, alg=/algs=)` (https://guillp.github.io/jwskate/);
+`SignedJwt`, and its `verify_signature(key, alg=/algs=)`; for five parts a `JweCompact`, and its
+`decrypt(key)`: https://guillp.github.io/jwskate/);
 its `JwtVerifier` (issuer, audience, a JWKS), which looks the token's kid up in its key set (or
 tries every verification key when there is none), is the `resolver` entry point; it verifies
 with public keys only, so an HMAC key set is declared unsupported there. The compact calls take
@@ -185,7 +186,10 @@ class JwskateAdapter(Adapter):
 
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
-        message = JweCompact(token)
+        return self._decrypt_message(JweCompact(token), suite, key, allowed)
+
+    def _decrypt_message(self, message: JweCompact, suite: Suite, key: KeyData,
+                         allowed: Allowed) -> bytes:
         if suite.key.param == "password":
             if is_jwks(key):
                 raise Unsupported("jwskate's decrypt_with_password takes a password, not a "
@@ -209,6 +213,17 @@ class JwskateAdapter(Adapter):
                                        **self._signature_algs(suite, allowed)):
             raise Rejected("jwskate: SignedJwt.verify_signature returned False")
         return claims_bytes(parsed.claims)
+
+    def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                     serialization: Serialization) -> bytes:
+        # Its JWT API parses a five-part token as a `JweCompact` and leaves the claims to the
+        # caller, so the plaintext comes back as the bytes it decrypted.
+        if serialization != "compact":
+            raise Unsupported("jwskate's Jwt takes compact tokens only")
+        parsed = Jwt(token)
+        if not isinstance(parsed, JweCompact):
+            raise Rejected(f"jwskate: Jwt() parsed a {type(parsed).__name__}, not a JweCompact")
+        return self._decrypt_message(parsed, suite, key, allowed)
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

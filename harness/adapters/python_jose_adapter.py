@@ -133,3 +133,9 @@ class PythonJoseAdapter(Adapter):
         return jwt.decode(token, chosen, algorithms=allowed or [suite.alg],
                           options=settings or None, audience=options.audience,
                           issuer=options.issuer)
+
+    def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                     serialization: Serialization) -> bytes:
+        raise Unsupported("python-jose's jwt.decode verifies a JWS only (it calls jws.verify; "
+                          "https://python-jose.readthedocs.io/en/latest/jwt/api.html documents "
+                          "no encrypted JWT)")
