@@ -150,3 +150,21 @@ def test_a_resolver_trusting_the_embedded_jwk_is_caught_only_through_the_resolve
     assert failing(rows, "resolver-by-kid").empty
     assert (rows[rows.consumer == "resolver-by-kid"].actual != "accepted").all()
     assert set(config_label(caught)) == {"jwks via resolver"}
+
+
+def test_bombs_vary_the_ratio_as_well_as_the_size_and_are_judged_by_cost(
+        keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scenarios.attacks import zip_bomb
+    ratio_cases = [c for c in discover() if c.id.startswith("attacks.zip_bomb.ratio")]
+    assert {ratio for _, ratio, _ in zip_bomb.RATIOS} >= {10, 100, 300}
+    assert len(ratio_cases) == len(zip_bomb.RATIOS)
+    assert all(c.isolation and c.severity == "dos" and c.policy for c in ratio_cases)
+    # 12 MiB at 100:1 is a 197 KiB token: under the size whose memory growth is judged.
+    monkeypatch.setattr(cost, "MEMORY_GROWTH_BUDGET_KB", 8 * 1024)
+    rows = run([fakes_attacks.InflatesThenRefuses(), fakes_attacks.InflatesWithCap()], keys,
+               ["attacks.zip_bomb.ratio100_12mib"], ["JWE dir + A256GCM"])
+    bad = rows[rows.consumer == "inflates-then-refuses"]
+    assert (bad.actual == "rejected").all() and (bad.cost_verdict == "dos").all()
+    assert bad.passed.eq(False).all() and (bad.token_bytes < SMALL_TOKEN_BYTES).all()
+    good = rows[rows.consumer == "inflates-with-cap"]
+    assert (good.actual == "rejected").all() and (good.cost_verdict == "within").all()
