@@ -10,9 +10,13 @@ that no operation pays for a key import.
 from __future__ import annotations
 
 import json
+import os
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from importlib import metadata
+from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar, Literal, TypeVar
 
 from harness.core.claims import ClaimsOptions
@@ -58,6 +62,23 @@ def claims_bytes(claims: Any) -> bytes:
     library parsed them, so a claims set the library returns unchanged equals the bytes signed
     (the harness's payloads are written this way)."""
     return json.dumps(dict(claims), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+HARNESS_DIRECTORY = str(Path(__file__).resolve().parents[1]) + os.sep
+
+
+def raised_inside(error: BaseException, package: ModuleType) -> bool:
+    """Whether `package` raised `error`: of the traceback's frames in the package or in the
+    harness, the innermost is the package's. What the package calls (`json`, `binascii`) may
+    raise on its behalf; a harness frame nearer the raise means the harness raised it."""
+    root = str(Path(package.__file__ or "").resolve().parent) + os.sep
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        where = str(Path(frame.filename).resolve())
+        if where.startswith(root):
+            return True
+        if where.startswith(HARNESS_DIRECTORY):
+            return False
+    return False
 
 
 def error_text(error: BaseException) -> str:

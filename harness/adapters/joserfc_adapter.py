@@ -16,8 +16,11 @@ to `decode` as it is.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any, TypeVar
 
+import joserfc
 from joserfc import jwe, jwk, jws, jwt
 from joserfc.errors import JoseError
 
@@ -29,17 +32,24 @@ from harness.adapters.base import (
     claims_bytes,
     error_text,
     is_jwks,
+    raised_inside,
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import Rejected, Unsupported
 from harness.core.keyforms import handed_over
 from harness.core.suites import Suite
 
+T = TypeVar("T")
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
 # `jwk.import_key` arrived in joserfc 1.0; before it, `JWKRegistry.import_key` did the same.
 IMPORT_KEY = getattr(jwk, "import_key", None) or jwk.JWKRegistry.import_key
 # Before 1.0 the key parameter of every call took key text itself (KeyFlexible had str, bytes).
 TAKES_KEY_TEXT = not hasattr(jwk, "import_key")
+# joserfc 0.9 and 1.0 refuse many malformed tokens with a plain ValueError (a bad base64url
+# segment, a header that is not an object, an unknown kid, ...), where later releases raise
+# their own JoseError types: there a ValueError raised inside joserfc is its refusal.
+REFUSES_WITH_VALUE_ERROR = tuple(
+    int(part) for part in metadata.version("joserfc").split(".")[:2]) <= (1, 0)
 
 
 class JoserfcAdapter(Adapter):
@@ -174,6 +184,18 @@ class JoserfcAdapter(Adapter):
             raise Unsupported("joserfc's jwt.decode takes compact tokens only")
         return claims_bytes(jwt.decode(token, self._resolver(key), algorithms=allowed,
                                        registry=jwe.JWERegistry()).claims)
+
+
+    def _call(self, operation: Callable[..., T], *args: Any) -> T:
+        try:
+            return super()._call(operation, *args)
+        except ValueError as error:
+            # Only where the release refuses that way, and only what joserfc itself raised: a
+            # ValueError from the harness's own code stays an `error` row.
+            if REFUSES_WITH_VALUE_ERROR and raised_inside(error, joserfc):
+                raise Rejected(f"joserfc {metadata.version('joserfc')}: "
+                               f"{error_text(error)}") from error
+            raise
 
 
 def _import_untouched(data: str | bytes) -> Any:

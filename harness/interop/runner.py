@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sysconfig
 import time
 import traceback
 import warnings
@@ -127,6 +128,15 @@ HARNESS_CODE = tuple(str(Path(module.__file__).resolve().parent) + os.sep
                      for module in (harness, scenarios) if module.__file__)
 
 
+STDLIB = str(Path(sysconfig.get_paths()["stdlib"]).resolve()) + os.sep
+
+
+def _in_stdlib(place: str) -> bool:
+    # A Python without a venv installs libraries under the standard library's own directory.
+    return place.startswith(STDLIB) and not any(
+        part in place for part in ("site-packages", "dist-packages"))
+
+
 def _describe(error: BaseException) -> str:
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     where = f" (at {os.path.basename(frame.filename)}:{frame.lineno})" if frame else ""
@@ -140,7 +150,11 @@ def error_source(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
     if not frames:
         return "harness"
-    inner = str(Path(frames[-1].filename).resolve())
+    # The standard library raises on behalf of its caller (`json.loads` in the harness is the
+    # harness's bug), so the innermost frame outside it decides.
+    places = [str(Path(frame.filename).resolve()) for frame in frames]
+    inner = next((place for place in reversed(places) if not _in_stdlib(place)),
+                 places[-1])
     return "harness" if inner.startswith(HARNESS_CODE) else "library"
 
 
