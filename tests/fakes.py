@@ -30,7 +30,8 @@ class FakeAdapter(Adapter):
     distribution = "pytest"
     produces = EVERY_FORM
     consumes = EVERY_FORM
-    entry_points = {"jws": "the fake's verify/decrypt", "jwt": "the fake's JWT API: the same"}
+    entry_points = {"jws": "the fake's verify/decrypt", "jwt": "the fake's JWT API: the same",
+                    "resolver": "the fake's key-resolving form: the same"}
 
     def supports(self, suite: Suite) -> bool:
         return suite != MADE_UP_SUITE
@@ -71,6 +72,8 @@ class FakeAdapter(Adapter):
     def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                      serialization: Serialization) -> bytes:
         return self._decrypt(suite, token, key, "default", serialization)
+
+    _verify_resolved = _verify_jwt
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: Any,
                          allowed: Allowed) -> dict[str, Any]:

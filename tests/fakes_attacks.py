@@ -1,7 +1,7 @@
 """Fake libraries with one known weakness each, and their correct twins, for the consumer
-dimensions that catch them: a key text handed over untouched, the JWT entry point, and the
-cost of a refusal. Each weakness shows through one dimension only, so a test can tell that it
-is that dimension, and not another, which catches it.
+dimensions that catch them: a key text handed over untouched, the JWT entry point, the
+key-resolving entry point, and the cost of a refusal. Each weakness shows through one dimension
+only, so a test can tell that it is that dimension, and not another, which catches it.
 
 They verify what they must for real (HMAC with `hmac`, AES-GCM with `cryptography`), never a
 library under test; what they do not need to check (an RSA signature) they take on trust, as
@@ -23,6 +23,7 @@ from harness.adapters.base import Allowed, KeyData, Serialization
 from harness.core.errors import Rejected, Unsupported
 from harness.core.keyforms import handed_over
 from harness.core.suites import Suite
+from harness.interop.reference_consumer import ReferenceConsumer
 from tests.fakes import FakeAdapter
 
 HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
@@ -168,3 +169,41 @@ class InflatesWithCap(_GcmDecrypter):
         if len(plaintext) > INFLATE_CAP:
             raise Rejected("fake: plaintext above the cap (stopped inflating there)")
         return plaintext
+
+
+class _ResolvingReference(ReferenceConsumer):
+    """The strict reference behind all three entry points; its `resolver` is an application's
+    key callback over the key set it is given."""
+
+    entry_points = {"jws": "the reference's verify", "jwt": "the same",
+                    "resolver": "a key callback over the JWKS"}
+
+    def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                    serialization: Serialization) -> bytes:
+        return self._verify(suite, token, key, allowed, serialization)
+
+    def _resolve(self, header: dict[str, Any], key_set: KeyData) -> KeyData:
+        return key_set  # the reference picks from the set by kid itself, strictly
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        return self._verify(suite, token, self._resolve(_compact_header(token), key), allowed,
+                            serialization)
+
+
+class ResolverTrustsEmbeddedJwk(_ResolvingReference):
+    """Wrong: its key callback returns the `jwk` the token carries when there is one. Its JWS
+    call and JWT API are handed the configured key and never look at the header's `jwk`, so only
+    the resolver entry point catches it."""
+
+    name = "resolver-trusts-jwk"
+
+    def _resolve(self, header: dict[str, Any], key_set: KeyData) -> KeyData:
+        embedded = header.get("jwk")
+        return embedded if isinstance(embedded, dict) else key_set
+
+
+class ResolverPicksByKid(_ResolvingReference):
+    """The correct twin: its callback resolves from the configured key set alone."""
+
+    name = "resolver-by-kid"

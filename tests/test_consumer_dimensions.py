@@ -133,3 +133,38 @@ def test_inflating_fully_before_refusing_is_caught_only_by_the_cost_verdict(
     good = rows[rows.consumer == "inflates-with-cap"]
     assert (good.actual == "rejected").all()
     assert (good.cost_verdict == "within").all() and not good.passed.eq(False).any()
+
+
+# -- the key-resolving entry point ------------------------------------------------------------
+
+def test_a_resolver_trusting_the_embedded_jwk_is_caught_only_through_the_resolver(keys) -> None:
+    rows = run([fakes_attacks.ResolverTrustsEmbeddedJwk(), fakes_attacks.ResolverPicksByKid()],
+               keys, ["attacks.embedded_key.jwk_header_with_attacker_key"], ["JWS ES256"])
+    caught = failing(rows, "resolver-trusts-jwk")
+    assert not caught.empty and (caught.actual == "accepted").all()
+    assert (caught.entry_point == "resolver").all() and (caught.key_form == "jwks").all()
+    # The resolver ran for the key set only, and the other entry points refused the token.
+    ran = rows[rows.actual != "unsupported"]
+    assert set(ran.entry_point) == {"jws", "jwt", "resolver"}
+    assert set(rows[rows.entry_point == "resolver"].key_form) == {"jwks"}
+    assert failing(rows, "resolver-by-kid").empty
+    assert (rows[rows.consumer == "resolver-by-kid"].actual != "accepted").all()
+    assert set(config_label(caught)) == {"jwks via resolver"}
+
+
+def test_bombs_vary_the_ratio_as_well_as_the_size_and_are_judged_by_cost(
+        keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scenarios.attacks import zip_bomb
+    ratio_cases = [c for c in discover() if c.id.startswith("attacks.zip_bomb.ratio")]
+    assert {ratio for _, ratio, _ in zip_bomb.RATIOS} >= {10, 100, 300}
+    assert len(ratio_cases) == len(zip_bomb.RATIOS)
+    assert all(c.isolation and c.severity == "dos" and c.policy for c in ratio_cases)
+    # 12 MiB at 100:1 is a 197 KiB token: under the size whose memory growth is judged.
+    monkeypatch.setattr(cost, "MEMORY_GROWTH_BUDGET_KB", 8 * 1024)
+    rows = run([fakes_attacks.InflatesThenRefuses(), fakes_attacks.InflatesWithCap()], keys,
+               ["attacks.zip_bomb.ratio100_12mib"], ["JWE dir + A256GCM"])
+    bad = rows[rows.consumer == "inflates-then-refuses"]
+    assert (bad.actual == "rejected").all() and (bad.cost_verdict == "dos").all()
+    assert bad.passed.eq(False).all() and (bad.token_bytes < SMALL_TOKEN_BYTES).all()
+    good = rows[rows.consumer == "inflates-with-cap"]
+    assert (good.actual == "rejected").all() and (good.cost_verdict == "within").all()

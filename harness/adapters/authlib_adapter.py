@@ -13,10 +13,12 @@ every worker, and the report says so.
 Entry points: `JsonWebSignature.deserialize_*` / `JsonWebEncryption.deserialize_*` and the JWT
 API, `jwt.decode(s, key)` then `claims.validate()` (https://docs.authlib.org/en/latest/jose/jwt.html),
 compact JWS and JWE alike; with no allow-list it is Authlib's module-level `jwt`, which names
-every algorithm it registers. Both take a key callable `key(header, payload)` (the key-resolving
-form, which the harness builds from a JWKS as `jwt.decode` does for a `KeySet`). Key text handed
-over untouched goes to `key` as it is, so Authlib's own per-algorithm `prepare_key` reads it,
-instead of the adapter's `JsonWebKey.import_key`.
+every algorithm it registers. A JWKS goes to the JWT API as Authlib's own `KeySet`
+(`JsonWebKey.import_key_set`), which `jwt.decode` looks up by the header's kid; the JWS/JWE calls
+take one key or a key callable, no key set, so the `jwks` form is declared unsupported there. The
+key callable `key(header, payload)` is the `resolver` entry point. Key text handed over untouched
+goes to `key` as it is, so Authlib's own per-algorithm `prepare_key` reads it, instead of the
+adapter's `JsonWebKey.import_key`.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ from harness.adapters.base import (
     claims_bytes,
     error_text,
     is_jwks,
-    pick_by_kid,
     require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
@@ -86,7 +87,10 @@ class AuthlibAdapter(Adapter):
                 "JWE": frozenset({"compact", "general"})}
     entry_points = {"jws": "authlib.jose.JsonWebSignature / JsonWebEncryption deserialize",
                     "jwt": "authlib.jose.jwt.decode + claims.validate() "
-                           "(https://docs.authlib.org/en/latest/jose/jwt.html)"}
+                           "(https://docs.authlib.org/en/latest/jose/jwt.html)",
+                    "resolver": "authlib.jose.jwt.decode(s, load_key), load_key(header, payload) "
+                                "-> key_set.find_by_kid(header['kid']) "
+                                "(https://docs.authlib.org/en/latest/jose/jwt.html)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.family == "JWS":
@@ -106,25 +110,19 @@ class AuthlibAdapter(Adapter):
 
     def _key(self, key: KeyData) -> Any:
         if is_jwks(key):
-            key_set = self.imported(key, "jwks", JsonWebKey.import_key_set)
-            # Authlib's documented key callable, as its own `jwt.decode` builds for a KeySet.
-            return lambda header, payload: key_set.find_by_kid(header.get("kid"))
+            raise Unsupported("Authlib's JsonWebSignature/JsonWebEncryption take one key or a "
+                              "key callable, not a key set (its KeySet goes to jwt.decode)")
         if handed_over(key):
             return str(key) if isinstance(key, str) else bytes(key)  # type: ignore[arg-type]
         # import_key takes a JWK dict, PEM text or raw secret bytes alike.
         return self.imported(key, "key", JsonWebKey.import_key)
 
-    def _json_key(self, token: str, key: KeyData) -> Any:
-        """Authlib's JWE JSON parser takes one key, not its key callable: with a JWKS, the key
-        of the first recipient whose kid the JWKS holds (the first key when none matches)."""
-        if not is_jwks(key):
-            return self._key(key)
-        message = json.loads(token)
-        recipients = message.get("recipients") or [message]
-        kids = [r.get("header", {}).get("kid") for r in recipients if isinstance(r, dict)]
-        known = {k.get("kid") for k in key["keys"]}  # type: ignore[index]
-        kid = next((k for k in kids if k in known), key["keys"][0].get("kid"))  # type: ignore[index]
-        return self._key(pick_by_kid(key, kid))
+    def _jwt_key(self, key: KeyData) -> Any:
+        """The JWT API's key: a JWKS as Authlib's own KeySet, which `jwt.decode` looks up by kid
+        (`KeySet.find_by_kid`); any other form as the JWS/JWE calls take it."""
+        if is_jwks(key):
+            return self.imported(key, "jwks", JsonWebKey.import_key_set)
+        return self._key(key)
 
     def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
               allowed: Allowed, serialization: Serialization) -> str:
@@ -160,7 +158,7 @@ class AuthlibAdapter(Adapter):
         if serialization == "compact":
             return decrypter.deserialize_compact(token, self._key(key))["payload"]
         try:
-            return decrypter.deserialize_json(token, self._json_key(token, key))["payload"]
+            return decrypter.deserialize_json(token, self._key(key))["payload"]
         except MissingAlgorithmError as error:
             # Its text is empty; say where it looked (RFC 7516 §7.2.1 lets `alg` be per recipient).
             raise Rejected(f"{error_text(error)} (Authlib's deserialize_json reads alg from the "
@@ -177,7 +175,7 @@ class AuthlibAdapter(Adapter):
         if serialization != "compact":
             raise Unsupported("Authlib's jwt.decode takes compact tokens only")
         decoder = JsonWebToken(allowed) if allowed else jwt
-        claims = decoder.decode(token, self._key(key))
+        claims = decoder.decode(token, self._jwt_key(key))
         claims.validate()
         return claims_bytes(claims)
 
@@ -192,7 +190,7 @@ class AuthlibAdapter(Adapter):
             if value is not None:
                 requests[name] = {**requests.get(name, {}), "value": value}
         decoder = JsonWebToken(allowed) if allowed else jwt
-        claims = decoder.decode(token, self._key(key), claims_options=requests or None)
+        claims = decoder.decode(token, self._jwt_key(key), claims_options=requests or None)
         claims.validate(**({} if options.leeway_s is None else {"leeway": options.leeway_s}))
         return dict(claims)
 
@@ -270,3 +268,19 @@ class AuthlibAdapter(Adapter):
             raise Rejected(error_text(error)) from error
         return dict(claims)
 
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("Authlib's jwt.decode takes compact tokens only")
+        key_set = self.imported(key, "jwks", JsonWebKey.import_key_set)
+
+        def load_key(header: dict[str, Any], payload: Any) -> Any:
+            # The application's callback, as Authlib's docs write it: the key the kid names.
+            return key_set.find_by_kid(header.get("kid"))
+
+        decoder = JsonWebToken(allowed) if allowed else jwt
+        claims = decoder.decode(token, load_key)
+        claims.validate()
+        return claims_bytes(claims)
+
+    _decrypt_resolved = _verify_resolved

@@ -10,10 +10,14 @@ that no operation pays for a key import.
 from __future__ import annotations
 
 import json
+import os
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar, Literal, TypeVar
 
 from harness.core.claims import ClaimsOptions
@@ -30,10 +34,16 @@ OPERATIONS: tuple[Operation, ...] = ("sign", "verify", "encrypt", "decrypt")
 PRODUCING: frozenset[str] = frozenset({"sign", "encrypt"})
 # How an application calls the consumer: `jws` is the library's JWS/JWE call (verify, decrypt),
 # `jwt` its JWT API (PyJWT `jwt.decode`, jwcrypto `jwt.JWT(jwt=..., key=...)`, ...), which parses
-# the payload as a claims set. A key-resolving form (a JWKS the library picks from by `kid`, or a
-# key callable) is the `jwks` key form through either entry point; each adapter says which.
-EntryPoint = Literal["jws", "jwt"]
-ENTRY_POINTS: tuple[EntryPoint, ...] = ("jws", "jwt")
+# the payload as a claims set. `resolver` is the library's key-resolving form, where it documents
+# one: a key callable the application writes (pick by the header's `kid`, as its docs show), a
+# key client (PyJWT's `PyJWKClient`, fetching the JWKS over HTTP) or a verifier holding the key
+# set; it takes the `jwks` key form only. The `jwks` form through `jws` or `jwt` is the library's
+# key-set parameter (a `KeySet`, a `JWKSet`, a JWKS dict), or declared unsupported.
+EntryPoint = Literal["jws", "jwt", "resolver"]
+ENTRY_POINTS: tuple[EntryPoint, ...] = ("jws", "jwt", "resolver")
+OPERATIONS_OF: dict[str, tuple[str, str]] = {
+    "jws": ("_verify", "_decrypt"), "jwt": ("_verify_jwt", "_decrypt_jwt"),
+    "resolver": ("_verify_resolved", "_decrypt_resolved")}
 
 T = TypeVar("T")
 # What a key argument may be: a JWK, a JWKS (`{"keys": [...]}`), or the key as an application
@@ -48,19 +58,28 @@ def is_jwks(key: KeyData) -> bool:
     return isinstance(key, dict) and "keys" in key and "kty" not in key
 
 
-def pick_by_kid(jwks: JWK, kid: str | None) -> JWK:
-    """The key of a JWKS with this kid, for libraries whose operations take a single key."""
-    for key in jwks["keys"]:
-        if key.get("kid") == kid:
-            return key
-    raise Rejected(f"no key in the JWKS has kid {kid!r}")
-
-
 def claims_bytes(claims: Any) -> bytes:
     """A JWT API's claims as the payload bytes: compact JSON, non-ASCII kept, in the order the
     library parsed them, so a claims set the library returns unchanged equals the bytes signed
     (the harness's payloads are written this way)."""
     return json.dumps(dict(claims), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+HARNESS_DIRECTORY = str(Path(__file__).resolve().parents[1]) + os.sep
+
+
+def raised_inside(error: BaseException, package: ModuleType) -> bool:
+    """Whether `package` raised `error`: of the traceback's frames in the package or in the
+    harness, the innermost is the package's. What the package calls (`json`, `binascii`) may
+    raise on its behalf; a harness frame nearer the raise means the harness raised it."""
+    root = str(Path(package.__file__ or "").resolve().parent) + os.sep
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        where = str(Path(frame.filename).resolve())
+        if where.startswith(root):
+            return True
+        if where.startswith(HARNESS_DIRECTORY):
+            return False
+    return False
 
 
 def error_text(error: BaseException) -> str:
@@ -83,7 +102,8 @@ class Adapter(ABC):
     requires_allow_list: ClassVar[bool] = False
     # Entry points the library documents for consuming a token, each with where it is
     # documented; `jws` is every adapter's `_verify`/`_decrypt`, `jwt` its `_verify_jwt` and
-    # `_decrypt_jwt`. An entry point not listed is declared `Unsupported`.
+    # `_decrypt_jwt`, `resolver` its `_verify_resolved` and `_decrypt_resolved`. An entry point
+    # not listed is declared `Unsupported`.
     entry_points: ClassVar[dict[str, str]] = {"jws": "the adapter's JWS/JWE call"}
 
     def __init__(self) -> None:
@@ -152,8 +172,8 @@ class Adapter(ABC):
         """Return the payload. `key` may be a JWKS (`{"keys": [...]}`) to pick from by kid.
         `entry_point="jwt"`: through the library's JWT API; the claims come back as bytes."""
         self.check(suite, mode, "verify", serialization, explicit=algorithms is not None)
-        self.check_entry_point(entry_point)
-        operation = self._verify_jwt if entry_point == "jwt" else self._verify
+        self.check_entry_point(entry_point, key)
+        operation = getattr(self, OPERATIONS_OF[entry_point][0])
         return self._call(operation, suite, token, key,
                           self.allow_list(suite, mode, algorithms), serialization)
 
@@ -170,14 +190,16 @@ class Adapter(ABC):
                 entry_point: EntryPoint = "jws") -> bytes:
         """Return the plaintext. `key` may be a JWKS (`{"keys": [...]}`) to pick from by kid."""
         self.check(suite, mode, "decrypt", serialization, explicit=algorithms is not None)
-        self.check_entry_point(entry_point)
-        operation = self._decrypt_jwt if entry_point == "jwt" else self._decrypt
+        self.check_entry_point(entry_point, key)
+        operation = getattr(self, OPERATIONS_OF[entry_point][1])
         return self._call(operation, suite, token, key,
                           self.allow_list(suite, mode, algorithms), serialization)
 
-    def check_entry_point(self, entry_point: EntryPoint) -> None:
+    def check_entry_point(self, entry_point: EntryPoint, key: KeyData | None = None) -> None:
         if entry_point not in self.entry_points:
             raise Unsupported(f"{self.name} documents no {entry_point} entry point")
+        if entry_point == "resolver" and key is not None and not is_jwks(key):
+            raise Unsupported("the resolver entry point resolves a key from a key set (JWKS)")
 
     def validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                         *, mode: Mode, algorithms: Sequence[str] | None = None
@@ -250,6 +272,17 @@ class Adapter(ABC):
                      serialization: Serialization) -> bytes:
         """Decrypt an encrypted JWT through the library's JWT API."""
         raise Unsupported(f"{self.name}'s JWT API does not decrypt JWE")
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        """Verify through the library's key-resolving form, with `key` (a JWKS) as the
+        application's key store: the resolver picks by the header's `kid` the way the library's
+        documentation writes it; return the claims as `claims_bytes`."""
+        raise Unsupported(f"{self.name} documents no key-resolving entry point")
+
+    def _decrypt_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                          serialization: Serialization) -> bytes:
+        raise Unsupported(f"{self.name}'s key-resolving entry point does not decrypt JWE")
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Its registries allow only the algorithms it marks "recommended" unless the calle
 
 Entry points: `jws.deserialize_*` / `jwe.decrypt_*` and `jwt.decode` (the JWT API, compact only,
 https://jose.authlib.org/en/guide/jwt/; a JWE needs `registry=JWERegistry()`). Both take a
-`KeySet` and pick by `kid` (the key-resolving form; a key callable is the other). Key text handed
+`KeySet` and pick by `kid`; its key callable (`KeyFlexible`: a function of the token object,
+whose `headers()` it reads) is the `resolver` entry point. Key text handed
 over untouched goes through `jwk.import_key(text)` without a key type, the documented call that
 guesses the type; releases before 1.0 have no `jwk.import_key` (it is `JWKRegistry.import_key`)
 and their key parameter (`KeyFlexible`) takes `str` and `bytes` itself, so there the text goes
@@ -15,13 +16,12 @@ to `decode` as it is.
 from __future__ import annotations
 
 import json
-import os
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from typing import Any, TypeVar
 
-from joserfc import errors as joserfc_errors
+import joserfc
 from joserfc import jwe, jwk, jws, jwt
 from joserfc.errors import JoseError
 
@@ -34,6 +34,7 @@ from harness.adapters.base import (
     claims_bytes,
     error_text,
     is_jwks,
+    raised_inside,
     require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
@@ -41,12 +42,17 @@ from harness.core.errors import Rejected, Unsupported
 from harness.core.keyforms import handed_over
 from harness.core.suites import Suite
 
+T = TypeVar("T")
 JSON_FORMS: frozenset[Serialization] = frozenset({"compact", "flattened", "general"})
 # `jwk.import_key` arrived in joserfc 1.0; before it, `JWKRegistry.import_key` did the same.
 IMPORT_KEY = getattr(jwk, "import_key", None) or jwk.JWKRegistry.import_key
-T = TypeVar("T")
 # Before 1.0 the key parameter of every call took key text itself (KeyFlexible had str, bytes).
 TAKES_KEY_TEXT = not hasattr(jwk, "import_key")
+# joserfc 0.9 and 1.0 refuse many malformed tokens with a plain ValueError (a bad base64url
+# segment, a header that is not an object, an unknown kid, ...), where later releases raise
+# their own JoseError types: there a ValueError raised inside joserfc is its refusal.
+REFUSES_WITH_VALUE_ERROR = tuple(
+    int(part) for part in metadata.version("joserfc").split(".")[:2]) <= (1, 0)
 
 
 class JoserfcAdapter(Adapter):
@@ -56,7 +62,10 @@ class JoserfcAdapter(Adapter):
     produces = {"JWS": JSON_FORMS, "JWE": JSON_FORMS}
     consumes = {"JWS": JSON_FORMS, "JWE": JSON_FORMS}
     entry_points = {"jws": "joserfc.jws.deserialize_compact/json, joserfc.jwe.decrypt_*",
-                    "jwt": "joserfc.jwt.decode (https://jose.authlib.org/en/guide/jwt/)"}
+                    "jwt": "joserfc.jwt.decode (https://jose.authlib.org/en/guide/jwt/)",
+                    "resolver": "joserfc.jwt.decode(value, resolve_key), resolve_key(obj) -> "
+                                "key_set.get_by_kid(obj.headers()['kid']) (KeyFlexible's key "
+                                "callable, https://jose.authlib.org/en/guide/jwk/)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.family == "JWS":
@@ -222,30 +231,39 @@ class JoserfcAdapter(Adapter):
                               exp={"essential": True}).validate(decoded.claims)
         require_at_jwt(decoded.header, self.name)
         return dict(decoded.claims)
+    def _resolver(self, key: KeyData) -> Any:
+        key_set = self._key(key, None)  # type: ignore[arg-type]
+
+        def resolve_key(obj: Any) -> Any:
+            # The application's callback, as joserfc's docs write it: the key the kid names.
+            return key_set.get_by_kid(obj.headers().get("kid"))
+        return resolve_key
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("joserfc's jwt.decode takes compact tokens only")
+        return claims_bytes(jwt.decode(token, self._resolver(key), algorithms=allowed).claims)
+
+    def _decrypt_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                          serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("joserfc's jwt.decode takes compact tokens only")
+        return claims_bytes(jwt.decode(token, self._resolver(key), algorithms=allowed,
+                                       registry=jwe.JWERegistry()).claims)
+
+
     def _call(self, operation: Callable[..., T], *args: Any) -> T:
         try:
             return super()._call(operation, *args)
         except ValueError as error:
-            # Before its algorithm errors (UnsupportedAlgorithmError, 1.0), joserfc's
-            # registries refused a disallowed algorithm or header with a ValueError of their
-            # own: that release's refusal, not an undocumented failure.
-            if REGISTRY_REFUSES_WITH_VALUE_ERROR and _raised_in_registry(error):
-                raise Rejected(error_text(error)) from error
+            # Only where the release refuses that way, and only what joserfc itself raised: a
+            # ValueError from the harness's own code stays an `error` row.
+            if REFUSES_WITH_VALUE_ERROR and raised_inside(error, joserfc):
+                raise Rejected(f"joserfc {metadata.version('joserfc')}: "
+                               f"{error_text(error)}") from error
             raise
 
-
-# joserfc 0.x: `Algorithm of "HS512" is not allowed` is a ValueError from its registry.
-REGISTRY_REFUSES_WITH_VALUE_ERROR = not hasattr(joserfc_errors, "UnsupportedAlgorithmError")
-
-
-def _raised_in_registry(error: BaseException) -> bool:
-    """A ValueError its registries raise, or its refusal of key text as an oct secret that
-    looks like an asymmetric key (`This key may not be safe to import`)."""
-    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
-    if not frames or f"{os.sep}joserfc{os.sep}" not in frames[-1].filename:
-        return False
-    return frames[-1].filename.endswith("registry.py") or (
-        frames[-1].filename.endswith("oct_key.py") and "may not be safe" in str(error))
 
 def _import_untouched(data: str | bytes) -> Any:
     """The text as an application hands it to joserfc: `import_key` with no key type, or, for

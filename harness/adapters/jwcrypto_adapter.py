@@ -7,8 +7,11 @@ single signature always serializes as flattened JSON, so it cannot produce gener
 Entry points: `JWS.deserialize` / `JWE.deserialize` and the JWT API,
 `jwt.JWT(jwt=token, key=key, algs=...)` (https://jwcrypto.readthedocs.io/en/latest/jwt.html),
 compact only, JWS and JWE alike; `expected_type` (jwcrypto 1.4+) names the family. Both take a
-`JWKSet` and pick by `kid` (the key-resolving form). Its key parameters take `JWK` and `JWKSet`
-objects only: key text cannot be handed over untouched, which is declared, not guessed.
+`JWKSet` and pick by `kid`; it has no key callable, so its `resolver` entry point is the JWT API
+with a `JWKSet`, the key-resolving form its JWT docs describe (the same call as `jwt` with the
+`jwks` key form, named as the form an application resolving keys writes). Its key parameters
+take `JWK` and `JWKSet` objects only: key text cannot be handed over untouched, which is
+declared, not guessed.
 """
 
 from __future__ import annotations
@@ -52,7 +55,10 @@ class JwcryptoAdapter(Adapter):
     consumes = {"JWS": ALL_FORMS, "JWE": ALL_FORMS}
     entry_points = {"jws": "jwcrypto.jws.JWS.deserialize, jwcrypto.jwe.JWE.deserialize",
                     "jwt": "jwcrypto.jwt.JWT(jwt=..., key=...) "
-                           "(https://jwcrypto.readthedocs.io/en/latest/jwt.html)"}
+                           "(https://jwcrypto.readthedocs.io/en/latest/jwt.html)",
+                    "resolver": "jwcrypto.jwt.JWT(jwt=..., key=JWKSet): 'a JWKSet that contains "
+                                "a key indexed by the kid header' "
+                                "(https://jwcrypto.readthedocs.io/en/latest/jwt.html)"}
 
     def supports(self, suite: Suite) -> bool:
         return all(name in JWA.algorithms_registry for name in self._names(suite))
@@ -212,6 +218,13 @@ class JwcryptoAdapter(Adapter):
                         check_claims={"iss": check.issuer, "aud": check.audience, "exp": None})
         require_at_jwt(inner.token.jose_header, self.name)
         return dict(json.loads(inner.claims))
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        return self._jwt(suite, token, key, allowed, serialization)
+
+    _decrypt_resolved = _verify_resolved
+
 
 def _import_text(data: str | bytes, symmetric: bool) -> jwk.JWK:
     """A key held as text or bytes, through the jwcrypto API for that form: PEM through

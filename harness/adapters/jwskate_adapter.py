@@ -12,11 +12,15 @@ for any algorithm the key type supports, which is its `default` mode; `enabled` 
 (its password API, for PBES2, takes no `alg` and accepts the three PBES2 algorithms).
 
 Entry points: `JwsCompact.verify` / `JweCompact.decrypt` and the JWT API, `Jwt(token)` (a
-`SignedJwt`) and its `verify_signature(key, alg=/algs=)` (https://guillp.github.io/jwskate/);
-its `JwtVerifier` (issuer, audience, a JWKS) verifies with public keys only. Both take a
-`JwkSet` and pick by `kid` (the key-resolving form). Its key parameters take a JWK (a `Jwk`, a
-dict or a `cryptography` key), not key text: handing text over untouched is declared
-unsupported.
+`SignedJwt`, and its `verify_signature(key, alg=/algs=)`; for five parts a `JweCompact`, and its
+`decrypt(key)`: https://guillp.github.io/jwskate/);
+its `JwtVerifier` (issuer, audience, a JWKS), which looks the token's kid up in its key set (or
+tries every verification key when there is none), is the `resolver` entry point; it verifies
+with public keys only, so an HMAC key set is declared unsupported there. The compact calls take
+a `JwkSet` and look the token's kid up themselves (`JwkSet.get_jwk_by_kid`); its JSON JWS forms
+and its password API (PBES2) take one key, so the `jwks` form is declared unsupported there. Its
+key parameters take a JWK (a `Jwk`, a dict or a `cryptography` key), not key text: handing text
+over untouched is declared unsupported.
 """
 
 from __future__ import annotations
@@ -62,7 +66,6 @@ from harness.adapters.base import (
     Serialization,
     claims_bytes,
     is_jwks,
-    pick_by_kid,
     require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
@@ -89,8 +92,10 @@ class JwskateAdapter(Adapter):
     consumes = {"JWS": frozenset({"compact", "flattened", "general"}),
                 "JWE": frozenset({"compact"})}
     entry_points = {"jws": "jwskate.JwsCompact.verify, jwskate.JweCompact.decrypt",
-                    "jwt": "jwskate.Jwt(token).verify_signature "
-                           "(https://guillp.github.io/jwskate/)"}
+                    "jwt": "jwskate.Jwt(token).verify_signature, JweCompact.decrypt "
+                           "(https://guillp.github.io/jwskate/)",
+                    "resolver": "jwskate.JwtVerifier(jwkset, issuer=None, alg=...).verify "
+                                "(https://guillp.github.io/jwskate/, public keys only)"}
 
     def supports(self, suite: Suite) -> bool:
         if suite.key.param == "password":
@@ -165,20 +170,10 @@ class JwskateAdapter(Adapter):
         parsed = json.loads(token)
         message = JwsJsonGeneral(parsed) if serialization == "general" else JwsJsonFlat(parsed)
         if isinstance(jwk, JwkSet):
-            # The JSON forms' verify_signature takes one key; JwkSet picks it by kid, that of
-            # the first signature whose kid the set holds (as an application holding a key set
-            # for one of several signers does).
-            jwk = jwk.get_jwk_by_kid(self._json_kid(message, jwk))
+            raise Unsupported("jwskate's JSON JWS verify_signature takes one key, not a JwkSet")
         if not message.verify_signature(jwk, **self._signature_algs(suite, allowed)):
             raise Rejected("jwskate: verify_signature returned False")
         return bytes(message.payload)
-
-    @staticmethod
-    def _json_kid(message: JwsJsonFlat | JwsJsonGeneral, keys: JwkSet) -> str:
-        signatures = message.signatures if isinstance(message, JwsJsonGeneral) else [message]
-        kids = [str(signature.protected.get("kid")) for signature in signatures]
-        held = {str(key.get("kid")) for key in keys.jwks}
-        return next((kid for kid in kids if kid in held), kids[0])
 
     def _encrypt(self, suite: Suite, plaintext: bytes, key: KeyData, header: dict[str, Any],
                  allowed: Allowed, serialization: Serialization) -> str:
@@ -199,10 +194,14 @@ class JwskateAdapter(Adapter):
 
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
-        message = JweCompact(token)
+        return self._decrypt_message(JweCompact(token), suite, key, allowed)
+
+    def _decrypt_message(self, message: JweCompact, suite: Suite, key: KeyData,
+                         allowed: Allowed) -> bytes:
         if suite.key.param == "password":
             if is_jwks(key):
-                key = pick_by_kid(key, message.kid)
+                raise Unsupported("jwskate's decrypt_with_password takes a password, not a "
+                                  "JwkSet")
             # Its password API has no allow-list beyond the PBES2 algorithms themselves.
             return bytes(message.decrypt_with_password(self._password(key)))
         if allowed is None:
@@ -222,6 +221,17 @@ class JwskateAdapter(Adapter):
                                        **self._signature_algs(suite, allowed)):
             raise Rejected("jwskate: SignedJwt.verify_signature returned False")
         return claims_bytes(parsed.claims)
+
+    def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                     serialization: Serialization) -> bytes:
+        # Its JWT API parses a five-part token as a `JweCompact` and leaves the claims to the
+        # caller, so the plaintext comes back as the bytes it decrypted.
+        if serialization != "compact":
+            raise Unsupported("jwskate's Jwt takes compact tokens only")
+        parsed = Jwt(token)
+        if not isinstance(parsed, JweCompact):
+            raise Rejected(f"jwskate: Jwt() parsed a {type(parsed).__name__}, not a JweCompact")
+        return self._decrypt_message(parsed, suite, key, allowed)
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:
@@ -298,6 +308,19 @@ class JwskateAdapter(Adapter):
                                     verifiers=[_at_jwt]))
         verifier.verify(signed)
         return dict(signed.claims)
+
+
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        if serialization != "compact":
+            raise Unsupported("jwskate's JwtVerifier takes compact tokens only")
+        key_set = self._key(key, suite)
+        if not isinstance(key_set, JwkSet) or key_set.is_private:
+            raise Unsupported("jwskate's JwtVerifier verifies with public keys only")
+        verifier = self.imported(key, f"verifier-{suite.alg}-{allowed}", lambda data: JwtVerifier(
+            key_set, issuer=None, **self._signature_algs(suite, allowed)))
+        verifier.verify(token)
+        return claims_bytes(SignedJwt(token).claims)
 
 
 def _import_text(data: str | bytes, symmetric: bool) -> Jwk:

@@ -5,9 +5,15 @@ already names the algorithm: `default` and `enabled` modes call it the same way.
 
 Entry points: `PyJWS.decode` (the JWS call) and `jwt.decode` (the JWT API,
 https://pyjwt.readthedocs.io/en/stable/api.html#jwt.decode), which also checks `exp`, `nbf`,
-`iat`, `aud` and `iss` when present. Its key-resolving form, `PyJWKClient`, fetches a JWKS over
-HTTP; the harness resolves from a JWKS by `kid` the way its docs show instead. Key text (PEM,
-OpenSSH, a secret) goes to `key` as it is, imported or handed over alike.
+`iat`, `aud` and `iss` when present. A JWKS goes through PyJWT's own key-set API, `PyJWKSet`,
+looked up by the kid of the token's unverified header (`PyJWKSet[kid]`, PyJWT 2.4+; older releases
+declare the form unsupported). Key text (PEM, OpenSSH, a secret) goes to `key` as it is, imported
+or handed over alike.
+
+Its key-resolving form, the `resolver` entry point, is `PyJWKClient` (PyJWT 2.0+): it fetches the
+JWKS over HTTP, here from the harness's JWKS server on 127.0.0.1 (`harness.core.jwks_server`),
+one client per key set as an application keeps one per issuer, and finds the signing key by the
+token's kid; `jwt.decode` then verifies with it, as the usage docs show.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ from harness.adapters.base import (
     KeyData,
     Serialization,
     claims_bytes,
+    error_text,
     is_jwks,
-    pick_by_kid,
     require_at_jwt,
 )
+from harness.core import jwks_server
 from harness.core.claims import ClaimsOptions
-from harness.core.errors import Unsupported
+from harness.core.errors import Rejected, Unsupported
 from harness.core.suites import Suite
 
 
@@ -44,7 +51,10 @@ class PyJWTAdapter(Adapter):
     consumes = {"JWS": frozenset({"compact"})}
     requires_allow_list = True
     entry_points = {"jws": "jwt.api_jws.PyJWS.decode",
-                    "jwt": "jwt.decode (https://pyjwt.readthedocs.io/en/stable/api.html)"}
+                    "jwt": "jwt.decode (https://pyjwt.readthedocs.io/en/stable/api.html)",
+                    "resolver": "jwt.PyJWKClient(url).get_signing_key_from_jwt + jwt.decode "
+                                "(https://pyjwt.readthedocs.io/en/stable/usage.html, "
+                                "\"Retrieve RSA signing keys from a JWKS endpoint\")"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,18 +90,30 @@ class PyJWTAdapter(Adapter):
 
     def _verify(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                 serialization: Serialization) -> bytes:
-        if is_jwks(key):
-            # PyJWT's documented way: read the kid from the unverified header, pick the key.
-            key = pick_by_kid(key, jwt.get_unverified_header(token).get("kid"))
+        chosen = self._from_key_set(key, token) if is_jwks(key) else self._key(key, suite)
         # PyJWT has no default allow-list: its documented call always names the algorithms.
-        return self._jws.decode(token, self._key(key, suite), algorithms=allowed or [suite.alg])
+        return self._jws.decode(token, chosen, algorithms=allowed or [suite.alg])
 
     def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                     serialization: Serialization) -> bytes:
-        if is_jwks(key):
-            key = pick_by_kid(key, jwt.get_unverified_header(token).get("kid"))
-        return claims_bytes(jwt.decode(token, self._key(key, suite),
-                                       algorithms=allowed or [suite.alg]))
+        chosen = self._from_key_set(key, token) if is_jwks(key) else self._key(key, suite)
+        return claims_bytes(jwt.decode(token, chosen, algorithms=allowed or [suite.alg]))
+
+    def _from_key_set(self, key: KeyData, token: str) -> Any:
+        """The key a `PyJWKSet` holds for the token's kid, as PyJWT looks it up: the set skips
+        keys it cannot use and guesses each key's algorithm from `kty`/`crv` when the JWK has no
+        `alg`, so the library, not the harness, decides what a key-set row verifies with."""
+        key_set_class = getattr(jwt, "PyJWKSet", None)
+        if key_set_class is None or not hasattr(key_set_class, "__getitem__"):
+            raise Unsupported("this PyJWT release has no PyJWKSet lookup by kid "
+                              "(PyJWKSet.__getitem__ arrived in 2.4)")
+        key_set = self.imported(key, "jwks", key_set_class.from_dict)
+        kid = jwt.get_unverified_header(token).get("kid")
+        try:
+            found = key_set[kid]
+        except KeyError as error:
+            raise Rejected(f"PyJWKSet: {error_text(error)}") from error
+        return found if self._takes_pyjwk else found.key
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
                          allowed: Allowed) -> dict[str, Any]:
@@ -130,6 +152,16 @@ class PyJWTAdapter(Adapter):
                                   options={"require": ["exp", "iss", "aud"]})
         require_at_jwt(decoded["header"], self.name)
         return dict(decoded["payload"])
+    def _verify_resolved(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                         serialization: Serialization) -> bytes:
+        if not hasattr(jwt, "PyJWKClient"):
+            raise Unsupported("this PyJWT release has no PyJWKClient (it arrived in 2.0)")
+        client = self.imported(key, "client",
+                                 lambda data: jwt.PyJWKClient(jwks_server.serve(data)))
+        signing_key = client.get_signing_key_from_jwt(token)
+        chosen = signing_key if self._takes_pyjwk else signing_key.key
+        return claims_bytes(jwt.decode(token, chosen, algorithms=allowed or [suite.alg]))
+
 
 def _from_jwk(data: dict[str, Any], alg: str) -> Any:
     """PyJWT 1.x: the key object of the JWK's algorithm class (`RSAAlgorithm.from_jwk`, ...)."""

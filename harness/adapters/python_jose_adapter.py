@@ -7,9 +7,12 @@ serialization. It has no allow-list of its own: `jws.verify` takes the caller's 
 `enabled` modes call it the same way.
 
 Entry points: `jws.verify` / `jwe.decrypt` and `jwt.decode` (the JWT API, JWS only:
-https://python-jose.readthedocs.io/en/latest/jwt/api.html). Both take a JWKS dict and try its
-keys (the key-resolving form), and key text (PEM, a secret) as it is, imported or handed over
-alike.
+https://python-jose.readthedocs.io/en/latest/jwt/api.html). `jws.verify` and `jwt.decode` take a
+JWKS dict and try its keys themselves; `jwe.decrypt`'s docstring offers "individual JWK or JWK
+set" but hands the key to `jwk.construct`, which takes one key, so the `jwks` form is declared
+unsupported there. It has no key callable or key client (no `resolver` entry point), and its
+`jwt.decode` verifies a JWS only (it calls `jws.verify`), so an encrypted JWT has no JWT API.
+Key text (PEM, a secret) goes in as it is, imported or handed over alike.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from harness.adapters.base import (
     Serialization,
     claims_bytes,
     is_jwks,
-    pick_by_kid,
     require_at_jwt,
 )
 from harness.core.claims import ClaimsOptions
@@ -108,8 +110,8 @@ class PythonJoseAdapter(Adapter):
     def _decrypt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                  serialization: Serialization) -> bytes:
         if is_jwks(key):
-            # `jwe.decrypt` takes one key; its `get_unverified_header` gives the kid to pick by.
-            key = pick_by_kid(key, jwe.get_unverified_header(token).get("kid"))
+            raise Unsupported("python-jose's jwe.decrypt passes its key to jwk.construct, which "
+                              "takes a single key, not the JWK set its docstring offers")
         plaintext = jwe.decrypt(token, self._jwe_key(key))
         if plaintext is None:
             # It returns None, not an error, when the content key did not unwrap.
@@ -181,3 +183,8 @@ class PythonJoseAdapter(Adapter):
                             issuer=check.issuer, options=options)
         require_at_jwt(jwt.get_unverified_header(token), self.name)
         return dict(claims)
+    def _decrypt_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
+                     serialization: Serialization) -> bytes:
+        raise Unsupported("python-jose's jwt.decode verifies a JWS only (it calls jws.verify; "
+                          "https://python-jose.readthedocs.io/en/latest/jwt/api.html documents "
+                          "no encrypted JWT)")

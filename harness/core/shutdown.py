@@ -10,11 +10,13 @@ no handler sees, leaves nothing running.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
+import multiprocessing.util
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -90,3 +92,11 @@ def as_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def at_exit(callback: Callable[[], None]) -> None:
+    """Run `callback` when this process ends normally: through `atexit` in the harness's own
+    process, and through multiprocessing's finalizers in a forked worker, which leaves by
+    `os._exit` and so skips `atexit` (a worker's finalizers run just before that)."""
+    atexit.register(callback)
+    multiprocessing.util.Finalize(None, callback, exitpriority=10)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -141,6 +142,27 @@ def deflate_bomb(size: int, wrapped: bool = False) -> bytes:
         # A = 1, B = n mod 65521.
         tail = tail[:-4] + ((size % 65521) << 16 | 1).to_bytes(4, "big")
     return first + piece * (count - 1) + tail
+
+
+def ratio_block(ratio: int) -> bytes:
+    """One MiB that raw DEFLATE compresses about `ratio` to 1: its first 1/`ratio` is
+    pseudo-random (the same bytes for a ratio, so a case's token is stable), the rest zeros."""
+    noise = random.Random(ratio).randbytes(BOMB_BLOCK // ratio)
+    return noise + bytes(BOMB_BLOCK - len(noise))
+
+
+@lru_cache(maxsize=8)
+def ratio_bomb(size: int, ratio: int) -> bytes:
+    """A raw DEFLATE stream of `size` bytes (a multiple of 1 MiB) of `ratio_block(ratio)`
+    repeated, built as `deflate_bomb` builds its zeros: after a full flush each further block
+    compresses to the same piece, so the stream is that piece repeated."""
+    if size % BOMB_BLOCK:
+        raise ValueError("a bomb is a whole number of MiB")
+    block = ratio_block(ratio)
+    compressor = _compressor(False)
+    first = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    piece = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return first + piece * (size // BOMB_BLOCK - 1) + compressor.flush(zlib.Z_FINISH)
 
 
 # -- key management -----------------------------------------------------------------------------

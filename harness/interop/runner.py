@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sysconfig
 import time
 import traceback
 import warnings
@@ -98,11 +99,13 @@ _WORLD: World | None = None
 
 
 def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) -> list[Unit]:
-    """Every case × suite choice × mode × consumer configuration × entry point."""
+    """Every case × suite choice × mode × consumer configuration × entry point; the `resolver`
+    entry point resolves from a key set, so it runs with the configurations holding a JWKS."""
     return [Unit(case.id, choice, mode, replace(config, entry_point=entry))
             for case in cases for choice in case.suites(suites)
             for mode in modes if mode in case.modes for config in case.configs
-            for entry in case.entry_points]
+            for entry in case.entry_points
+            if entry != "resolver" or config.key_form == "jwks"]
 
 
 def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int,
@@ -133,6 +136,15 @@ HARNESS_CODE = tuple(str(Path(module.__file__).resolve().parent) + os.sep
                      for module in (harness, scenarios) if module.__file__)
 
 
+STDLIB = str(Path(sysconfig.get_paths()["stdlib"]).resolve()) + os.sep
+
+
+def _in_stdlib(place: str) -> bool:
+    # A Python without a venv installs libraries under the standard library's own directory.
+    return place.startswith(STDLIB) and not any(
+        part in place for part in ("site-packages", "dist-packages"))
+
+
 def _describe(error: BaseException) -> str:
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     where = f" (at {os.path.basename(frame.filename)}:{frame.lineno})" if frame else ""
@@ -146,7 +158,11 @@ def error_source(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
     if not frames:
         return "harness"
-    inner = str(Path(frames[-1].filename).resolve())
+    # The standard library raises on behalf of its caller (`json.loads` in the harness is the
+    # harness's bug), so the innermost frame outside it decides.
+    places = [str(Path(frame.filename).resolve()) for frame in frames]
+    inner = next((place for place in reversed(places) if not _in_stdlib(place)),
+                 places[-1])
     return "harness" if inner.startswith(HARNESS_CODE) else "library"
 
 

@@ -36,6 +36,9 @@ Expected = Literal["accept", "reject"]
 SuiteChoice = tuple[Suite, ...]
 SCENARIO_PACKAGE = "scenarios"
 ATTACK_ENTRY_POINTS: tuple[EntryPoint, ...] = ("jws", "jwt")
+# For cases whose header fields steer key resolution (`kid`, `jwk`, `jku`, `x5u`): the library's
+# key-resolving form too, where it documents one.
+RESOLVING_ENTRY_POINTS: tuple[EntryPoint, ...] = ("jws", "jwt", "resolver")
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ class Producer:
 class ConsumerConfig:
     """How an application configures the consumer: the form it holds the key in, its
     allow-list (None: as the mode says; a tuple: exactly these algorithm names), the entry point
-    it calls (`jws`: the JWS/JWE call; `jwt`: the JWT API) and whether it hands the key text over
+    it calls (`jws`: the JWS/JWE call; `jwt`: the JWT API; `resolver`: its key-resolving form,
+    with a JWKS) and whether it hands the key text over
     untouched (`raw_key`) instead of through the adapter's import for that form."""
 
     name: str

@@ -28,12 +28,13 @@ KINDS = {
     "errors on hostile input": "raised an undocumented exception instead of refusing",
 }
 ENTRY_POINT_RULE = (
-    "Every finding names how the consumer was called: its configuration (`config`), the "
-    "entry point (`jws`: the library's JWS/JWE call; `jwt`: its JWT API; shown as `<config> via "
-    "jwt`) and the key form (`key_form`: jwk, jwks, pem, pkcs1, der, openssh, jwk-json, "
-    "jwks-json, raw; configurations named `raw-...` hand the key text to the library untouched). "
-    "`genuine_verifies` false: that key form does not verify a genuine token either, and the "
-    "forgery was sent all the same.")
+    'Every finding names how the consumer was called: its configuration (`config`), the entry '
+    "point (`jws`: the library's JWS/JWE call; `jwt`: its JWT API; `resolver`: its key-"
+    'resolving form, a key callable or key client over the key set; shown as `<config> via jwt`'
+    ' or `<config> via resolver`) and the key form (`key_form`: jwk, jwks, pem, pkcs1, der, '
+    'openssh, jwk-json, jwks-json, raw; configurations named `raw-...` hand the key text to the'
+    ' library untouched). `genuine_verifies` false: that key form does not verify a genuine '
+    'token either, and the forgery was sent all the same.')
 # Rows of runs before entry points were a dimension went through the JWS/JWE call.
 DEFAULT_ENTRY_POINT = "jws"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from harness.core.blame import charged_causes, charged_counts
+from harness.core.findings import COSTLY
 from harness.core.severity import count_text
 from harness.interop.charts import support_table
 from harness.report.anomalies import SECURITY_PREFIXES, as_text, interop_rows, is_policy
@@ -18,7 +19,7 @@ from harness.report.throughput import headline
 
 SCORECARD_COLUMNS = ["library", "version", "suites by default", "suites once enabled",
                      "produces conformant tokens", "reads conformant tokens", "findings",
-                     "claims validation", "throughput"]
+                     "costly refusals", "claims validation", "throughput"]
 CAUSES_SHOWN = 3
 CONFORMANCE_RULE = (
     "A failing cell between two libraries is charged to the side that departs from the RFC: the "
@@ -73,6 +74,17 @@ def _claims(rows: pd.DataFrame, library: str) -> str:
     return text + (f"; {int(policy.sum())} policy choices" if policy.any() else "")
 
 
+def costly_refusals(found: pd.DataFrame, library: str) -> str:
+    """How many of the library's `dos` findings are refusals that cost more than the budgets
+    of `harness.core.cost` (it refused, but only after paying), with their attack classes."""
+    if found.empty or "kind" not in found:
+        return "0"
+    mine = found[(found["consumer"] == library) & (found["kind"] == COSTLY)]
+    if mine.empty:
+        return "0"
+    return f"{len(mine)} ({', '.join(sorted(set(as_text(mine['group']))))})"
+
+
 def scorecard(data: RunData, blamed: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
     """`blamed`: `core.blame` of the rows; `found`: the run's findings."""
     rows = data.rows
@@ -95,6 +107,8 @@ def scorecard(data: RunData, blamed: pd.DataFrame, found: pd.DataFrame) -> pd.Da
             "findings": (count_text(found.loc[found["consumer"] == library, "severity"]
                                     .value_counts().to_dict())
                          if security else "no attack or claims rows in this run"),
+            "costly refusals": (costly_refusals(found, library) if security
+                                else "no attack or claims rows in this run"),
             "claims validation": _claims(rows, library),
             "throughput": headline(data.loadtest, library),
         })

@@ -23,7 +23,7 @@ from harness.core.errors import Finding, Rejected
 from harness.core.keyforms import private_key
 from harness.core.keys import JWK
 from harness.interop.listener import HitCounter
-from harness.interop.scenario import ConsumerConfig, Context
+from harness.interop.scenario import RESOLVING_ENTRY_POINTS, ConsumerConfig, Context
 from scenarios.attacks.jws_common import (
     ASYMMETRIC,
     BROAD,
@@ -40,7 +40,8 @@ from scenarios.payloads import PAYLOAD
 CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("jwks", key_form="jwks"),
            ConsumerConfig("pem", key_form="pem"),
            ConsumerConfig("broad-jwk", algorithms=BROAD))
-cases = Catalogue(globals(), requirement="RFC 8725 §3.10", suites=ASYMMETRIC, configs=CONFIGS,
+cases = Catalogue(globals(), requirement="RFC 8725 §3.10",
+                  entry_points=RESOLVING_ENTRY_POINTS, suites=ASYMMETRIC, configs=CONFIGS,
                   attack_class="embedded-key", severity="forgery",
                   why="RFC 8725 §3.10: a key the token names or carries is the attacker's "
                       "choice; trusting it lets anyone sign.")

@@ -13,12 +13,13 @@ from typing import Any
 
 from harness.core.keys import public_jwk
 from harness.forge.encoding import b64url
-from harness.interop.scenario import ConsumerConfig, Context
+from harness.interop.scenario import RESOLVING_ENTRY_POINTS, ConsumerConfig, Context
 from scenarios.attacks.jws_common import HMAC_RSA_EC, Catalogue, Forged, attacker_key, signed, valid
 from scenarios.payloads import PAYLOAD
 
 CONFIGS = (ConsumerConfig("jwk"), ConsumerConfig("jwks", key_form="jwks"))
-cases = Catalogue(globals(), requirement="RFC 8725 §3.10", attack_class="kid",
+cases = Catalogue(globals(), requirement="RFC 8725 §3.10",
+                  entry_points=RESOLVING_ENTRY_POINTS, attack_class="kid",
                   suites=HMAC_RSA_EC, configs=CONFIGS, severity="forgery",
                   why="RFC 8725 §3.10: a kid is attacker input; a key it selects or a "
                       "signature by another key lets anyone sign.")

@@ -15,6 +15,10 @@ compressed zeros (16 to 200 MiB): policy too, since a consumer may accept them, 
 that refuses one only after inflating it is judged by the cost budgets of `harness.core.cost`
 (`dos`), whether or not it reaches the hard limit.
 
+The range also varies the compression ratio (10:1 to 300:1 of partly random blocks, beside
+zeros at about 1000:1), from ~50 KiB to ~250 KiB compressed, so a cap on the compressed input
+and a cap on the plaintext are each met from both sides.
+
 Raw DEFLATE is what `DEF` means; the zlib-wrapped (RFC 1950) form is not RFC 1951 DEFLATE, so a
 consumer may refuse it even when small, and must refuse it when it is a bomb.
 """
@@ -43,9 +47,10 @@ RANGE_TIER = partial(case, requirement=REQUIREMENT, expected="reject",
                      producer="forge", attack_class="zip-bomb", policy=True, **LIMITS)
 
 
-def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]:
-    token = forge(ctx, {"zip": "DEF"}, plaintext=b"",
-                  compressed=jwe.deflate_bomb(size, wrapped)).compact()
+def _bomb(ctx: Context, size: int, wrapped: bool = False, ratio: int | None = None
+          ) -> tuple[bytes, bytes]:
+    compressed = jwe.ratio_bomb(size, ratio) if ratio else jwe.deflate_bomb(size, wrapped)
+    token = forge(ctx, {"zip": "DEF"}, plaintext=b"", compressed=compressed).compact()
     try:
         received = ctx.consumer.decrypt(ctx.suite, token, ctx.decryption_key(ctx.suite.key))
     except Rejected as refusal:
@@ -54,6 +59,11 @@ def _bomb(ctx: Context, size: int, wrapped: bool = False) -> tuple[bytes, bytes]
         if "MemoryError" in str(refusal):
             raise MemoryError(f"the library ran out of memory inflating: {refusal}") from refusal
         raise
+    if ratio:
+        block = jwe.ratio_block(ratio)
+        exact = len(received) == size and all(
+            received[at:at + len(block)] == block for at in range(0, size, len(block)))
+        return (received if exact else f"<{size} bytes of {ratio}:1 blocks>".encode()), received
     # What was sealed is `size` zero bytes; compare without building them (1 GiB would not fit).
     exact = len(received) == size and not received.strip(b"\0")
     return (received if exact else f"<{size} zero bytes>".encode()), received
@@ -115,3 +125,36 @@ for _mib, _what in RANGE:
                     "after inflating it is a `dos`.")
     globals()[_run.__name__] = RANGE_TIER(severity="dos")(_run)  # type: ignore[arg-type]
 del _run, _mib, _what
+
+
+# The same range by compression ratio as well as size: (MiB inflated, ratio, description). A
+# lower ratio is a bigger token for the same inflation, so these sit on both sides of the caps
+# on the compressed input (jwcrypto's 256 KiB, python-jose's 250 KiB token) and on the
+# plaintext (250 KiB in joserfc, Authlib and python-jose; jwcrypto's 100 MiB). Measured sizes
+# (compressed / base64 token): 104/138, 49/65, 148/197, 247/329, 156/208 KiB.
+RATIOS = ((1, 10, "104 KiB at 10:1 to 1 MiB, past the 250 KiB plaintext caps"),
+          (4, 100, "49 KiB at 100:1 to 4 MiB"),
+          (12, 100, "148 KiB at 100:1 to 12 MiB, under jwcrypto's 256 KiB compressed cap"),
+          (20, 100, "247 KiB at 100:1 to 20 MiB, just under jwcrypto's compressed cap and "
+                    "over python-jose's 250 KiB token cap"),
+          (32, 300, "156 KiB at 300:1 to 32 MiB"))
+
+
+# Through the JWE call alone: every library's JWT API decrypts through that same call, and the
+# blocks are no claims set (a JWT API would refuse them as JSON after inflating, not before).
+RATIO_TIER = partial(RANGE_TIER, entry_points=("jws",))
+
+
+def _ratio_tier(mib: int, ratio: int) -> object:
+    def run(ctx: Context) -> tuple[bytes, bytes]:
+        return _bomb(ctx, mib * MIB, ratio=ratio)
+    return run
+
+
+for _mib, _ratio, _what in RATIOS:
+    _run = _ratio_tier(_mib, _ratio)
+    _run.__name__ = _run.__qualname__ = f"ratio{_ratio}_{_mib}mib"  # type: ignore[attr-defined]
+    _run.__doc__ = (f"Raw DEFLATE, {_what}: the consumer may accept (policy); refusing it only "
+                    "after inflating it is a `dos`.")
+    globals()[_run.__name__] = RATIO_TIER(severity="dos")(_run)  # type: ignore[arg-type]
+del _run, _mib, _ratio, _what
