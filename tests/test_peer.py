@@ -131,7 +131,6 @@ def test_a_run_loses_one_cell_per_crash_or_hang_and_says_so(
     # Named but not on this machine: bad input, nothing written.
     assert main([*argv, "--library", "fake-absent"]) == 2
     assert "how to get fake-absent" in capsys.readouterr().err
-    # By default every peer on the machine runs; the absent one is skipped in one line.
     assert main([*argv, "--library", "pyjwt,fake-crash,fake-hang", "--jobs", "2"]) == 0
     out = capsys.readouterr()
     run = next((tmp_path / "results").glob("2*"))
@@ -151,7 +150,11 @@ def test_a_run_loses_one_cell_per_crash_or_hang_and_says_so(
     meta = json.loads((run / "run.json").read_text())
     assert meta["peers"]["fake-crash"]["language"] == "python"
     assert meta["libraries"]["fake-hang"] == "0.0.1"
+    # The default run names the peers it leaves out; --peers brings every peer on the machine
+    # and skips the absent one in one line.
     assert main([*argv, "--dry-run"]) == 0
+    assert "not in the default run: fake-crash, fake-hang (--peers" in capsys.readouterr().err
+    assert main([*argv, "--dry-run", "--peers"]) == 0
     assert "skipping fake-absent: no-such-runtime-here is not installed" in \
         capsys.readouterr().err
 

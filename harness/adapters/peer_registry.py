@@ -145,11 +145,12 @@ def _pin_of(name: str) -> str | None:
     return f"{library}=={version}" if at and library in REGISTRY and version else None
 
 
-def installed_libraries(names: list[str], pins: list[str]) -> tuple[list[Adapter],
-                                                                  dict[str, str]]:
-    """The adapters a run uses: the named libraries and peers (all installed libraries and
-    every peer on this machine when none is named), then one peer per release pin. Missing ones
-    are returned with why when they were not named; a named one that is missing is an error."""
+def installed_libraries(names: list[str], pins: list[str], every_peer: bool = False
+                        ) -> tuple[list[Adapter], dict[str, str]]:
+    """The adapters a run uses: the named libraries and peers (when none is named, every
+    installed Python library, and with `every_peer` every peer on this machine too), then one
+    peer per release pin. Missing ones are returned with why when they were not named; a named
+    one that is missing is an error."""
     peers = discover_peers()
     pins = list(pins) + [pin for name in names if (pin := _pin_of(name))]
     names = [name for name in names if not _pin_of(name)]
@@ -168,7 +169,8 @@ def installed_libraries(names: list[str], pins: list[str]) -> tuple[list[Adapter
         loaded, missing = installed_adapters(python)
         if names and missing:
             raise HarnessError("; ".join(missing.values()))
-    for name in ([n for n in names if n in peers] if names else list(peers)):
+    for name in ([n for n in names if n in peers] if names else
+                 list(peers) if every_peer else []):
         entry = peers[name]
         if entry.missing:
             if named:

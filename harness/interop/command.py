@@ -12,6 +12,7 @@ from harness.adapters.base import MODES, Adapter, Mode
 from harness.adapters.peer_registry import (
     close_peers,
     describe_peers,
+    discover_peers,
     installed_libraries,
     peers_meta,
 )
@@ -51,6 +52,8 @@ class InteropOptions:
     charts: bool = True
     # Other releases of the Python libraries, each a peer in its own venv (`pyjwt==2.10.0`).
     with_pins: list[str] = field(default_factory=list)
+    # Every peer on this machine joins a run that names no library.
+    peers: bool = False
 
 
 def _modes(names: list[str]) -> list[Mode]:
@@ -70,7 +73,14 @@ def run_interop(options: InteropOptions) -> int:
             from None
     cases = select_cases(discover(), options.scenarios)
     modes = _modes(options.modes)
-    adapters, missing = installed_libraries(options.libraries, options.with_pins)
+    adapters, missing = installed_libraries(options.libraries, options.with_pins,
+                                            every_peer=options.peers)
+    if not options.libraries and not options.peers:
+        ready = [name for name, entry in discover_peers().items() if not entry.missing]
+        if ready:
+            print(f"peers on this machine, not in the default run: {', '.join(ready)} "
+                  f"(--peers or `make interop PEERS=1` adds them all; --library names some)",
+                  file=sys.stderr)
     try:
         return _run_with(options, suites, cases, modes, adapters, missing)
     finally:
