@@ -375,6 +375,12 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
         for process in list(pool._processes.values()):  # type: ignore[attr-defined]
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
+        # A worker killed while writing its result leaves half a message in the result pipe,
+        # and the executor's manager thread then waits in recv() for the rest forever (the
+        # parent holds the pipe's write end), so shutdown() and interpreter exit hang with it.
+        # Closing that end lets recv() see EOF: the manager calls the pool broken and ends.
+        with contextlib.suppress(Exception):
+            pool._result_queue._writer.close()  # type: ignore[attr-defined]
         raise
     finally:
         # On Ctrl-C or an error, drop the queued chunks instead of running them all first.
