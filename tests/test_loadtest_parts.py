@@ -144,8 +144,15 @@ def test_the_schedule_gives_every_cell_its_own_slot_of_rounds() -> None:
     assert schedule.round_s == pytest.approx(0.15)
     assert schedule.part_seconds() == pytest.approx({"locust": 0.1, "inprocess": 0.05,
                                                      "floor": 0.0})
-    assert schedule.slot_s == pytest.approx(1.85)
-    assert schedule.slot_start(100.0, 1) == pytest.approx(101.85)
+    # 12 rounds in 4 passes: every cell once per pass, 3 rounds a slot, 8 slots in all.
+    assert schedule.slots == ("HS256:sign", "HS256:verify") * 4
+    assert schedule.rounds_per_slot == 3
+    assert schedule.slot_s == pytest.approx(0.5)
+    assert schedule.slot_start(100.0, 1) == pytest.approx(100.5)
+    assert schedule.total_s == pytest.approx(4.0)
+    one_pass = Schedule(cells=schedule.cells, locust_s=1.2, inprocess_s=0.6, floor_s=0.0,
+                        gap_s=0.05, rounds=12, passes=1)
+    assert one_pass.slots == schedule.cells and one_pass.slot_s == pytest.approx(1.85)
     assert Schedule.from_env(schedule.to_env()) == schedule
     assert Schedule.from_env(None) is None and Schedule.from_env("") is None
 

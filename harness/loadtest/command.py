@@ -194,6 +194,7 @@ def run_loadtest(options: LoadtestOptions) -> int:
         "duration_per_cell_s": timing.duration_s, "inprocess_per_cell_s": timing.inprocess_s,
         "primitive_per_cell_s": timing.primitive_s, "batch_ms": options.batch_ms,
         "rounds": timing.rounds, "round_s": timing.schedule([]).round_s,
+        "passes": timing.schedule([]).passes,
         "remeasure_noisy": options.remeasure_noisy, "estimate_s": round(estimate_s, 1),
         "libraries": libraries, "cpu_count": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)), "load_average_start": list(os.getloadavg()),
@@ -203,7 +204,8 @@ def run_loadtest(options: LoadtestOptions) -> int:
     folder.write_meta(meta)
     folder.mark_run(started=meta["started"], finished=None, status="running", cells=0)
     print(f"loadtest: {len(cells)} cells ({len(skipped)} unsupported skipped), "
-          f"{timing.rounds} rounds of {timing.schedule([]).round_s * 1000:.0f} ms each "
+          f"{timing.rounds} rounds of {timing.schedule([]).round_s * 1000:.0f} ms each in "
+          f"{timing.schedule([]).passes} passes "
           f"({timing.duration_s:g} s of Locust) on {options.processes} process(es), about "
           f"{estimate_s:.0f} s ({estimate_s / 60:.1f} min) -> {folder.path}"
           f"{' (added to the newest run)' if reused else ''}", file=sys.stderr)
@@ -315,7 +317,7 @@ def seconds_since_start(began: float) -> float:
 
 def run_estimate_s(cells: list[Cell], timing: Timing) -> float:
     """How long one library's Locust run takes: start, preparing each cell, its slots."""
-    return RUN_OVERHEAD_S + len(cells) * (PREPARE_PER_CELL_S + timing.schedule(cells).slot_s)
+    return RUN_OVERHEAD_S + len(cells) * PREPARE_PER_CELL_S + timing.schedule(cells).total_s
 
 
 def count_instructions(cells: list[tuple[str, Cell]], folder: LoadtestFolder,

@@ -93,6 +93,8 @@ class CellRecord:
     rounds: list[dict[str, list[float]]] = field(default_factory=list)
     error: str | None = None
     operations: int = 0
+    # A batch failed: the cell is rejected, and its later passes are not run.
+    failed: bool = False
 
     def flush(self) -> None:
         if self.raw:
@@ -201,10 +203,11 @@ class JoseUser(User):
         """Every scheduled cell in its slot, then idle until the run quits."""
         assert SCHEDULE is not None
         t0 = _coordinator.ready()
-        for index, tag in enumerate(SCHEDULE.cells):
+        for index, tag in enumerate(SCHEDULE.slots):
             slot = SCHEDULE.slot_start(t0, index)
             sleep_until(slot)
-            if tag in self.cells:
+            if tag in self.cells and not (self.cells[tag].record.failed
+                                          or self.cells[tag].record.error):
                 self.measure_slot(tag, slot)
             _write_progress(index + 1)
         _coordinator.done()
@@ -232,10 +235,10 @@ class JoseUser(User):
             parts["floor"] = part("floor", lambda deadline: yielding_loop(
                 lambda _arg: run(), None, deadline, cell.floor_per_call))
         try:
-            cell.record.rounds = run_rounds(SCHEDULE.rounds, SCHEDULE.part_seconds(), slot,
-                                            parts, time.time, sleep_until, run_timers)
+            cell.record.rounds += run_rounds(SCHEDULE.rounds_per_slot, SCHEDULE.part_seconds(),
+                                             slot, parts, time.time, sleep_until, run_timers)
         except BatchFailed:
-            return
+            cell.record.failed = True
         except Exception as error:
             cell.record.error = f"{PART_NAMES[running[0]]} failed: {error_text(error)}"
 

@@ -26,7 +26,13 @@ from harness.core.shutdown import die_with_parent, raise_if_stopped
 from harness.loadtest.cells import Cell, user_class_name
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.rounds import MIN_ROUNDS, Spread, figures, part_totals
-from harness.loadtest.schedule import DEFAULT_ROUNDS, HISTOGRAMS_FILE, PROGRESS_FILE, Schedule
+from harness.loadtest.schedule import (
+    DEFAULT_PASSES,
+    DEFAULT_ROUNDS,
+    HISTOGRAMS_FILE,
+    PROGRESS_FILE,
+    Schedule,
+)
 from harness.loadtest.validate import CellCounts, problems, reporting_processes
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -46,17 +52,17 @@ class Timing:
     processes: int
     batch_ms: float
     rounds: int = DEFAULT_ROUNDS
+    passes: int = DEFAULT_PASSES
 
     def schedule(self, cells: list[Cell]) -> Schedule:
         return Schedule(cells=tuple(cell.tag for cell in cells), locust_s=self.duration_s,
                         inprocess_s=self.inprocess_s, floor_s=self.primitive_s,
-                        rounds=self.rounds)
+                        rounds=self.rounds, passes=min(self.passes, self.rounds))
 
     def run_time_s(self, cells: list[Cell]) -> int:
         """Locust's `-t`: only a safety net, since a scheduled run quits after its last slot."""
         schedule = self.schedule(cells)
-        return math.ceil(schedule.ready_within_s() + len(cells) * schedule.slot_s
-                         + RUN_TIME_MARGIN_S)
+        return math.ceil(schedule.ready_within_s() + schedule.total_s + RUN_TIME_MARGIN_S)
 
 
 class CellRejected(Exception):
@@ -116,7 +122,8 @@ def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> No
                     raise_if_stopped()
                     if time.monotonic() > deadline:
                         raise RunFailed("Locust did not finish in time") from None
-                    shown = show_progress(folder, cells, shown)
+                    shown = show_progress(folder, cells, shown,
+                                          len(timing.schedule(cells).slots))
         except BaseException:
             os.killpg(locust.pid, signal.SIGKILL)
             locust.wait()
@@ -139,13 +146,13 @@ def last_words(folder: Path) -> str:
     return found[-1].strip() if found else "no output (the process was killed)"
 
 
-def show_progress(folder: Path, cells: list[Cell], shown: str) -> str:
+def show_progress(folder: Path, cells: list[Cell], shown: str, slots: int) -> str:
     """Prints how far a long run is, from the file its users write after each slot."""
     try:
         done = int((folder / PROGRESS_FILE).read_text(encoding="utf-8").split()[0])
     except (OSError, ValueError, IndexError):
         return shown
-    line = f"  {cells[0].library}: {done}/{len(cells)} cells measured"
+    line = f"  {cells[0].library}: {done}/{slots} slots ({len(cells)} cells) measured"
     if line != shown:
         print(line, file=sys.stderr)
     return line
