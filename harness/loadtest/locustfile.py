@@ -171,11 +171,12 @@ class JoseUser(User):
         if SCHEDULE:
             self.tasks = [JoseUser.run_schedule]
 
-    def run_batch(self, tag: str) -> bool:
-        """One batch and one Locust event; False when an operation failed."""
+    def run_batch(self, tag: str, size: int | None = None) -> bool:
+        """One batch (of `size` operations, the cell's batch by default) and one Locust event;
+        False when an operation failed."""
         cell = self.cells[tag]
         record = cell.record
-        raw, size = record.raw, cell.batch
+        raw, size = record.raw, cell.batch if size is None else size
         call, arg = cell.call, cell.arg
         fire = self.environment.events.request.fire
         clock = time.perf_counter_ns
@@ -253,9 +254,15 @@ class JoseUser(User):
         cpu, start = time.process_time(), time.perf_counter()
         ticked = time.time()
         while True:
-            if not self.run_batch(tag):
+            # The last batch is cut to what fits before the deadline, so the part ends on time
+            # and leaves the next part its window; the first runs whatever the time left.
+            fits = int((deadline - time.time()) / max(cell.per_call, 1e-9))
+            size = min(cell.batch, fits) if operations else max(1, min(cell.batch, fits))
+            if size < 1:
+                return [operations, time.perf_counter() - start, time.process_time() - cpu]
+            if not self.run_batch(tag, size):
                 raise BatchFailed
-            operations += cell.batch
+            operations += size
             # Locust's own greenlets (stats, heartbeats) run here, as between tasks.
             gevent.sleep(0)
             now = time.time()
