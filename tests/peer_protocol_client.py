@@ -7,7 +7,6 @@ skipping stdout lines that are not JSON objects (node's warnings), as the protoc
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import select
@@ -17,7 +16,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.core.suites import Suite
+from harness.adapters.peer import suite_object
+from harness.core.keyforms import unb64
+from harness.core.keys import b64url
 
 ROOT = Path(__file__).resolve().parent.parent
 # The driver command lines, as the Makefile installs them: the node peers by `make node-peers`
@@ -36,19 +37,9 @@ PEERS: dict[str, list[str]] = {
 }
 
 
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def suite_object(suite: Suite) -> dict[str, Any]:
-    """A suite as the protocol sends it; `crv` is the key's curve where it has one."""
-    curve = suite.key.param if suite.key.kty in ("EC", "OKP") else None
-    return {"name": suite.name, "family": suite.family, "alg": suite.alg, "enc": suite.enc,
-            "kty": suite.key.kty, "crv": curve}
+# The protocol's encodings, as the peer adapter sends them (re-exported for the tests).
+b64 = b64url
+__all__ = ["PEERS", "ROOT", "PeerClient", "PeerError", "b64", "suite_object", "unb64"]
 
 
 class PeerError(RuntimeError):

@@ -217,6 +217,7 @@ class AuthlibAdapter(Adapter):
                 "JWE alg": list(JsonWebEncryption.ALG_REGISTRY),
                 "JWE enc": list(JsonWebEncryption.ENC_REGISTRY),
                 "JWE zip": list(getattr(JsonWebEncryption, "ZIP_REGISTRY", {}))}
+
     keygen_api = ("authlib.jose.JsonWebKey.generate_key(kty, crv_or_size, is_private=...) "
                   "(https://docs.authlib.org/en/latest/jose/jwk.html)")
     # `crv_or_size` is a required argument of JsonWebKey.generate_key: no default at all.
@@ -237,6 +238,7 @@ class AuthlibAdapter(Adapter):
 
     def _thumbprint(self, data: dict[str, Any]) -> str:
         return JsonWebKey.import_key(data).thumbprint()
+
     access_token_api = ("JWE: JsonWebEncryption.deserialize_compact, then JsonWebToken.decode of "
                         "the plaintext (its jwt.decode reads a JWE's plaintext as the claims, not "
                         "as a nested JWT: composed); claims_cls = authlib.oauth2.rfc9068's "

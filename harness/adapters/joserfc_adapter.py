@@ -214,6 +214,7 @@ class JoserfcAdapter(Adapter):
 
     def _thumbprint(self, data: dict[str, Any]) -> str:
         return IMPORT_KEY(data).thumbprint()
+
     access_token_api = ("JWE: jwe.decrypt_compact, then jwt.decode of its plaintext (joserfc's "
                         "jwt.decode reads a JWE's plaintext as the claims, not as a nested JWT: "
                         "composed); jwt.JWTClaimsRegistry(iss, aud, exp essential).validate; "

@@ -179,6 +179,7 @@ class JwcryptoAdapter(Adapter):
                                   getattr(algorithm, "algorithm_use", None)), "any")
             names.setdefault(location, []).append(name)
         return names
+
     keygen_api = "jwcrypto.jwk.JWK.generate(kty=..., size=/crv=...) (https://jwcrypto.readthedocs.io/en/latest/jwk.html)"
     keygen_requires = {"OKP": "curve"}
 

@@ -26,7 +26,7 @@ over untouched is declared unsupported.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from binapy import BinaPy
 from jwskate import (
@@ -77,6 +77,8 @@ from harness.core.suites import CONTENT_KEY_BITS, Suite
 KEY_CLASSES: dict[str, type[Jwk]] = {"oct": SymmetricJwk, "RSA": RSAJwk, "EC": ECJwk,
                                      "OKP": OKPJwk}
 
+
+T = TypeVar("T")
 
 class JwskateAdapter(Adapter):
     name = "jwskate"
@@ -212,11 +214,7 @@ class JwskateAdapter(Adapter):
 
     def _verify_jwt(self, suite: Suite, token: str, key: KeyData, allowed: Allowed,
                     serialization: Serialization) -> bytes:
-        if serialization != "compact":
-            raise Unsupported("jwskate's Jwt takes compact tokens only")
-        parsed = Jwt(token)
-        if not isinstance(parsed, SignedJwt):
-            raise Rejected(f"jwskate: Jwt() parsed a {type(parsed).__name__}, not a SignedJwt")
+        parsed = _jwt_of(token, serialization, SignedJwt)
         if not parsed.verify_signature(self._key(key, suite),
                                        **self._signature_algs(suite, allowed)):
             raise Rejected("jwskate: SignedJwt.verify_signature returned False")
@@ -226,11 +224,7 @@ class JwskateAdapter(Adapter):
                      serialization: Serialization) -> bytes:
         # Its JWT API parses a five-part token as a `JweCompact` and leaves the claims to the
         # caller, so the plaintext comes back as the bytes it decrypted.
-        if serialization != "compact":
-            raise Unsupported("jwskate's Jwt takes compact tokens only")
-        parsed = Jwt(token)
-        if not isinstance(parsed, JweCompact):
-            raise Rejected(f"jwskate: Jwt() parsed a {type(parsed).__name__}, not a JweCompact")
+        parsed = _jwt_of(token, serialization, JweCompact)
         return self._decrypt_message(parsed, suite, key, allowed)
 
     def _validate_claims(self, suite: Suite, token: str, key: KeyData, options: ClaimsOptions,
@@ -264,6 +258,7 @@ class JwskateAdapter(Adapter):
         key_class = KEY_CLASSES.get(suite.key.kty)
         offered = set(key_class.SIGNATURE_ALGORITHMS) if key_class else set()
         return library_name(suite.alg, offered) or suite.alg
+
     keygen_api = "jwskate.Jwk.generate(kty=..., crv=/key_size=...) (https://guillp.github.io/jwskate/)"
     keygen_requires = {"EC": "curve", "OKP": "curve"}
 
@@ -286,6 +281,7 @@ class JwskateAdapter(Adapter):
 
     def _thumbprint(self, data: dict[str, Any]) -> str:
         return Jwk(data).thumbprint()
+
     access_token_api = ("JWE: JweCompact.decrypt_jwt (jwskate's nested-JWT call); then its "
                         "claims API, JwtVerifier(issuer, audience, alg, verifiers=[the typ "
                         "check, its documented custom-verifier hook]).verify; JwtVerifier takes "
@@ -344,3 +340,13 @@ def _public(key: Jwk | JwkSet) -> Jwk | JwkSet:
 def _at_jwt(token: SignedJwt) -> None:
     require_at_jwt(dict(token.headers), "jwskate")
 
+
+def _jwt_of(token: str, serialization: Serialization, kind: type[T]) -> T:
+    """What jwskate's `Jwt(token)` makes of a compact token, refused unless it is `kind`."""
+    if serialization != "compact":
+        raise Unsupported("jwskate's Jwt takes compact tokens only")
+    parsed = Jwt(token)
+    if not isinstance(parsed, kind):
+        raise Rejected(f"jwskate: Jwt() parsed a {type(parsed).__name__}, not a "
+                       f"{kind.__name__}")
+    return parsed

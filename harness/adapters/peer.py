@@ -19,7 +19,6 @@ half-answered conversation is useless.
 
 from __future__ import annotations
 
-import base64
 import collections
 import contextlib
 import json
@@ -45,7 +44,8 @@ from harness.adapters.base import (
 )
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import HarnessError, PeerFault, Rejected, Unsupported
-from harness.core.keyforms import handed_over
+from harness.core.keyforms import handed_over, unb64
+from harness.core.keys import b64url
 from harness.core.shutdown import die_with_parent
 from harness.core.suites import ALL_SUITES, MADE_UP_SUITE, Suite
 
@@ -95,13 +95,6 @@ def lending() -> Iterator[Loan]:
                 else:
                     process._needs_sync = True
 
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def suite_object(suite: Suite) -> dict[str, Any]:
@@ -472,7 +465,7 @@ class PeerAdapter(Adapter):
         if isinstance(key, str) and "text" in self.key_forms:
             return {"key_text": str(key), "handed_over": raw}
         if isinstance(key, bytes) and "bytes" in self.key_forms:
-            return {"key_bytes": b64(bytes(key)), "handed_over": raw}
+            return {"key_bytes": b64url(bytes(key)), "handed_over": raw}
         form = "text" if isinstance(key, str) else "bytes"
         raise Unsupported(f"{self.name}: the peer takes keys as JWK only (this key is {form})")
 
@@ -501,9 +494,9 @@ class PeerAdapter(Adapter):
                                   "serialization": serialization, "mode": mode,
                                   "algorithms": algorithms}
         if operation == "sign":
-            fields.update(payload=b64(data), header=header or {})
+            fields.update(payload=b64url(data), header=header or {})
         elif operation == "encrypt":
-            fields.update(plaintext=b64(data), header=header or {})
+            fields.update(plaintext=b64url(data), header=header or {})
         else:
             fields.update(token=self._token(data, serialization), entry_point=entry_point)
         return fields

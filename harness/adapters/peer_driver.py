@@ -11,7 +11,6 @@ text, `validate_claims`), since the adapter takes all of them.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys
@@ -26,20 +25,14 @@ from harness.adapters import load_adapter
 from harness.adapters.base import Adapter
 from harness.core.claims import ClaimsOptions
 from harness.core.errors import HarnessError, Rejected, Unsupported
-from harness.core.keyforms import RawBytes, RawText
+from harness.core.keyforms import RawBytes, RawText, unb64
+from harness.core.keys import b64url
 from harness.core.suites import ALL_SUITES, KeySpec, Suite
 
 HARNESS_CODE = str(Path(__file__).resolve().parent.parent) + os.sep
 _SUITES = {(s.family, s.alg, s.enc, s.key.kty,
             s.key.param if s.key.kty in ("EC", "OKP") else None): s for s in ALL_SUITES}
 
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def suite_of(message: dict[str, Any]) -> Suite:
@@ -107,10 +100,10 @@ class Driver:
                                    header=r.get("header") or None, **common)
         entry = r.get("entry_point", "jws")
         if op == "verify":
-            return {"payload": b64(adapter.verify(suite, self.token(r["token"]), key,
+            return {"payload": b64url(adapter.verify(suite, self.token(r["token"]), key,
                                                   entry_point=entry, **common))}
         if op == "decrypt":
-            return {"plaintext": b64(adapter.decrypt(suite, self.token(r["token"]), key,
+            return {"plaintext": b64url(adapter.decrypt(suite, self.token(r["token"]), key,
                                                      entry_point=entry, **common))}
         raise ValueError(f"unknown op {op!r}")
 

@@ -138,7 +138,9 @@ class PyJWTAdapter(Adapter):
 
     # Declared: PyJWT has no key-generation call (`PyJWK` and `Algorithm.from_jwk`/`to_jwk`
     # import and export keys it is given) and no RFC 7638 thumbprint.
+
     keygen_api = None
+
     access_token_api = ("jwt.api_jwt.decode_complete with audience, issuer and options.require "
                         "exp/iss/aud; PyJWT has no typ option, so the header decode_complete "
                         "returns is checked for at+jwt; no JWE, so no encrypted access token")

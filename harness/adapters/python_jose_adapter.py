@@ -148,7 +148,9 @@ class PythonJoseAdapter(Adapter):
                 "JWE zip": [z for z in ZIPS.SUPPORTED if z]}
     # Declared: python-jose has no key-generation call (`jwk.construct` imports key material it
     # is given; its key classes' `to_dict` export) and no RFC 7638 thumbprint.
+
     keygen_api = None
+
     access_token_api = ("JWE: jwe.decrypt (it takes no allow-list), then jwt.decode of the "
                         "plaintext (its jwt.decode takes JWS only: composed); jwt.decode with "
                         "audience, issuer and require_exp/iss/aud; python-jose has no typ check, "

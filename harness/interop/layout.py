@@ -11,12 +11,11 @@ ask for: its row is charged to the producer with this rule as the cause.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Sequence
 from typing import Any
 
+from harness.core.keyforms import unb64
 from harness.core.suites import Suite
 
 Asked = Sequence[tuple[Suite, Any, dict[str, Any]]]
@@ -34,9 +33,8 @@ def _protected(member: Any) -> dict[str, Any]:
     if not isinstance(member, str) or not member:
         return {}
     try:
-        raw = base64.urlsafe_b64decode(member + "=" * (-len(member) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError):
+        value = json.loads(unb64(member))
+    except ValueError:  # binascii.Error is one
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -59,16 +57,11 @@ def jws_layout(token: str, asked: Asked) -> str | None:
     shared = _shared_kid(kids)
     if shared:
         return shared
-    for suite, _, header in asked:
-        kid = header.get("kid")
-        found = [h for h in headers if h.get("kid") == kid]
-        if not found:
-            return (f"no signature carries the asked kid {kid!r} in its protected header "
-                    "(RFC 7515 §4.1.4, §7.2.1)")
-        if found[0].get("alg") != suite.alg:
-            return (f"the signature with kid {kid!r} has alg {found[0].get('alg')!r}, not the "
-                    f"asked {suite.alg} (RFC 7515 §4.1.1)")
-    return None
+    return _as_asked(headers, asked,
+                     "no signature carries the asked kid {kid!r} in its protected header "
+                     "(RFC 7515 §4.1.4, §7.2.1)",
+                     "the signature with kid {kid!r} has alg {alg!r}, not the asked {asked} "
+                     "(RFC 7515 §4.1.1)")
 
 
 def jwe_layout(token: str, asked: Asked) -> str | None:
@@ -90,13 +83,22 @@ def jwe_layout(token: str, asked: Asked) -> str | None:
     shared = _shared_kid([h.get("kid") for h in headers])
     if shared:
         return shared
+    return _as_asked(headers, asked,
+                     "no recipient header carries the asked kid {kid!r} (RFC 7516 §4.1.6, "
+                     "§7.2.1)",
+                     "the recipient with kid {kid!r} has alg {alg!r} in its header, not the "
+                     "asked {asked} (RFC 7516 §4.1.1, §7.2.1)")
+
+
+def _as_asked(headers: list[dict[str, Any]], asked: Asked, missing: str, wrong: str
+              ) -> str | None:
+    """Each asked signer or recipient found by its kid, with its alg: the first departure, as
+    `missing` or `wrong` (templates of kid, alg and the asked alg)."""
     for suite, _, header in asked:
         kid = header.get("kid")
-        found = [h for h in headers if h.get("kid") == kid]
-        if not found:
-            return (f"no recipient header carries the asked kid {kid!r} "
-                    "(RFC 7516 §4.1.6, §7.2.1)")
-        if found[0].get("alg") != suite.alg:
-            return (f"the recipient with kid {kid!r} has alg {found[0].get('alg')!r} in its "
-                    f"header, not the asked {suite.alg} (RFC 7516 §4.1.1, §7.2.1)")
+        found = next((h for h in headers if h.get("kid") == kid), None)
+        if found is None:
+            return missing.format(kid=kid)
+        if found.get("alg") != suite.alg:
+            return wrong.format(kid=kid, alg=found.get("alg"), asked=suite.alg)
     return None
