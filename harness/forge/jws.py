@@ -31,8 +31,7 @@ def hmac_signature(alg: str, key: bytes, data: bytes) -> bytes:
 
 @cache
 def _private_key(jwk_json: bytes) -> Any:
-    # Loading an RSA private key checks it (tens of ms); the forge signs thousands of tokens
-    # with the same few keys.
+    # The forge signs thousands of tokens with the same few keys.
     return private_key(json.loads(jwk_json))
 
 

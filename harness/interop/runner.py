@@ -172,6 +172,10 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
     if case.isolation is None:
         return _with_notes(_classify(lambda: case.run(ctx)), ctx)
     limits = case.isolation
+    if case.warm is not None:
+        # Whatever fails here fails again inside the child, where the row records it.
+        with contextlib.suppress(Exception):
+            case.warm(ctx)
 
     def measured_case() -> tuple[Actual, str, bool, dict[str, Any]]:
         # In the child: a genuine token's cost first (the budget), then the case, measured

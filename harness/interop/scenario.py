@@ -272,6 +272,10 @@ class Case:
     # What accepting the token costs (reject cases), and the RFC reasoning for that choice.
     severity: Severity | None = None
     why: str = ""
+    # An isolated case's preparation, run in the worker before the child forks, so what it
+    # caches (an attacker's RSA key takes 50-800 ms to make) is made once per worker and not
+    # again in every cell's child, whose caches die with it.
+    warm: Callable[[Context], object] | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -288,6 +292,7 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
          attack_class: str | None = None, policy: bool = False,
          entry_points: Sequence[EntryPoint] | None = None,
          severity: Severity | None = None, why: str = "",
+         warm: Callable[[Context], object] | None = None,
          ) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
     """Declare a case.
 
@@ -302,13 +307,14 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
     the JWT API unless it says otherwise, since fixes often land in one path and not the other.
     `severity`: what accepting the token costs the application (`harness.core.severity`:
     forgery, bypass, dos, malleability, leniency), with `why`, the RFC reasoning, when the
-    description does not already give it.
+    description does not already give it. `warm`: for an isolated case, filled caches the
+    child inherits (see `Case.warm`).
     """
     declared = _declaration(
         requirement=requirement, expected=expected, family=family, suites=suites,
         producer=producer, configs=configs, modes=modes, isolated=isolated, timeout_s=timeout_s,
         memory_mb=memory_mb, attack_class=attack_class, policy=policy,
-        entry_points=entry_points, severity=severity, why=why)
+        entry_points=entry_points, severity=severity, why=why, warm=warm)
 
     def mark(function: Callable[[Context], Any]) -> Callable[[Context], Any]:
         function.__case__ = declared  # type: ignore[attr-defined]
@@ -323,7 +329,8 @@ def _declaration(*, requirement: str, expected: Expected = "accept", family: str
                  memory_mb: int = 1024, attack_class: str | None = None, policy: bool = False,
                  defect: str | None = None,
                  entry_points: Sequence[EntryPoint] | None = None,
-                 severity: Severity | None = None, why: str = "") -> dict[str, Any]:
+                 severity: Severity | None = None, why: str = "",
+                 warm: Callable[[Context], object] | None = None) -> dict[str, Any]:
     """The `Case` fields `case(...)` and `data_case(...)` declare (all but id and run)."""
     if (family is None) == (suites is None):
         raise TypeError("declare exactly one of family= or suites=")
@@ -343,7 +350,7 @@ def _declaration(*, requirement: str, expected: Expected = "accept", family: str
         "entry_points": tuple(entry_points or (
             ATTACK_ENTRY_POINTS if attack_class and producer == "forge" else ("jws",))),
         # Only a token that must be refused has a cost when it is accepted.
-        "severity": severity if expected == "reject" else None, "why": why}
+        "severity": severity if expected == "reject" else None, "why": why, "warm": warm}
 
 
 @dataclass(frozen=True)

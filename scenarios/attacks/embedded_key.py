@@ -121,6 +121,7 @@ for _member in ("jku", "x5u"):
                   f"A token signed by the attacker whose `{_member}` names the attacker's "
                   f"{'JWKS' if _member == 'jku' else 'certificate'} on 127.0.0.1 is refused and "
                   "the URL is never fetched.", _fetch_case(_member), isolated=True,
-                  timeout_s=10.0, memory_mb=1024)
+                  timeout_s=10.0, memory_mb=1024,
+                  warm=lambda ctx: certificate(json.dumps(_attacker(ctx))))
     cases.forges[f"{_member}_header_to_listener"] = (
         lambda ctx, member=_member: _by_attacker(ctx, {member: "http://127.0.0.1:9/x"}))
