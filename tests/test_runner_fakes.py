@@ -173,3 +173,49 @@ def test_errors_say_whether_the_library_or_the_harness_raised(keys) -> None:
     rows: list[dict] = []
     execute(plan([HARNESS_BUG_CASE], SUITES, ["enabled"]), world, 1, rows.extend)
     assert rows and all(r["actual"] == "error" and r["error_source"] == "harness" for r in rows)
+
+
+class CountsTokens(fakes.AcceptAll):
+    """Accepts everything and counts the tokens it was asked to make."""
+
+    name = "counts-tokens"  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made = 0
+
+    def _sign(self, *args, **kwargs) -> str:  # type: ignore[override]
+        self.made += 1
+        return super()._sign(*args, **kwargs)
+
+
+def _two_equal_tokens(ctx: Context) -> tuple[bytes, bytes]:
+    key = ctx.keys.private(ctx.suite.key)
+    first = ctx.producer.sign(ctx.suite, b"same", key)
+    second = ctx.producer.sign(ctx.suite, b"same", key)
+    for token in (first, second):
+        ctx.consumer.verify(ctx.suite, token, ctx.keys.public(ctx.suite.key))
+    return b"same", b"same"
+
+
+def test_a_producer_makes_a_units_token_once_for_all_its_consumers(keys) -> None:
+    """With five consumers, the producer signs once per unit and place in the cell: a case
+    that asks for two tokens with the same arguments still gets two."""
+    producer = CountsTokens()
+    consumers = [fakes.AcceptAll(), fakes.RejectAll(), fakes.SupportsNothing(),
+                 fakes.RaisesUndocumented(), fakes.AcceptAll()]
+    consumers[-1].name = "accept-all-2"  # type: ignore[misc]
+    case = Case(id="tests.memo.two", scenario="tests.memo", description="two tokens",
+                requirement="test", expected="accept", run=_two_equal_tokens,
+                suites=family_suites("JWS"))
+    world = World({a.name: a for a in (producer, *consumers)}, keys, {case.id: case})
+    units = plan([case], SUITES, ["default", "enabled"])
+    rows: list[dict] = []
+    execute(units, world, 1, rows.extend)
+    frame = pd.DataFrame(rows)
+    made_by_it = frame[frame.producer == producer.name]
+    assert len(made_by_it) == len(units) * 6
+    # Two signatures per unit, not two per (unit, consumer).
+    assert producer.made == 2 * len(units)
+    accepted = made_by_it[made_by_it.consumer == "accept-all"]
+    assert (accepted.actual == "accepted").all()

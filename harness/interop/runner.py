@@ -48,6 +48,7 @@ from harness.interop.scenario import (
     ConsumerConfig,
     Context,
     Producer,
+    ProducerMemo,
 )
 
 Row = dict[str, Any]
@@ -242,8 +243,8 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
 
 
 def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter,
-             keys: KeySet) -> Row:
-    ctx = Context(Producer(producer, unit.mode) if producer else None,
+             keys: KeySet, memo: ProducerMemo | None = None) -> Row:
+    ctx = Context(Producer(producer, unit.mode, memo) if producer else None,
                   Consumer(consumer, unit.mode, unit.config), unit.suites, unit.mode, keys,
                   unit.config)
     started = time.perf_counter()
@@ -297,9 +298,11 @@ def run_units(units: Sequence[Unit], world: World) -> list[Row]:
     rows = []
     for unit in units:
         case = world.cases[unit.case_id]
+        memos: dict[str, ProducerMemo] = {}  # the unit's tokens, made once per producer
         for producer, consumer in pairs_of(unit, world):
             rows.append(run_cell(case, unit, world.adapters.get(producer),
-                                 world.adapter(consumer), world.keys))
+                                 world.adapter(consumer), world.keys,
+                                 memos.setdefault(producer, {})))
     return rows
 
 

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from harness.adapters.base import MODES, Adapter, EntryPoint, KeyData, Mode, Serialization
 from harness.core.cost import Measured, Meter
-from harness.core.errors import HarnessError, ProducerFailed, Rejected
+from harness.core.errors import HarnessError, ProducerFailed, Rejected, Unsupported
 from harness.core.keyforms import KeyForm, hand_over, private_form, public_form
 from harness.core.keys import KeySet
 from harness.core.severity import SEVERITIES, Severity
@@ -56,20 +56,59 @@ class Produced:
     private: dict[str, Any] | None = None
 
 
+# A unit's tokens by producer: the n-th call a cell makes with the same arguments gets the
+# token the unit's first cell got from it (see `Producer`).
+ProducerMemo = dict[tuple[Any, ...], str | Unsupported]
+
+
+def _memo_key(operation: str, *parts: Any) -> tuple[Any, ...]:
+    return (operation, *(json.dumps(part, sort_keys=True, default=repr)
+                         if isinstance(part, dict | list | tuple) else part for part in parts))
+
+
 class Producer:
     """The producing adapter, as a case sees it: a library failure becomes `ProducerFailed`.
-    Every token it makes is kept in `produced`, in order."""
+    Every token it makes is kept in `produced`, in order.
 
-    def __init__(self, adapter: Adapter, mode: Mode) -> None:
+    With a `memo` (the runner gives one per unit and producer), every consumer of a unit gets
+    the token the unit's first cell was given: a library makes it once, not once per consumer
+    (a peer's encryption costs milliseconds, and most pairs' consumers declare the suite
+    unsupported after it was made). Calls are matched by their arguments and their place in
+    the cell, so a case that makes two tokens with the same arguments still gets two. A
+    declared `Unsupported` is kept too; a failure or a peer's death is not, so it costs only
+    the cell it happened in."""
+
+    def __init__(self, adapter: Adapter, mode: Mode, memo: ProducerMemo | None = None) -> None:
         self.adapter, self.mode, self.name = adapter, mode, adapter.name
         self.produced: list[Produced] = []
+        self._memo, self._calls = memo, 0
+
+    def _once(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+        if self._memo is None:
+            return make()
+        self._calls += 1
+        slot = (self._calls, *key)
+        known = self._memo.get(slot)
+        if isinstance(known, Unsupported):
+            raise known
+        if known is not None:
+            return known
+        try:
+            token = make()
+        except Unsupported as declared:
+            self._memo[slot] = declared
+            raise
+        self._memo[slot] = token
+        return token
 
     def sign(self, suite: Suite, payload: bytes, key: dict[str, Any],
              header: dict[str, Any] | None = None,
              serialization: Serialization = "compact") -> str:
         try:
-            token = self.adapter.sign(suite, payload, key, mode=self.mode, header=header,
-                                      serialization=serialization)
+            token = self._once(
+                _memo_key("sign", suite.name, payload, key, header, serialization),
+                lambda: self.adapter.sign(suite, payload, key, mode=self.mode, header=header,
+                                          serialization=serialization))
         except Rejected as error:
             raise ProducerFailed(f"{self.name} could not sign: {error}") from error
         self.produced.append(Produced("JWS", token, key))
@@ -79,8 +118,10 @@ class Producer:
                 header: dict[str, Any] | None = None,
                 serialization: Serialization = "compact") -> str:
         try:
-            token = self.adapter.encrypt(suite, plaintext, key, mode=self.mode, header=header,
-                                         serialization=serialization)
+            token = self._once(
+                _memo_key("encrypt", suite.name, plaintext, key, header, serialization),
+                lambda: self.adapter.encrypt(suite, plaintext, key, mode=self.mode,
+                                             header=header, serialization=serialization))
         except Rejected as error:
             raise ProducerFailed(f"{self.name} could not encrypt: {error}") from error
         self.produced.append(Produced("JWE", token, key))
