@@ -15,7 +15,7 @@ JOBS      ?=
 ARGS      ?=
 # Other releases as peers, each in a venv of its own: make interop WITH="pyjwt==2.10.0 authlib==1.6.4"
 WITH      ?=
-# Every peer on this machine beside the Python libraries: make interop PEERS=1
+# Every peer on this machine joins the Python libraries; the Python libraries alone: PEERS=0
 PEERS     ?=
 # make report RUN=<run folder>; make compare A=<run> B=<run>
 RUN       ?=
@@ -38,7 +38,7 @@ UI_PORT   ?= 8089
 
 SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
          $(if $(SCENARIOS),--scenario "$(SCENARIOS)") $(if $(MODES),--mode "$(MODES)") \
-         $(if $(JOBS),--jobs $(JOBS)) $(foreach pin,$(WITH),--with '$(pin)') $(if $(PEERS),--peers)
+         $(if $(JOBS),--jobs $(JOBS)) $(foreach pin,$(WITH),--with '$(pin)') $(if $(filter 0 no,$(PEERS)),--no-peers)
 
 LOADTEST_SELECT = $(if $(LIBS),--library "$(LIBS)") $(if $(SUITES),--suite "$(SUITES)") \
                   $(if $(OPS),--operation "$(OPS)") $(if $(DURATION),--duration $(DURATION)) \

@@ -32,7 +32,7 @@ def _interop(args: argparse.Namespace) -> int:
         libraries=_names(args.library), suites=_suite_patterns(args.suite),
         scenarios=_names(args.scenario), modes=_names(args.mode), jobs=args.jobs,
         results=args.results, dry_run=args.dry_run, fail_on_findings=args.fail_on_findings,
-        charts=not args.no_charts, with_pins=_names(args.with_pin), peers=args.peers))
+        charts=not args.no_charts, with_pins=_names(args.with_pin), peers=not args.no_peers))
 
 
 def _loadtest(args: argparse.Namespace) -> int:
@@ -94,9 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     interop.add_argument("--fail-on-findings", action="store_true",
                          help="exit 4 when any cell failed (a gate for CI)")
     interop.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
-    interop.add_argument("--peers", action="store_true",
-                         help="with no --library: every peer on this machine (the Node peers, and "
-                              "those `make peers` built) joins the Python libraries")
+    interop.add_argument("--no-peers", action="store_true",
+                         help="with no --library: the Python libraries alone, without the peers "
+                              "on this machine (the Node peers, and those `make peers` built)")
     interop.add_argument("--with", dest="with_pin", action="append", metavar="LIB==VERSION",
                          help="also run another release of a Python library, as a peer in a "
                               "venv of its own built once under .cache/peers (repeatable), "

@@ -150,13 +150,13 @@ def test_a_run_loses_one_cell_per_crash_or_hang_and_says_so(
     meta = json.loads((run / "run.json").read_text())
     assert meta["peers"]["fake-crash"]["language"] == "python"
     assert meta["libraries"]["fake-hang"] == "0.0.1"
-    # The default run names the peers it leaves out; --peers brings every peer on the machine
-    # and skips the absent one in one line.
+    # The default run takes every peer on the machine and skips the absent one in one line;
+    # --no-peers leaves them out and says which.
     assert main([*argv, "--dry-run"]) == 0
-    assert "not in the default run: fake-crash, fake-hang (--peers" in capsys.readouterr().err
-    assert main([*argv, "--dry-run", "--peers"]) == 0
     assert "skipping fake-absent: no-such-runtime-here is not installed" in \
         capsys.readouterr().err
+    assert main([*argv, "--dry-run", "--no-peers"]) == 0
+    assert "left out (--no-peers): fake-crash, fake-hang" in capsys.readouterr().err
 
 
 def test_a_release_of_an_unknown_library_is_bad_input(tmp_path: Path, capsys) -> None:

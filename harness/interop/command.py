@@ -78,8 +78,7 @@ def run_interop(options: InteropOptions) -> int:
     if not options.libraries and not options.peers:
         ready = [name for name, entry in discover_peers().items() if not entry.missing]
         if ready:
-            print(f"peers on this machine, not in the default run: {', '.join(ready)} "
-                  f"(--peers or `make interop PEERS=1` adds them all; --library names some)",
+            print(f"peers on this machine, left out (--no-peers): {', '.join(ready)}",
                   file=sys.stderr)
     try:
         return _run_with(options, suites, cases, modes, adapters, missing)

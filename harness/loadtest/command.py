@@ -32,7 +32,7 @@ from harness.loadtest.cells import (
 )
 from harness.loadtest.charts import loadtest_charts
 from harness.loadtest.instructions import count_cell, valgrind
-from harness.loadtest.measure import CellRejected, RunFailed, Timing, measure_run
+from harness.loadtest.measure import CellRejected, RunFailed, Timing, fixed_layout, measure_run
 from harness.loadtest.output import LoadtestFolder, choose_run, finish_meta
 from harness.loadtest.peer_bench import bench_peers, write_and_print
 from harness.loadtest.rounds import MIN_ROUNDS
@@ -195,6 +195,8 @@ def run_loadtest(options: LoadtestOptions) -> int:
         "primitive_per_cell_s": timing.primitive_s, "batch_ms": options.batch_ms,
         "rounds": timing.rounds, "round_s": timing.schedule([]).round_s,
         "passes": timing.schedule([]).passes,
+        "layout": ("fixed: PYTHONHASHSEED=0, no ASLR" if fixed_layout()
+                   else "random (HARNESS_LAYOUT=random)"),
         "remeasure_noisy": options.remeasure_noisy, "estimate_s": round(estimate_s, 1),
         "libraries": libraries, "cpu_count": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)), "load_average_start": list(os.getloadavg()),

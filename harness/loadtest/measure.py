@@ -9,6 +9,7 @@ the cell that kills its run is rejected.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
@@ -98,11 +99,39 @@ def free_port() -> int:
         return port
 
 
+# Linux personality flag: no address-space layout randomisation for the process and its exec.
+ADDR_NO_RANDOMIZE = 0x0040000
+# `HARNESS_LAYOUT=random` keeps the interpreter's usual random hash seed and ASLR.
+LAYOUT_ENV = "HARNESS_LAYOUT"
+
+
+def fixed_layout() -> bool:
+    """Whether Locust runs with one memory layout run after run (see `layout_env`)."""
+    return os.environ.get(LAYOUT_ENV, "fixed") != "random"
+
+
+def layout_env() -> dict[str, str]:
+    """A fixed hash seed for Locust's interpreter: the seed orders dicts and sets, so two runs
+    of the same commit would otherwise run the library's Python code with different layouts
+    and move its speed against the C floor by a few per cent, which no number of rounds
+    inside one run averages away."""
+    return {"PYTHONHASHSEED": "0"} if fixed_layout() else {}
+
+
+def _no_aslr() -> None:
+    # With the hash seed, the addresses themselves: the same mapping in every run.
+    if fixed_layout():
+        libc = ctypes.CDLL(None, use_errno=True)
+        current = libc.personality(0xFFFFFFFF)
+        if current != -1:
+            libc.personality(current | ADDR_NO_RANDOMIZE)
+
+
 def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HARNESS_LOADTEST_ADAPTERS": spec, "HARNESS_LOADTEST_OUT": str(folder),
            "HARNESS_BATCH_MS": str(timing.batch_ms),
-           "HARNESS_SCHEDULE": timing.schedule(cells).to_env()}
+           "HARNESS_SCHEDULE": timing.schedule(cells).to_env(), **layout_env()}
     deadline = time.monotonic() + timing.run_time_s(cells) + LOCUST_GRACE_S
     shown = ""
     with (folder / "locust.out").open("w", encoding="utf-8") as output:
@@ -112,7 +141,8 @@ def run_locust(cells: list[Cell], spec: str, folder: Path, timing: Timing) -> No
         locust = subprocess.Popen(locust_command(cells, folder, timing), env=env, text=True,
                                   stdout=output, stderr=subprocess.STDOUT,
                                   start_new_session=True,
-                                  preexec_fn=lambda: die_with_parent(harness_pid))
+                                  preexec_fn=lambda: (die_with_parent(harness_pid),
+                                                      _no_aslr()))
         try:
             while True:
                 try:
