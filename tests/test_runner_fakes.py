@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -219,3 +221,19 @@ def test_a_producer_makes_a_units_token_once_for_all_its_consumers(keys) -> None
     assert producer.made == 2 * len(units)
     accepted = made_by_it[made_by_it.consumer == "accept-all"]
     assert (accepted.actual == "accepted").all()
+
+
+def test_an_isolated_case_the_consumer_declares_unsupported_forks_no_child(
+        keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.interop import runner
+    from harness.interop.scenario import Isolation
+
+    def no_child(*_args, **_kwargs):
+        raise AssertionError("a child was forked for a cell the consumer cannot run")
+    monkeypatch.setattr(runner, "run_isolated", no_child)
+    case = replace(REJECT_CASE, id="tests.forged.isolated", isolation=Isolation(5.0, 512))
+    world = World({"supports-nothing": fakes.SupportsNothing()}, keys, {case.id: case})
+    rows: list[dict] = []
+    execute(plan([case], SUITES, ["default", "enabled"]), world, 1, rows.extend)
+    assert rows and all(row["actual"] == "unsupported" for row in rows)
+    assert all("does not implement" in row["detail"] for row in rows)
