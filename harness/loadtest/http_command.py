@@ -37,6 +37,7 @@ from harness.core.keys import load_key_set
 from harness.core.results import utc_now
 from harness.core.shutdown import die_with_parent, signal_name
 from harness.loadtest.histogram import Histogram
+from harness.loadtest.http_plan import plan
 from harness.loadtest.http_profiles import (
     FORGE,
     PLAN_ENV,
@@ -315,12 +316,10 @@ def measure_run(library: str, batch: Batch, options: HttpLoadOptions, window: fl
         for sock in sockets:
             sock.close()
         try:
-            plan_path.write_text(json.dumps({
-                "windows": [{"name": profile.name, "port": port,
-                             "tokens": [t.to_json() for t in tokens]}
-                            for (profile, tokens, _), port in zip(batch, ports, strict=True)],
-                "server_pid": server.pid, "warmup_s": options.warmup_s, "window_s": window,
-                "out": str(out_path)}), encoding="utf-8")
+            plan_path.write_text(json.dumps(plan(
+                [(profile.name, port, tokens)
+                 for (profile, tokens, _), port in zip(batch, ports, strict=True)],
+                server.pid, options.warmup_s, window, str(out_path))), encoding="utf-8")
             locust_exit = run_locust(ports[0], plan_path, own, options.users,
                                      len(batch) * (options.warmup_s + window), cores,
                                      options.processes)

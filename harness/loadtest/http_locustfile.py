@@ -43,6 +43,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from harness.core.shutdown import die_with_parent
 from harness.loadtest.coordinator import Coordinator, attach_reports, report_now, sleep_until
 from harness.loadtest.histogram import Histogram
+from harness.loadtest.http_plan import boot_id
 from harness.loadtest.http_profiles import PLAN_ENV, READY_TIMEOUT_S, REPORT_WAIT_S
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -62,13 +63,6 @@ def cpu_seconds(pid: int | str) -> float | None:
     if fields[0] in ("Z", "X"):
         return None
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return ""
 
 
 def _load_plan() -> dict[str, Any]:
