@@ -494,7 +494,15 @@ def row_line(row: dict[str, Any]) -> str:
             f"{row['p50_us'] / 1000:6.2f} ms  p99 {row['p99_us'] / 1000:6.2f} ms  server "
             f"{row['server_cpu_us_per_req'] or 0:7.0f} µs/req ({implied or 0:6.0f}/s on one "
             f"core)  cpu server {row['server_cpu_share'] or 0:.0%} locust "
-            f"{row['locust_cpu_share']:.0%}  {row['saturated']}-bound  {row['verdict']}")
+            f"{row['locust_cpu_share']:.0%}{_of_cores(row)}  {row['saturated']}-bound  "
+            f"{row['verdict']}")
+
+
+def _of_cores(row: dict[str, Any]) -> str:
+    processes = row.get("locust_processes", 1)
+    if processes == 1:
+        return ""
+    return f" ({processes} workers + master, of {row['locust_cores']} core(s))"
 
 
 def summary_text(table: pd.DataFrame, meta: dict[str, Any]) -> str:
@@ -514,5 +522,8 @@ def summary_text(table: pd.DataFrame, meta: dict[str, Any]) -> str:
         lines.append(f"REJECTED {reject['library']} {reject['profile']}: {reject['reason']}")
     for failed in meta["failed"]:
         lines.append(f"FAILED {failed['library']} {failed['profile']}: {failed['verdict']}")
+    lines.append(f"Locust: {meta['pinning']}; locust_cpu_share sums its processes")
+    if meta.get("pinning_warning"):
+        lines.append(f"WARNING: {meta['pinning_warning']}")
     lines.append(f"loadtest --http took {meta.get('took_s')} s; estimated {meta['estimate_s']} s")
     return "\n".join(lines)
