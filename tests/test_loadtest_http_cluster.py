@@ -12,8 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.loadtest.http_profiles import PLAN_ENV
 from harness.loadtest.measure import free_port
+from harness.loadtest.resource_server import arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "harness" / "loadtest" / "http_locustfile.py"
@@ -75,3 +78,22 @@ def test_a_master_and_two_workers_merge_their_windows(tmp_path, key_set_path) ->
     assert 0.5 <= window["window_s"] <= 0.8
     assert window["server_alive"] and 0 < window["server_cpu_s"] <= 0.8
     assert window["locust_cpu_s"] >= sum(part["locust_cpu_s"] for part in parts) > 0
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--listen", "127.0.0.1"], "--listen takes HOST:PORT, not '127.0.0.1'"),
+    (["--listen", "127.0.0.1:0", "--fd", "3"], "give one --fd or one --listen"),
+    (["--fd", "3", "--write-plan", "plan.json"], "--write-plan goes with --listen"),
+    (["--listen", ":0", "--write-plan", "p.json", "--window", "0.1"], "--window of at least"),
+])
+def test_a_server_started_on_its_own_refuses_bad_arguments(argv, message, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        arguments(["--library", "joserfc", "--profile", "HS256", *argv])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_profile_is_named(capsys) -> None:
+    with pytest.raises(SystemExit):
+        arguments(["--library", "joserfc", "--profile", "HS257", "--listen", ":0"])
+    assert "unknown profile(s) HS257" in capsys.readouterr().err
