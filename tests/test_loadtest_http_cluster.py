@@ -51,7 +51,7 @@ def test_a_master_and_two_workers_merge_their_windows(tmp_path, key_set_path) ->
         processes.append(subprocess.Popen(
             [LOCUST, *common, "--master", "--master-bind-host", "127.0.0.1",
              "--master-bind-port", master_port, "--expect-workers", str(WORKERS),
-             "--headless", "-u", "4", "-r", "4", "-t", "12s", "--only-summary",
+             "--headless", "-u", "4", "-r", "4", "-t", "40s", "--only-summary",
              "--host", f"http://127.0.0.1:{port}", "ResourceUser"],
             cwd=ROOT, env=locust_env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
         for _ in range(WORKERS):
@@ -60,7 +60,8 @@ def test_a_master_and_two_workers_merge_their_windows(tmp_path, key_set_path) ->
                  master_port, "ResourceUser"],
                 cwd=ROOT, env=locust_env, stdout=subprocess.DEVNULL,
                 stderr=subprocess.STDOUT))
-        processes[1].wait(timeout=13)
+        # A bound for a machine under load, not the expected time (about 8 s here).
+        processes[1].wait(timeout=40)
     finally:
         for process in reversed(processes):
             _stop(process)
