@@ -61,10 +61,11 @@ interop: $(STAMP) node-peers
 loadtest: $(STAMP) node-peers $(if $(findstring --instructions,$(ARGS)),$(VALGRIND))
 	$(BIN)/harness loadtest $(LOADTEST_SELECT) $(ARGS)
 
-# make loadtest-http LIBS=joserfc SUITES="none,RS256,RSA-OAEP-256+A256GCM" DURATION=3
+# make loadtest-http LIBS=joserfc SUITES="none,RS256,RSA-OAEP-256+A256GCM" DURATION=3 PROCESSES=2
 loadtest-http: $(STAMP)
 	$(BIN)/harness loadtest --http $(if $(LIBS),--library "$(LIBS)") \
-		$(if $(SUITES),--suite "$(SUITES)") $(if $(DURATION),--duration $(DURATION)) $(ARGS)
+		$(if $(SUITES),--suite "$(SUITES)") $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(PROCESSES),--processes $(PROCESSES)) $(ARGS)
 
 loadtest-ui: $(STAMP)
 	HARNESS_LOADTEST_OUT=.cache/loadtest-ui $(BIN)/locust -f harness/loadtest/locustfile.py \

@@ -52,13 +52,13 @@ def _loadtest(args: argparse.Namespace) -> int:
 def _loadtest_http(args: argparse.Namespace) -> int:
     from harness.loadtest.http_command import HttpLoadOptions, run_http_loadtest
 
-    if args.processes != 1 or args.operation or args.instructions:
-        raise HarnessError("--http runs one Locust process per library against its resource "
-                           "server: --processes, --operation and --instructions do not apply")
+    if args.operation or args.instructions:
+        raise HarnessError("--http loads each library's resource server over HTTP: "
+                           "--operation and --instructions do not apply")
     return run_http_loadtest(HttpLoadOptions(
         libraries=_names(args.library), profiles=_names(args.suite), window_s=args.duration,
         users=args.users, results=args.results, dry_run=args.dry_run,
-        charts=not args.no_charts))
+        charts=not args.no_charts, processes=args.processes))
 
 
 def _list_suites(args: argparse.Namespace) -> int:
@@ -129,7 +129,9 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
                                "(default: 1)")
     loadtest.add_argument("--processes", "-p", type=int, default=1,
                           help="Locust processes loading each cell together, one per free core "
-                               "(default: 1)")
+                               "(default: 1); with --http, N > 1 runs Locust's master and N "
+                               "forked workers, pinned to the cores the server does not use "
+                               "(sharing them when there are fewer, with a warning)")
     loadtest.add_argument("--inprocess", type=float,
                           help="seconds of the plain in-process loop per cell, in the Locust "
                                "process, spread over the rounds (default: 0.6 of the duration)")
@@ -155,8 +157,9 @@ def add_loadtest_parser(commands: argparse._SubParsersAction) -> None:
                           help="HTTP load: each library as a resource server on 127.0.0.1 "
                                "validating access tokens, loaded by Locust; --suite then names "
                                "access-token profiles (none, HS256, RS256, ES256, EdDSA, "
-                               "RSA-OAEP-256+A256GCM, ECDH-ES+A256KW+A256GCM, dir+A256GCM) and "
-                               "--duration the window per cell (default 2.5 s)")
+                               "RSA-OAEP-256+A256GCM, ECDH-ES+A256KW+A256GCM, dir+A256GCM), "
+                               "--duration the window per cell (default 2.5 s) and --processes "
+                               "the Locust processes of FastHttpUsers (default 1)")
     loadtest.add_argument("--users", type=int, default=16,
                           help="with --http: Locust users (connections) per cell (default: 16)")
     loadtest.add_argument("--with", dest="with_pin", action="append", metavar="LIB==VERSION",

@@ -1,4 +1,5 @@
-"""The schedule's handshake inside Locust: ready, one shared start time, done.
+"""The schedule's handshake inside Locust (ready, one shared start time, done), and the
+harness's own figures riding on the workers' stats reports to the master.
 
 Imported by the locustfile only: importing Locust monkey-patches the process with gevent.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +67,8 @@ class Coordinator:
         t0 = time.time() + START_AHEAD_S
         if isinstance(self.runner, MasterRunner):
             self.runner.send_message(GO, {"t0": t0})
-        else:
-            self.start.set(t0)
+        # The master keeps it too: it times what only it can see (the server's CPU) to it.
+        self.start.set(t0)
 
     def _on_done(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         self.done_count += 1
@@ -106,5 +108,27 @@ class Coordinator:
         if isinstance(self.runner, WorkerRunner):
             # The worker's stats and rounds go first, on the same connection: the master
             # waits only 0.5 s for final reports once it quits, which a loaded machine misses.
-            self.runner._send_stats()
+            report_now(self.runner)
         self.runner.send_message(DONE, None)
+
+
+def attach_reports(environment: Environment, key: str, take: Callable[[], Any],
+                   add: Callable[[str, Any], None]) -> None:
+    """A worker puts `take()` under `key` in every stats report it sends; the master hands
+    each worker's to `add(worker id, report)`, an empty dict when it sent none. A local
+    runner has no master: its figures go to `add` directly."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        def report(client_id: str, data: dict[str, Any]) -> None:
+            data[key] = take()
+        environment.events.report_to_master.add_listener(report)
+    elif isinstance(runner, MasterRunner):
+        environment.events.worker_report.add_listener(
+            lambda client_id, data: add(client_id, data.get(key) or {}))
+
+
+def report_now(runner: Any) -> None:
+    """A worker sends its stats report, with the harness's figures, now rather than at
+    Locust's next interval (every 3 s)."""
+    if isinstance(runner, WorkerRunner):
+        runner._send_stats()

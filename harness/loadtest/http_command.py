@@ -3,17 +3,21 @@ Locust, one cell (library × access-token profile) at a time.
 
 Per cell: the tokens are minted by another library (or the forge), a server process starts
 for the library and profile, pinned to one core (the last usable one, when there are two or
-more), and one Locust process of `FastHttpUser`s on the other core(s) loads it; after a warm-up
-the locustfile measures one window: requests, the harness's latency histogram, the statuses
-that were wrong, and the server's and Locust's CPU seconds over exactly that window. A cell
+more), and Locust `FastHttpUser`s pinned to the other core(s) load it: one process, or with
+`--processes N` Locust's own master and N forked workers; after a warm-up the locustfile
+measures one window: requests, the harness's latency histogram, the statuses that were wrong,
+and the server's and every Locust process's CPU seconds over exactly that window (merged
+across the workers by the master). A cell
 with a wrong status is failed (its row says why); one whose server died, never came up or
 answered nothing is rejected with the reason, and the run goes on with the next cell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,12 +37,14 @@ from harness.core.keys import load_key_set
 from harness.core.results import utc_now
 from harness.core.shutdown import die_with_parent, signal_name
 from harness.loadtest.histogram import Histogram
+from harness.loadtest.http_plan import plan
 from harness.loadtest.http_profiles import (
     FORGE,
     PLAN_ENV,
     READY_TIMEOUT_S,
     REFUSED_KINDS,
     REFUSED_SHARE,
+    REPORT_WAIT_S,
     TOKENS_PER_CELL,
     Profile,
     Token,
@@ -48,6 +54,7 @@ from harness.loadtest.http_profiles import (
     serves,
 )
 from harness.loadtest.http_ratios import cost_ratios
+from harness.loadtest.measure import free_port
 from harness.loadtest.output import choose_run, finish_meta
 
 HTTP_FOLDER = "loadtest-http"
@@ -65,8 +72,9 @@ SATURATED_SHARE = 0.85
 RUN_OVERHEAD_S = 5.0
 TABLE_COLUMNS = ("library", "profile", "family", "req_per_s", "p50_us", "p90_us", "p99_us",
                  "server_cpu_us_per_req", "implied_one_core_req_per_s", "server_cpu_share",
-                 "locust_cpu_share", "saturated", "requests", "wrong_statuses", "verdict",
-                 "minted_by", "users", "window_s", "started")
+                 "locust_cpu_share", "locust_processes", "locust_cores", "pinning", "saturated",
+                 "requests", "wrong_statuses", "verdict", "minted_by", "users", "window_s",
+                 "started")
 
 
 @dataclass
@@ -83,6 +91,9 @@ class HttpLoadOptions:
     server_module: str = SERVER_MODULE
     tokens: int = TOKENS_PER_CELL
     warmup_s: float = WARMUP_S
+    # Locust processes loading each cell: 1 is one local process; more is Locust's master
+    # and that many forked workers.
+    processes: int = 1
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,25 @@ class Cores:
             return cls(None, None)
         return cls(usable[-1], usable[:-1])
 
+    def locust_capacity(self, processes: int) -> int:
+        """Cores the loading processes can use at once: one each, up to the cores they have."""
+        return min(processes, len(self.locust or []) or os.cpu_count() or 1)
+
+    def pinning(self, processes: int) -> tuple[str, str | None]:
+        """What runs where, and a warning when the Locust processes must share cores."""
+        shape = "1 Locust process" if processes == 1 else \
+            f"{processes + 1} Locust processes (master + {processes} workers)"
+        if self.locust is None:
+            return f"unpinned: the server and {shape} share the {os.cpu_count()} core(s)", \
+                "fewer than two usable cores: the server and Locust are not pinned apart"
+        where = f"server on core {self.server}, {shape} on core(s) {self.locust}"
+        if processes <= len(self.locust):
+            return where, None
+        return where, (f"--processes {processes}: {processes} loading processes share "
+                       f"{len(self.locust)} core(s) {self.locust} (the server keeps core "
+                       f"{self.server} to itself), so Locust's CPU is at most "
+                       f"{len(self.locust)} core(s), whatever the number of processes")
+
 
 class CellRejected(Exception):
     """The cell has no measurement: its server died, never came up, or nothing was answered."""
@@ -106,6 +136,12 @@ def run_http_loadtest(options: HttpLoadOptions) -> int:
     window = DEFAULT_WINDOW_S if options.window_s is None else options.window_s
     if not window >= MIN_WINDOW_S or options.users < 1 or options.tokens < 10:
         raise HarnessError(f"--duration must be at least {MIN_WINDOW_S:g} s, --users at least 1")
+    if options.processes < 1:
+        raise HarnessError(f"--processes must be a whole number of Locust processes, at least "
+                           f"1 (got {options.processes})")
+    if options.users < options.processes:
+        raise HarnessError(f"--users ({options.users}) must be at least --processes "
+                           f"({options.processes}): each worker needs a user")
     profiles = select_profiles(options.profiles)
     adapters, missing = installed_adapters(options.libraries or None)
     if not adapters:
@@ -137,12 +173,14 @@ def run_http_loadtest(options: HttpLoadOptions) -> int:
     folder = run.path / HTTP_FOLDER
     (folder / "locust").mkdir(parents=True, exist_ok=False)
     cores = Cores.split()
+    pinning, warning = cores.pinning(options.processes)
     meta: dict[str, Any] = {
         "command": options.command, "profiles": [vars(p) for p in profiles],
         "libraries": libraries, "window_s": window, "warmup_s": options.warmup_s,
         "users": options.users, "tokens_per_cell": options.tokens,
         "refused_share": REFUSED_SHARE, "refused_kinds": list(REFUSED_KINDS),
         "server_core": cores.server, "locust_cores": cores.locust,
+        "locust_processes": options.processes, "pinning": pinning, "pinning_warning": warning,
         "cpu_count": os.cpu_count(), "saturated_share": SATURATED_SHARE,
         "access_token_api": {adapter.name: adapter.access_token_api for adapter in adapters},
         "estimate_s": round(estimate_s, 1), "load_average_start": list(os.getloadavg()),
@@ -150,9 +188,11 @@ def run_http_loadtest(options: HttpLoadOptions) -> int:
         "skipped": skipped, "rejected": [], "failed": [],
     }
     _write_json(folder / "meta.json", meta)
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr)
     print(f"loadtest --http: {len(cells)} cells ({len(skipped)} unsupported skipped), "
           f"{window:g} s window after {options.warmup_s:g} s warm-up, {options.users} users, "
-          f"server on core {cores.server}, Locust on {cores.locust}; about {estimate_s:.0f} s "
+          f"{pinning}; about {estimate_s:.0f} s "
           f"-> {folder}{' (added to the newest run)' if reused else ''}", file=sys.stderr)
     keys = load_key_set()
     rows: list[dict[str, Any]] = []
@@ -276,19 +316,20 @@ def measure_run(library: str, batch: Batch, options: HttpLoadOptions, window: fl
         for sock in sockets:
             sock.close()
         try:
-            plan_path.write_text(json.dumps({
-                "windows": [{"name": profile.name, "port": port,
-                             "tokens": [t.to_json() for t in tokens]}
-                            for (profile, tokens, _), port in zip(batch, ports, strict=True)],
-                "server_pid": server.pid, "warmup_s": options.warmup_s, "window_s": window,
-                "out": str(out_path)}), encoding="utf-8")
+            plan_path.write_text(json.dumps(plan(
+                [(profile.name, port, tokens)
+                 for (profile, tokens, _), port in zip(batch, ports, strict=True)],
+                server.pid, options.warmup_s, window, str(out_path))), encoding="utf-8")
             locust_exit = run_locust(ports[0], plan_path, own, options.users,
-                                     len(batch) * (options.warmup_s + window), cores)
+                                     len(batch) * (options.warmup_s + window), cores,
+                                     options.processes)
             died = server.poll()
         finally:
             _stop(server)
             server_log.close()
         result = json.loads(out_path.read_text(encoding="utf-8")) if out_path.exists() else None
+    if result is not None:  # each window as the master merged it, the processes' parts beside
+        _write_json(own / "windows.json", result)
     log = (own / "server.log").read_text(encoding="utf-8", errors="replace").strip()
     last_line = log.splitlines()[-1] if log else "no output"
     first = batch[0][0]
@@ -306,40 +347,60 @@ def measure_run(library: str, batch: Batch, options: HttpLoadOptions, window: fl
                 f"after {measured.get('requests', 0)} measured requests (server log: "
                 f"{last_line}); the cell has no measurement, the run goes on")))
             break
+        if measured.get("reported", 1) < measured.get("loaders", 1):
+            outcomes.append((profile, CellRejected(
+                f"only {measured['reported']} of {measured['loaders']} Locust processes "
+                f"reported the window within {REPORT_WAIT_S:g} s; see {own}")))
+            continue
         if not measured.get("requests"):
             outcomes.append((profile, CellRejected("no request completed inside the window")))
             continue
         outcomes.append((profile, cell_row(library, profile, measured, minted_by,
-                                           options.users, started)))
+                                           options.users, started,
+                                           options.processes, cores)))
     if not outcomes:
         outcomes.append((first, CellRejected(f"Locust measured no window (exit {locust_exit})"
                                              f"; see {own}")))
     return outcomes
 
 
-def run_locust(port: int, plan: Path, own: Path, users: int, load_s: float,
-               cores: Cores) -> int | None:
+def locust_command(port: int, own: Path, users: int, limit_s: int, processes: int) -> list[str]:
     locust = Path(sys.executable).with_name("locust")
-    limit_s = int(load_s + READY_TIMEOUT_S + 10)
     command = [str(locust), "-f", str(LOCUSTFILE), "--headless", "-u", str(users),
                "-r", str(users), "-t", f"{limit_s}s", "--host", f"http://127.0.0.1:{port}",
                "--csv", str(own / "locust"), "--json-file", str(own / "locust"),
-               "--only-summary", "--loglevel", "WARNING", "ResourceUser"]
+               "--only-summary", "--loglevel", "WARNING"]
+    if processes > 1:
+        # As the in-process load test: the master listens on loopback only, on a free port.
+        master = str(free_port())
+        command += ["--processes", str(processes), "--master-bind-host", "127.0.0.1",
+                    "--master-bind-port", master, "--master-port", master]
+    return [*command, "ResourceUser"]
+
+
+def run_locust(port: int, plan: Path, own: Path, users: int, load_s: float,
+               cores: Cores, processes: int = 1) -> int | None:
+    limit_s = int(load_s + READY_TIMEOUT_S + 10)
     env = {**os.environ, PLAN_ENV: str(plan)}
     parent = os.getpid()
     with (own / "locust.log").open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+        # Its own session, so the workers Locust forks are stopped with it; the forked
+        # workers inherit the Locust cores, and die with the master (the locustfile's hook).
+        process = subprocess.Popen(locust_command(port, own, users, limit_s, processes),
+                                   env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True,
                                    preexec_fn=lambda: _child_start(cores.locust, parent))
         try:
             return process.wait(timeout=limit_s + 15)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
             return None
         finally:
             if process.poll() is None:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            else:  # a worker left behind by a master that exited first
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
 
 
 def _stop(process: subprocess.Popen[Any]) -> None:
@@ -353,7 +414,12 @@ def _stop(process: subprocess.Popen[Any]) -> None:
 
 
 def cell_row(library: str, profile: Profile, result: dict[str, Any], minted_by: str,
-             users: int, started: str) -> dict[str, Any]:
+             users: int, started: str, processes: int = 1,
+             cores: Cores | None = None) -> dict[str, Any]:
+    """One measured cell. `locust_cpu_share` is the sum over every Locust process (master
+    included) in cores; it saturates at `locust_cores`, the cores the loading processes had."""
+    cores = cores or Cores(None, None)
+    locust_cores = cores.locust_capacity(processes)
     window = float(result["window_s"])
     requests = int(result["requests"])
     percentiles = Histogram.from_json(result["histogram"]).percentiles_us()
@@ -373,8 +439,9 @@ def cell_row(library: str, profile: Profile, result: dict[str, Any], minted_by: 
         "implied_one_core_req_per_s": None if not server_cpu else round(requests / server_cpu,
                                                                         1),
         "server_cpu_share": None if server_share is None else round(server_share, 3),
-        "locust_cpu_share": round(locust_share, 3),
-        "saturated": saturated_side(server_share, locust_share),
+        "locust_cpu_share": round(locust_share, 3), "locust_processes": processes,
+        "locust_cores": locust_cores, "pinning": cores.pinning(processes)[0],
+        "saturated": saturated_side(server_share, locust_share / locust_cores),
         "requests": requests, "wrong_statuses": sum(wrong.values()), "verdict": verdict,
         "minted_by": minted_by, "users": users, "window_s": round(window, 3),
         "started": started,
@@ -382,8 +449,9 @@ def cell_row(library: str, profile: Profile, result: dict[str, Any], minted_by: 
 
 
 def saturated_side(server_share: float | None, locust_share: float) -> str:
-    """Which side had its core: `server`, `locust` (then the implied rate is the comparable
-    figure), or `neither` (latency-bound: a sleeping server, a machine others are using)."""
+    """Which side had its core(s): `server`, `locust` (then the implied rate is the comparable
+    figure), or `neither` (latency-bound: a sleeping server, a machine others are using).
+    Both shares are of the cores each side had."""
     server = server_share or 0.0
     if max(server, locust_share) < SATURATED_SHARE:
         return "neither"
@@ -426,7 +494,15 @@ def row_line(row: dict[str, Any]) -> str:
             f"{row['p50_us'] / 1000:6.2f} ms  p99 {row['p99_us'] / 1000:6.2f} ms  server "
             f"{row['server_cpu_us_per_req'] or 0:7.0f} µs/req ({implied or 0:6.0f}/s on one "
             f"core)  cpu server {row['server_cpu_share'] or 0:.0%} locust "
-            f"{row['locust_cpu_share']:.0%}  {row['saturated']}-bound  {row['verdict']}")
+            f"{row['locust_cpu_share']:.0%}{_of_cores(row)}  {row['saturated']}-bound  "
+            f"{row['verdict']}")
+
+
+def _of_cores(row: dict[str, Any]) -> str:
+    processes = row.get("locust_processes", 1)
+    if processes == 1:
+        return ""
+    return f" ({processes} workers + master, of {row['locust_cores']} core(s))"
 
 
 def summary_text(table: pd.DataFrame, meta: dict[str, Any]) -> str:
@@ -446,5 +522,8 @@ def summary_text(table: pd.DataFrame, meta: dict[str, Any]) -> str:
         lines.append(f"REJECTED {reject['library']} {reject['profile']}: {reject['reason']}")
     for failed in meta["failed"]:
         lines.append(f"FAILED {failed['library']} {failed['profile']}: {failed['verdict']}")
+    lines.append(f"Locust: {meta['pinning']}; locust_cpu_share sums its processes")
+    if meta.get("pinning_warning"):
+        lines.append(f"WARNING: {meta['pinning_warning']}")
     lines.append(f"loadtest --http took {meta.get('took_s')} s; estimated {meta['estimate_s']} s")
     return "\n".join(lines)

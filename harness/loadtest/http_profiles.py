@@ -37,6 +37,8 @@ FORGE = "forge"
 # server to answer /healthz.
 PLAN_ENV = "HARNESS_HTTP_PLAN"
 READY_TIMEOUT_S = 30.0
+# How long the master waits, after a window closed, for every loading process's figures.
+REPORT_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from harness.loadtest.cells import (
     timed_loop,
     user_class_name,
 )
-from harness.loadtest.coordinator import Coordinator, sleep_until
+from harness.loadtest.coordinator import Coordinator, attach_reports, sleep_until
 from harness.loadtest.histogram import Histogram
 from harness.loadtest.primitives import Primitive, primitive
 from harness.loadtest.rounds import run_rounds
@@ -404,13 +404,7 @@ def _on_init(environment: Environment, **_kwargs: Any) -> None:
     runner = environment.runner
     if SCHEDULE and runner is not None:
         _coordinator.attach(environment, ready_within_s=SCHEDULE.ready_within_s())
-    if isinstance(runner, WorkerRunner):
-        def report(client_id: str, data: dict[str, Any]) -> None:
-            data[REPORT_KEY] = _take_report()
-        environment.events.report_to_master.add_listener(report)
-    elif isinstance(runner, MasterRunner):
-        environment.events.worker_report.add_listener(
-            lambda client_id, data: _collector.add(client_id, data.get(REPORT_KEY) or {}))
+    attach_reports(environment, REPORT_KEY, _take_report, _collector.add)
     # Objects alive now (Locust, the libraries, the keys) are frozen out of the cyclic GC, as
     # in the in-process loop, so neither side pays for scanning the harness's own heap.
     gc.collect()

@@ -13,6 +13,14 @@ queue from the moment they exist, and no port can be taken by someone else betwe
 and binding it. It dies with the harness.
 
     python -m harness.loadtest.resource_server --library joserfc --profile RS256 --fd 3 ...
+
+Started on its own, for Locust on this machine or on others, it binds `--listen HOST:PORT`
+itself (one per profile; port 0 picks a free one), mints each profile's tokens with another
+installed library and writes the plan the Locust processes follow (`--write-plan`, see
+`http_plan.py`) once it is ready to serve:
+
+    python -m harness.loadtest.resource_server --library joserfc --profile RS256 \
+        --listen 0.0.0.0:8000 --write-plan plan.json --window 10
 """
 
 from __future__ import annotations
@@ -113,17 +121,46 @@ def library_validator(library: str, profile_name: str) -> Validate | None:
     return validate
 
 
-def warm_up(validate: Validate | None, tokens_path: Path | None) -> None:
+def warm_up(validate: Validate | None, tokens: list[list[Any]] | None) -> None:
     """Validate the first good token once, so key imports happen before the window."""
-    if validate is None or tokens_path is None:
+    if validate is None or not tokens:
         return
-    tokens = json.loads(tokens_path.read_text(encoding="utf-8"))
     good = next(token for token, status, _ in tokens if status == 200)
     validate(good)
 
 
 def listening(fds: list[int]) -> list[socket.socket]:
     return [socket.socket(fileno=fd) for fd in fds]
+
+
+def bound(addresses: list[str]) -> list[socket.socket]:
+    sockets = []
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        # IPPROTO_TCP named, so asyncio sets TCP_NODELAY on each connection (it checks the
+        # socket's proto): without it a 200's body waits for a delayed ACK, 40 ms a request.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host or "127.0.0.1", int(port)))
+        sock.listen(1024)
+        sockets.append(sock)
+    return sockets
+
+
+def write_plan(args: argparse.Namespace, sockets: list[socket.socket],
+               tokens: list[list[list[Any]]]) -> None:
+    from harness.loadtest.http_plan import plan
+    from harness.loadtest.http_profiles import Token
+
+    windows = [(profile, sock.getsockname()[1], [Token(*t) for t in profile_tokens])
+               for profile, sock, profile_tokens in zip(args.profile, sockets, tokens,
+                                                        strict=True)]
+    data = plan(windows, os.getpid(), args.warmup, args.window, same_machine_only=True)
+    tmp = args.write_plan.with_suffix(args.write_plan.suffix + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, args.write_plan)
+    print(f"serving {args.library} {', '.join(f'{w[0]} on port {w[1]}' for w in windows)}; "
+          f"plan for Locust in {args.write_plan}", flush=True)
 
 
 def serve(app: Callable[..., Awaitable[None]], sockets: list[socket.socket]) -> None:
@@ -144,16 +181,42 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--library", required=True)
     parser.add_argument("--profile", action="append", required=True,
                         help="a profile, once per listening socket, in the order of --fd")
-    parser.add_argument("--fd", type=int, action="append", required=True,
+    parser.add_argument("--fd", type=int, action="append", default=[],
                         help="a listening socket's fd (one per profile)")
+    parser.add_argument("--listen", action="append", default=[], metavar="HOST:PORT",
+                        help="instead of --fd: bind this address (one per profile)")
+    parser.add_argument("--write-plan", type=Path,
+                        help="with --listen: mint each profile's tokens (unless --tokens) and "
+                             "write the plan for Locust (HARNESS_HTTP_PLAN) here")
+    parser.add_argument("--tokens-count", type=int, default=200,
+                        help="with --write-plan: tokens minted per profile (default: 200)")
+    parser.add_argument("--window", type=float, default=2.5,
+                        help="with --write-plan: seconds each profile's window lasts")
+    parser.add_argument("--warmup", type=float, default=0.5,
+                        help="with --write-plan: seconds of load before each window")
     parser.add_argument("--tokens", type=Path, action="append", default=[],
                         help="each profile's tokens (its first good one is validated at "
                              "start-up)")
     parser.add_argument("--cpu", type=int, help="the core to pin the server to")
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     args = parser.parse_args(argv)
-    if len(args.profile) != len(args.fd) or len(args.tokens) not in (0, len(args.fd)):
-        parser.error("give one --fd (and one --tokens) per --profile")
+    sockets = len(args.fd) + len(args.listen)
+    if (args.fd and args.listen) or len(args.profile) != sockets \
+            or len(args.tokens) not in (0, sockets):
+        parser.error("give one --fd or one --listen (and one --tokens) per --profile")
+    if args.write_plan and (args.fd or args.window < 0.5 or args.warmup < 0
+                            or args.tokens_count < 10):
+        parser.error("--write-plan goes with --listen, a --window of at least 0.5 s, a "
+                     "--warmup of at least 0 s and --tokens-count of at least 10")
+    for address in args.listen:
+        _, colon, port = address.rpartition(":")
+        if not colon or not port.isdigit():
+            parser.error(f"--listen takes HOST:PORT, not {address!r}")
+    from harness.loadtest.http_profiles import PROFILES_BY_NAME
+    unknown = [name for name in args.profile if name not in PROFILES_BY_NAME]
+    if unknown:
+        parser.error(f"unknown profile(s) {', '.join(unknown)}; the profiles are "
+                     f"{', '.join(PROFILES_BY_NAME)}")
     return args
 
 
@@ -168,12 +231,20 @@ def main(argv: list[str] | None = None, build: Build | None = None) -> int:
     pin(args.cpu)
     try:
         with stop_on_signals():
-            sockets = listening(args.fd)
+            sockets = listening(args.fd) if args.fd else bound(args.listen)
+            tokens = [json.loads(path.read_text(encoding="utf-8")) for path in args.tokens]
+            if args.write_plan and not tokens:
+                from harness.loadtest.http_plan import minted_tokens
+                tokens = [[t.to_json() for t in minted_tokens(args.library, profile,
+                                                               args.tokens_count)[0]]
+                          for profile in args.profile]
             validators: dict[int, Validate | None] = {}
             for index, (profile, sock) in enumerate(zip(args.profile, sockets, strict=True)):
                 validate = (build or library_validator)(args.library, profile)
-                warm_up(validate, args.tokens[index] if args.tokens else None)
+                warm_up(validate, tokens[index] if tokens else None)
                 validators[sock.getsockname()[1]] = validate
+            if args.write_plan:
+                write_plan(args, sockets, tokens)
             serve(make_app(validators), sockets)
     except Stopped as stop:
         return exit_code(stop)
