@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.results import INTEROP_JSONL, LATEST, Run, read_rows
-from harness.core.shutdown import Stopped, raise_if_stopped, stop_on_signals
+from harness.core.shutdown import Stopped, raise_if_stopped, signals_held, stop_on_signals
 from harness.report.model import build
 from harness.report.rundata import load_run
 
@@ -279,3 +279,14 @@ def test_a_stop_signal_whose_exception_was_swallowed_is_raised_again() -> None:
         raise_if_stopped()
     assert stopped.value.signum == signal.SIGTERM
     raise_if_stopped()  # outside, and for the next command, nothing is pending any more
+
+
+def test_a_stop_signal_during_a_held_block_waits_for_its_end() -> None:
+    """The pool's set-up holds stop signals: one that arrives inside is raised as `Stopped`
+    when the block ends, never half-way through it, and none is lost."""
+    reached_end = False
+    with pytest.raises(Stopped) as stopped, stop_on_signals(), signals_held():
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.05)
+        reached_end = True
+    assert reached_end and stopped.value.signum == signal.SIGHUP

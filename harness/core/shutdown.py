@@ -47,6 +47,8 @@ def signal_name(stop: BaseException) -> str:
 # The stop signal received, kept as well as raised: Python swallows an exception raised where
 # it cannot propagate (an at-fork hook, a __del__), so long loops also call `raise_if_stopped`.
 _pending: list[int] = []
+# Non-empty inside `signals_held`.
+_held: list[bool] = []
 
 
 @contextlib.contextmanager
@@ -54,7 +56,8 @@ def stop_on_signals() -> Iterator[None]:
     """While inside, each stop signal raises `Stopped` in the main thread."""
     def raise_stopped(signum: int, frame: FrameType | None) -> None:
         _pending.append(signum)
-        raise Stopped(signum)
+        if not _held:
+            raise Stopped(signum)
 
     _pending.clear()
     previous = {signum: signal.signal(signum, raise_stopped) for signum in STOP_SIGNALS}
@@ -65,6 +68,21 @@ def stop_on_signals() -> Iterator[None]:
         _pending.clear()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """A stop signal that arrives inside is kept, not raised, until the block ends (then it
+    is): for setting up state that a `Stopped` raised half-way through would leave broken,
+    such as a process pool whose workers are forked but not yet recorded, which its shutdown
+    then waits for forever. (Blocking the signal would not do: the kernel hands it to any
+    thread that does not block it, and Python runs the handler in the main thread anyway.)"""
+    _held.append(True)
+    try:
+        yield
+    finally:
+        _held.pop()
+    raise_if_stopped()
 
 
 def raise_if_stopped() -> None:
@@ -89,6 +107,7 @@ def as_worker(parent_pid: int) -> None:
     """A forked worker's start: it dies with the harness and leaves stop signals to it (the
     harness kills its workers when it stops; SIGINT from a terminal stays Ctrl-C)."""
     die_with_parent(parent_pid)
+    _held.clear()  # forked inside `signals_held`
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)

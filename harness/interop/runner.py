@@ -36,7 +36,7 @@ from harness.core.errors import (
 )
 from harness.core.keys import KeySet
 from harness.core.outcomes import Actual, verdict
-from harness.core.shutdown import as_worker
+from harness.core.shutdown import as_worker, signals_held
 from harness.core.suites import MADE_UP_SUITE, Suite
 from harness.interop.conformance import ISOLATED, row_conformance
 from harness.interop.costs import cost_fields, genuine_baseline
@@ -383,21 +383,27 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
     """Run chunks in one pool; return the chunks lost to a broken pool."""
     context = multiprocessing.get_context("fork")
     lost: list[list[Unit]] = []
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=as_worker,
-                               initargs=(os.getpid(),))
+    futures: dict[Future[list[Row]], list[Unit]] = {}
+    pool: ProcessPoolExecutor | None = None
     try:
-        futures: dict[Future[list[Row]], list[Unit]] = {}
-        for chunk in chunks:
-            try:
-                futures[pool.submit(_run_inherited, chunk)] = chunk
-            except BrokenProcessPool:
-                lost.append(chunk)
+        # The workers fork at the first submit: a stop signal waits until every one is
+        # recorded, and is raised when the block ends, inside this `try`.
+        with signals_held():
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                       initializer=as_worker, initargs=(os.getpid(),))
+            for chunk in chunks:
+                try:
+                    futures[pool.submit(_run_inherited, chunk)] = chunk
+                except BrokenProcessPool:
+                    lost.append(chunk)
         for future in as_completed(futures):
             try:
                 on_rows(future.result())
             except BrokenProcessPool:
                 lost.append(futures[future])
     except BaseException:
+        if pool is None:
+            raise
         # A stop signal reaches the harness alone (SIGTERM from `kill`, a CI time-out): its
         # workers would finish their chunks first, or run on orphaned. The executor has no
         # public way to reach its processes.
@@ -413,6 +419,7 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
         raise
     finally:
         # On Ctrl-C or an error, drop the queued chunks instead of running them all first.
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return lost
 
