@@ -83,12 +83,13 @@ fresh() {
 
 for line in $PEERS; do
     name=${line%%:*}
-    if [ "$name" != crypt-jwt ] && fresh "$name"; then
-        echo "peer $name: ready"
-        continue
-    fi
+    # Packages first: a binary whose library was removed is not ready.
     if [ -n "$(missing_of "${line#*:}")" ]; then
         [ $as_root = yes ] && echo "note: peer $name skipped: apt-get install $(echo "${line#*:}" | tr ',' ' ')"
+        continue
+    fi
+    if [ "$name" != crypt-jwt ] && fresh "$name"; then
+        echo "peer $name: ready"
         continue
     fi
     if [ "$name" != crypt-jwt ] && { ! mkdir -p "$OUT" 2>/dev/null || [ ! -w "$OUT" ]; }; then
