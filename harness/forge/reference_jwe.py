@@ -166,8 +166,8 @@ def _past_first_round(alg: str, enc: str, refusal: ReferenceRefused) -> Referenc
     bits = 384 if enc == "A192CBC-HS384" else 512
     return ReferenceRefused(
         f"the {enc} content key's MAC half matches the Concat KDF output and its AES half does "
-        f"not (valid tag, bad PKCS #7 padding): the producer derived the bytes past the first "
-        f"256 bits wrongly; for ECDH-ES keydatalen \"is length of the key used by the "
+        f"not (valid tag, bad PKCS #7 padding): the producer's KDF output is right for the MAC "
+        f"key and wrong after it; for ECDH-ES keydatalen \"is length of the key used by the "
         f"'enc' algorithm\", {bits} bits here (RFC 7518 §4.6.2)")
 
 
