@@ -161,3 +161,13 @@ def test_make_peers_without_root_says_in_one_line_what_to_install(tmp_path) -> N
     assert len(lines) == 1 and "needs root" in lines[0]
     packages = lines[0].split("apt-get install ")[1].split(" (then")[0].split()
     assert len(packages) == len(set(packages)) and "librhonabwy-dev" in packages
+
+
+def test_every_driver_folder_of_drivers_md_is_a_known_peer() -> None:
+    """Each peer the registry knows maps to its source folder (jsonwebtoken's is
+    jsonwebtoken-rs), so a built driver is never left out of --peers unnoticed."""
+    from harness.adapters.peer_registry import KNOWN_PEERS, discover_peers, name_folder
+
+    for name, _, command, needs, _ in KNOWN_PEERS:
+        assert (ROOT / "peers" / name_folder(command, needs)).is_dir(), name
+    assert set(discover_peers()) >= {name for name, *_ in KNOWN_PEERS}
