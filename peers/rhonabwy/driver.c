@@ -183,8 +183,10 @@ static char *token_text(const json_t *request) {
 }
 
 /* Rhonabwy has no allow-list: r_jws_verify_signature and r_jwe_decrypt take what the header
- * names and the key fits. Remote keys (jku, x5u) are never fetched: the flags are 0 and the
- * parse is R_PARSE_NONE. */
+ * names and the key fits. The driver calls r_jw*_parse with x5u_flags 0, as an application using
+ * the plain call does; that parse reads every header key (R_PARSE_HEADER_ALL) and fetches `jku`
+ * and `x5u` unless R_FLAG_IGNORE_REMOTE is passed, so the embedded-key cases see Rhonabwy fetch
+ * the attacker's URL (RFC 8725 §3.10): the library's default, reported as its finding. */
 static json_t *verify(const json_t *request, keys_t *keys) {
     char *token = token_text(request);
     jws_t *jws = NULL;
