@@ -6,7 +6,6 @@
 set -u
 cd "$(dirname "$0")/.."
 OUT=.cache/peers
-mkdir -p "$OUT"
 
 # peer name, then its Debian packages
 PEERS="go-jose:golang-go,golang-gopkg-square-go-jose.v2-dev
@@ -28,12 +27,18 @@ all_missing=""
 for line in $PEERS; do
     all_missing="$all_missing$(missing_of "${line#*:}")"
 done
+# Each package once (several peers share golang-go, libjansson-dev, go-jose v2).
+all_missing=$(printf '%s\n' $all_missing | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+as_root=no
+[ "$(id -u)" = 0 ] && as_root=yes
 if [ -n "$all_missing" ]; then
-    if [ "$(id -u)" = 0 ]; then
+    if [ $as_root = yes ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $all_missing \
             >/dev/null || echo "note: apt-get install $all_missing failed; those peers are skipped"
     else
-        echo "note: make peers needs root to install $all_missing(apt-get install); those peers are skipped"
+        # Said once; the peers whose packages are here still build, the others are skipped
+        # without a line each.
+        echo "note: make peers needs root to install packages; as root: apt-get install ${all_missing% } (then make peers again); the peers that need them are skipped"
     fi
 fi
 
@@ -78,13 +83,18 @@ fresh() {
 
 for line in $PEERS; do
     name=${line%%:*}
+    # Packages first: a binary whose library was removed is not ready.
+    if [ -n "$(missing_of "${line#*:}")" ]; then
+        [ $as_root = yes ] && echo "note: peer $name skipped: apt-get install $(echo "${line#*:}" | tr ',' ' ')"
+        continue
+    fi
     if [ "$name" != crypt-jwt ] && fresh "$name"; then
         echo "peer $name: ready"
         continue
     fi
-    if [ -n "$(missing_of "${line#*:}")" ]; then
-        echo "note: peer $name skipped: apt-get install $(echo "${line#*:}" | tr ',' ' ') (as root)"
-        continue
+    if [ "$name" != crypt-jwt ] && { ! mkdir -p "$OUT" 2>/dev/null || [ ! -w "$OUT" ]; }; then
+        echo "note: make peers cannot write $OUT (owned by $(stat -c %U "$(dirname "$OUT")" 2>/dev/null || echo another user)); run it as that user or as root"
+        exit 0
     fi
     case $name in
         go-jose) go_build go-jose golang-gopkg-square-go-jose.v2-dev ;;

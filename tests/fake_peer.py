@@ -8,7 +8,8 @@
 - `crash-after=N` / `hang-after=N`: as `accept`, but the Nth operation after `info` exits
   without answering / never answers; with `--once FILE` only the first time (FILE marks it),
   so exactly one cell is lost.
-Every mode obeys the protocol's test-only `crash` and `hang` ops. It prints a non-JSON line
+Every mode obeys the protocol's test-only `crash` and `hang` ops, and `oom`: dies as node does
+when V8 reaches its heap limit (the message on stderr, then SIGABRT). It prints a non-JSON line
 first, as node does, which the adapter must skip.
 """
 
@@ -51,6 +52,10 @@ def main(argv: list[str]) -> int:
             os._exit(3)
         if op == "hang":
             time.sleep(3600)
+        if op == "oom":
+            print("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of "
+                  "memory", file=sys.stderr, flush=True)
+            os.abort()
         if op == "info":
             suites = [] if kind == "nothing" else [
                 s["name"] for s in request["suites"] if s["family"] == "JWS"

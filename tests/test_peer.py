@@ -3,6 +3,7 @@ capabilities, refusals, and a child that crashes or hangs costing one cell and r
 
 from __future__ import annotations
 
+import base64
 import json
 import multiprocessing
 import sys
@@ -186,6 +187,60 @@ def test_an_isolated_case_borrows_the_child_and_a_hang_there_is_repaired_after()
         assert peer.process.starts == 2
     finally:
         peer.close()
+
+
+def _isolated_in_worker() -> tuple[int, int, int]:
+    """In a worker that never used the peer: an isolated case's child, under a memory cap."""
+    peer = _INHERITED[0]
+    with lending(peer):
+        done = run_isolated(lambda: _sign_in_isolated(peer), timeout_s=5, memory_mb=256)
+    assert done.value is not None, done
+    return done.value[0], peer.process._child.pid, peer.process.starts  # type: ignore[union-attr]
+
+
+def test_an_isolated_case_in_a_worker_borrows_the_workers_own_child_started_before_the_fork(
+        ) -> None:
+    """Never the child the worker inherited from the main process (two workers' isolated cases
+    would share it), and never one started inside the isolated child: node under its
+    address-space cap dies at start with SIGTRAP."""
+    peer = fake("accept")
+    try:
+        main_child = peer.process._child.pid  # type: ignore[union-attr]
+        _INHERITED[:] = [peer]
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            used, workers_own, starts = pool.apply(_isolated_in_worker)
+        assert used == workers_own != main_child
+        assert starts == 2  # the main process's start, inherited, and the worker's own
+    finally:
+        _INHERITED.clear()
+        peer.close()
+
+
+def test_a_peer_dying_of_memory_exhaustion_is_a_hang_and_a_large_answer_arrives_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    peer = fake("accept")
+    try:
+        with pytest.raises(PeerFault) as fault:
+            peer.process.request({"op": "oom"}, 5)
+        assert fault.value.actual == "hang"
+        assert "out of memory: the peer's process died" in str(fault.value)
+        assert "killed by SIGABRT" in str(fault.value)
+        # 24 MB of payload back, in many pipe reads (the answer is one line).
+        big = b"x" * (24 << 20)
+        token = f"e30.{base64.urlsafe_b64encode(big).rstrip(b'=').decode()}.fake"
+        assert peer.verify(HS256, token, KEY, mode="default") == big
+        # The harness itself out of memory on an answer (an isolated case's cap): a hang too.
+        monkeypatch.setattr("harness.adapters.peer.unb64", _no_memory)
+        with pytest.raises(PeerFault) as fault:
+            peer.verify(HS256, "e30.eA.fake", KEY, mode="default")
+        assert fault.value.actual == "hang" and "too large for the case's memory cap" in str(
+            fault.value)
+    finally:
+        peer.close()
+
+
+def _no_memory(text: str) -> bytes:
+    raise MemoryError
 
 
 def _sign_in_isolated(peer: PeerAdapter) -> tuple[int, str]:

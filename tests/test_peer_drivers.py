@@ -139,3 +139,35 @@ def test_every_other_peer_answers_info_and_verifies_joserfc(name: str, keys: Key
         token = peer.call("sign", **request(suite, payload=b64(CLAIMS),
                                             key=keys.private(suite.key)))
         assert joserfc.verify(suite, token, keys.public(suite.key), mode="default") == CLAIMS
+
+
+def test_make_peers_without_root_says_in_one_line_what_to_install(tmp_path) -> None:
+    """No package installed and not root (a fake `id` and `dpkg-query` first on PATH): one line
+    naming each missing package once, exit 0, nothing built."""
+    import os
+    import subprocess
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for name, body in (("id", "echo 1000"), ("dpkg-query", "exit 1")):
+        (fake / name).write_text(f"#!/bin/sh\n{body}\n")
+        (fake / name).chmod(0o755)
+    done = subprocess.run(["sh", str(ROOT / "peers" / "debian-peers.sh")], capture_output=True,
+                          text=True, timeout=10,
+                          env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1 and "needs root" in lines[0]
+    packages = lines[0].split("apt-get install ")[1].split(" (then")[0].split()
+    assert len(packages) == len(set(packages)) and "librhonabwy-dev" in packages
+
+
+def test_every_driver_folder_of_drivers_md_is_a_known_peer() -> None:
+    """Each peer the registry knows maps to its source folder (jsonwebtoken's is
+    jsonwebtoken-rs), so a built driver is never left out of --peers unnoticed."""
+    from harness.adapters.peer_registry import KNOWN_PEERS, discover_peers, name_folder
+
+    for name, _, command, needs, _ in KNOWN_PEERS:
+        assert (ROOT / "peers" / name_folder(command, needs)).is_dir(), name
+    assert set(discover_peers()) >= {name for name, *_ in KNOWN_PEERS}

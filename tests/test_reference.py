@@ -198,3 +198,25 @@ def test_a_recipient_is_chosen_by_kid(keys: KeySet) -> None:
     members["recipients"].insert(0, {"header": {"alg": "A256KW", "kid": second["kid"]},
                                      "encrypted_key": b64url(cek_holder.encrypted_key)})
     assert decrypt_jwe(members, first) == PLAINTEXT
+
+
+@pytest.mark.parametrize("enc", ["A192CBC-HS384", "A256CBC-HS512"])
+def test_direct_ecdh_with_a_kdf_wrong_past_its_first_round_is_charged_to_rfc_7518_4_6_2(
+        keys: KeySet, enc: str) -> None:
+    """Rhonabwy 1.1.11's tokens: the MAC half of the content key right (the tag verifies), the
+    AES half not (the padding fails)."""
+    import dataclasses
+
+    jwk = _key(keys, f"JWE ECDH-ES (P-256) + {enc}")
+    ephemeral = jwe.ephemeral_key("P-256")
+    z = jwe.shared_secret(ephemeral, jwk)
+    header = {"alg": "ECDH-ES", "enc": enc}
+    genuine = jwe.encrypt(header, PLAINTEXT, jwk, epk=jwe.public_jwk_of(ephemeral.public_key()),
+                          z=z)
+    right = jwe.concat_kdf(z, enc, jwe.cek_bytes(enc) * 8)
+    wrong = right[:len(right) // 2] + os.urandom(len(right) // 2)
+    ciphertext, tag = jwe.seal(enc, wrong, genuine.iv, PLAINTEXT, jwe.aad_for(genuine.protected))
+    token = dataclasses.replace(genuine, ciphertext=ciphertext, tag=tag).compact()
+    rule = _refused(decrypt_jwe, token, jwk)
+    assert "RFC 7518 §4.6.2" in rule and "keydatalen" in rule and "wrong after it" in rule
+    assert decrypt_jwe(genuine.compact(), jwk) == PLAINTEXT

@@ -258,3 +258,24 @@ def test_blame_lands_on_the_side_that_departs_from_the_rfc(tmp_path: Path,
     page = (path / "report.html").read_text()
     # The pair grid marks who is charged.
     assert "charged to producer 1" in page and "charged to consumer 1" in page
+
+
+def test_peers_are_listed_with_language_version_and_runtime_and_those_left_out_with_why(
+        tmp_path: Path) -> None:
+    path = make_run(tmp_path, "20261128T220000Z-cccccc", {"joserfc": "1.8.0", "jose@5": "5.10.0"},
+                    [row("jws.roundtrip.compact", "jose@5", "joserfc"),
+                     row("jws.roundtrip.compact", "joserfc", "jose@5")])
+    meta = json.loads((path / "run.json").read_text())
+    meta["peers"] = {"jose@5": {"language": "javascript", "version": "5.10.0", "library": "jose",
+                                "runtime": "node v20.20.2", "release_of": None, "protocol": 1,
+                                "command": ["node", "peers/jose5/driver.mjs"]}}
+    meta["peers_not_run"] = {"rhonabwy": {"language": "c", "why": "make peers as root"}}
+    (path / "run.json").write_text(json.dumps(meta))
+    assert main(["report", str(path)]) == 0
+    markdown = (path / "report.md").read_text(encoding="utf-8")
+    assert "| jose@5 | javascript | jose | 5.10.0 | node v20.20.2 | – | yes |" in markdown
+    assert "| rhonabwy | c | – | – | – | – | no: make peers as root |" in markdown
+    assert "5.10.0 (javascript peer)" in markdown  # the scorecard's version column
+    page = Page((path / "report.html").read_text(encoding="utf-8"))
+    assert "peers" in page.attr("id")
+    assert "node v20.20.2" in page.words and "no: make peers as root" in page.words

@@ -61,8 +61,16 @@ STDERR_TAIL = 2000
 # may wait before the child is taken for lost and replaced.
 SYNC_TIMEOUT_S = 2.0
 _PROCESSES: weakref.WeakSet[PeerProcess] = weakref.WeakSet()
-# True only while the current process waits for an isolated child (see `lending`).
+# True only while the current process waits for an isolated child (see `lending`), and that
+# process's pid: only its own children are lent, never ones a worker inherited from the harness's
+# main process (two workers' isolated children would talk to the same child at once).
 _lending = False
+_lender: int | None = None
+# What runtimes print when they die of memory exhaustion: such a death on a hostile token is the
+# library's denial of service, a `hang` (out of memory) like an in-process MemoryError.
+OUT_OF_MEMORY = ("JavaScript heap out of memory", "Fatal process OOM",
+                 "Fatal process out of memory", "runtime: out of memory", "Out of memory!",
+                 "memory allocation of")
 
 
 class Loan:
@@ -77,17 +85,25 @@ class Loan:
 
 
 @contextlib.contextmanager
-def lending() -> Iterator[Loan]:
+def lending(*adapters: object) -> Iterator[Loan]:
     """Around forking an isolated case: the forked child borrows this process's peer children;
     afterwards each is checked with a `ping` before its next request (or replaced at once when
-    the loan was lost: the isolated child killed or dead)."""
-    global _lending
+    the loan was lost: the isolated child killed or dead).
+
+    The peers among `adapters` (the cell's producer and consumer) get their child started, or
+    checked, here, before the fork: one started inside the isolated child would inherit its
+    address-space limit, under which node cannot reserve its code range and dies at start
+    (SIGTRAP, "Fatal process OOM in Failed to reserve virtual memory for CodeRange")."""
+    global _lending, _lender
+    for adapter in adapters:
+        if isinstance(adapter, PeerAdapter):
+            adapter.process.prepare()
     loan = Loan()
-    _lending = True
+    _lending, _lender = True, os.getpid()
     try:
         yield loan
     finally:
-        _lending = False
+        _lending, _lender = False, None
         for process in list(_PROCESSES):
             if process._owner == os.getpid() and process._child is not None:
                 if loan.broken:
@@ -131,7 +147,11 @@ class PeerProcess:
         self.spec = spec
         self._child: subprocess.Popen[bytes] | None = None
         self._owner: int | None = None
-        self._buffer = b""
+        # What stdout has said past the last whole line; `_scanned` of it holds no newline.
+        # A bytearray, searched from `_scanned` only: a 20 MB answer arrives in 64 KiB pipe
+        # reads, and re-copying and re-scanning the whole of it per read took seconds.
+        self._buffer = bytearray()
+        self._scanned = 0
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
         self._next_id = 0
         self.starts = 0
@@ -141,8 +161,16 @@ class PeerProcess:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Before lending: the conversation checked and a child running, in this process."""
+        if self._needs_sync and self._owner == os.getpid():
+            self._sync()
+        with contextlib.suppress(PeerFault):  # the isolated child meets the same fault as a row
+            self._ensure()
+
     def _ensure(self) -> subprocess.Popen[bytes]:
-        if self._owner != os.getpid() and _lending and self._child is not None:
+        if (_lending and self._owner == _lender and self._owner != os.getpid()
+                and self._child is not None):
             # An isolated case's child: the parent waits, so its conversation is ours for now.
             self._owner, self._borrowed = os.getpid(), True
             self._next_id = os.getpid() * 1_000_000
@@ -184,7 +212,7 @@ class PeerProcess:
                             f"{error}", source="harness") from error
         for pipe in (child.stdout, child.stderr):
             os.set_blocking(pipe.fileno(), False)  # type: ignore[union-attr]
-        self._child, self._owner, self._buffer = child, parent, b""
+        self._child, self._owner, self._buffer, self._scanned = child, parent, bytearray(), 0
         self._borrowed = self._needs_sync = False
         self._stderr.clear()
         self.starts += 1
@@ -288,14 +316,17 @@ class PeerProcess:
                 self._buffer += chunk
 
     def _answer_in_buffer(self, ident: int) -> dict[str, Any] | None:
-        while b"\n" in self._buffer:
-            line, self._buffer = self._buffer.split(b"\n", 1)
+        while (end := self._buffer.find(b"\n", self._scanned)) >= 0:
+            line = bytes(self._buffer[:end])
+            del self._buffer[:end + 1]
+            self._scanned = 0
             try:
                 answer = json.loads(line)
             except ValueError:
                 continue  # the protocol lets a runtime print non-JSON lines (node's warnings)
             if isinstance(answer, dict) and answer.get("id") == ident:
                 return answer
+        self._scanned = len(self._buffer)
         return None
 
     def _drain_stderr(self, child: subprocess.Popen[bytes]) -> None:
@@ -334,6 +365,10 @@ class PeerProcess:
                f"killed by {signal.Signals(-status).name}" if status < 0 else
                f"exit status {status}")
         tail = self.stderr_tail()
+        if any(sign in tail for sign in OUT_OF_MEMORY):
+            return PeerFault(f"{self.spec.name}: out of memory: the peer's process died during "
+                             f"{op} ({how}); restarted for the next cell; stderr: {tail}",
+                             actual="hang")
         return PeerFault(f"{self.spec.name}: the peer's process died during {op} ({how}); "
                          f"restarted for the next cell" + (f"; stderr: {tail}" if tail else ""))
 
@@ -507,14 +542,21 @@ class PeerAdapter(Adapter):
         fields = self.request_of(operation, suite, data, key, mode=mode, header=header,
                                  serialization=serialization, algorithms=allowed,
                                  entry_point=entry_point)
-        result = self._ask(operation, **fields)
-        if operation in ("sign", "encrypt"):
-            return self._token_back(result)
-        member = "payload" if operation == "verify" else "plaintext"
-        if not isinstance(result, dict) or not isinstance(result.get(member), str):
-            raise PeerFault(f"{self.name}: {operation} answered without a {member}: "
-                            f"{str(result)[:200]}", source="library")
-        return unb64(result[member])
+        try:
+            result = self._ask(operation, **fields)
+            if operation in ("sign", "encrypt"):
+                return self._token_back(result)
+            member = "payload" if operation == "verify" else "plaintext"
+            if not isinstance(result, dict) or not isinstance(result.get(member), str):
+                raise PeerFault(f"{self.name}: {operation} answered without a {member}: "
+                                f"{str(result)[:200]}", source="library")
+            return unb64(result[member])
+        except MemoryError:
+            # Under an isolated case's cap: the library did not refuse (a decompression bomb
+            # inflated) and its answer, as base64 in JSON, is more than the cap holds here.
+            raise PeerFault(f"{self.name}: out of memory: the peer did not refuse and its "
+                            f"{operation} answer was too large for the case's memory cap "
+                            f"in the harness", actual="hang") from None
 
     # The public operations keep the caller's mode (the `_` ones below serve `prepared`).
     def sign(self, suite: Suite, payload: bytes, key: KeyData, *, mode: Mode,

@@ -80,6 +80,9 @@ KNOWN_PEERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...] 
 )
 
 
+BINARY_FOLDERS = {"jsonwebtoken": "jsonwebtoken-rs"}
+
+
 def _known(root: Path) -> dict[str, PeerEntry]:
     """The drivers of KNOWN_PEERS whose folder is in this checkout's peers/."""
     found = {}
@@ -105,7 +108,10 @@ def name_folder(command: tuple[str, ...], needs: tuple[str, ...]) -> str:
     for part in (*command, *needs):
         if part.startswith("peers/"):
             return part.split("/")[1]
-    return Path(command[0]).name  # a built binary: its source folder has its name
+    # A built binary: its source folder has its name, or its name and the language's suffix
+    # (the Rust crate's folder is jsonwebtoken-rs).
+    name = Path(command[0]).name
+    return BINARY_FOLDERS.get(name, name)
 
 
 def discover_peers(root: Path | None = None) -> dict[str, PeerEntry]:

@@ -75,19 +75,27 @@ def run_interop(options: InteropOptions) -> int:
     modes = _modes(options.modes)
     adapters, missing = installed_libraries(options.libraries, options.with_pins,
                                             every_peer=options.peers)
+    known = discover_peers()
+    left_out: dict[str, dict[str, str]] = {}
     if not options.libraries and not options.peers:
-        ready = [name for name, entry in discover_peers().items() if not entry.missing]
+        ready = [name for name, entry in known.items() if not entry.missing]
         if ready:
             print(f"peers on this machine, left out (--no-peers): {', '.join(ready)}",
                   file=sys.stderr)
+        left_out = {name: {"language": known[name].spec.language,
+                           "why": "not in the default run (--peers adds it)"} for name in ready}
+    # The report's table of peers names those that did not run, and why (run.json).
+    left_out.update({name: {"language": known[name].spec.language, "why": why}
+                     for name, why in missing.items() if name in known})
     try:
-        return _run_with(options, suites, cases, modes, adapters, missing)
+        return _run_with(options, suites, cases, modes, adapters, missing, left_out)
     finally:
         close_peers(adapters)
 
 
 def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
-              modes: list[Mode], adapters: list[Adapter], missing: dict[str, str]) -> int:
+              modes: list[Mode], adapters: list[Adapter], missing: dict[str, str],
+              peers_not_run: dict[str, dict[str, str]] | None = None) -> int:
     for name, why in missing.items():
         print(f"warning: skipping {name}: {why}", file=sys.stderr)
     if not adapters:
@@ -115,6 +123,8 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
     peers = peers_meta(adapters)
     run = Run.create(options.results, {**environment(libraries, missing), "kind": "interop",
                                        **({"peers": peers} if peers else {}),
+                                       **({"peers_not_run": peers_not_run}
+                                          if peers_not_run else {}),
                                        "selection": {"libraries": list(libraries),
                                                      "suites": options.suites or ["*"],
                                                      "scenarios": options.scenarios or ["*"],

@@ -191,7 +191,9 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         actual, detail, matches, extra = _with_notes(_classify(lambda: case.run(ctx)), ctx)
         return actual, detail, matches, {**extra,
                                          **cost_fields(ctx.consumer.measured, baseline)}
-    with lending() as loan:  # a peer's child serves the isolated case: no start per cell
+    # A peer's child serves the isolated case (no start per cell), started before the fork.
+    producer = ctx.producer.adapter if ctx.producer else None
+    with lending(producer, ctx.consumer.adapter) as loan:
         result = run_isolated(measured_case, limits.timeout_s, limits.memory_mb)
         if result.timed_out or result.died or result.out_of_memory:
             loan.lost()

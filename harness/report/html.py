@@ -38,6 +38,7 @@ from harness.report.model import (
     Report,
     grouped_findings,
 )
+from harness.report.peers import PEERS_RULE, no_peers_text, peers_table
 from harness.report.rundata import LOADTEST_DIR
 from harness.report.scorecard import CONFORMANCE_RULE
 from harness.report.throughput import (
@@ -136,7 +137,7 @@ def section(anchor: str, title: str, body: str) -> str:
 
 
 SECTIONS = (("answer", "Which library for which job"), ("scorecard", "Scorecard"),
-            ("run", "What was run"), ("legend", "Legend"),
+            ("run", "What was run"), ("peers", "Peers"), ("legend", "Legend"),
             ("interop", "Interop grids"), ("support", "Support grid"),
             ("security", "Security and claims"), ("known", "Known answers"),
             ("names", "Algorithm names"),
@@ -149,6 +150,13 @@ def run_section(report: Report) -> str:
     rows = "".join(tag("tr", tag("th", e(label)) + tag("td", prose(value)))
                    for label, value in report.facts)
     return tag("table", tag("tbody", rows)) + "".join(note(text) for text in report.notes)
+
+
+def peers_section(report: Report) -> str:
+    peers = peers_table(report.data.meta)
+    if not len(peers):
+        return tag("p", e(no_peers_text(report.data.meta)))
+    return tag("p", e(PEERS_RULE)) + frame_table(peers)
 
 
 def links(items: list[Link], empty: str = "–") -> str:
@@ -558,6 +566,7 @@ def evidence_section(report: Report) -> str:
 def render_html(report: Report) -> str:
     builders = {"answer": lambda: answer_section(report),
                 "run": lambda: run_section(report), "legend": legend_section,
+                "peers": lambda: peers_section(report),
                 "scorecard": lambda: scorecard_section(report),
                 "interop": lambda: interop_section(report),
                 "support": lambda: support_section(report),

@@ -25,6 +25,7 @@ from harness.report.model import (
     SUPPORT_RULE,
     Report,
 )
+from harness.report.peers import PEER_COLUMNS, PEERS_RULE, no_peers_text, peers_table
 from harness.report.scorecard import CONFORMANCE_RULE
 from harness.report.throughput import iqr_text, rate
 
@@ -87,6 +88,11 @@ def render_md(report: Report) -> str:
     out += ["## What was run", ""]
     out += [f"- **{label}**: {cell(value)}" for label, value in report.facts]
     out += ["", *(f"> Note: {cell(text)}" for text in report.notes), ""]
+
+    out += ["## Peers", ""]
+    peers = peers_table(data.meta)
+    out += ([PEERS_RULE, "", *md_table(PEER_COLUMNS, peers.itertuples(index=False))]
+            if len(peers) else [no_peers_text(data.meta), ""])
 
     out += ["## Legend", ""]
     out += md_table(["actual", "meaning"], LEGEND.items())

@@ -135,6 +135,21 @@ static json_t *serialized(char *text, const char *form) {
     return out;
 }
 
+/* The JSON serializations take a key set, and each key in it "must have a property 'alg'"
+ * (rhonabwy.h, r_jws_serialize_json_str; the JWE call likewise: without it a `dir` token comes
+ * out with no `alg` and a general JWS with `signatures: []`): a copy of the key carrying the
+ * suite's alg. */
+static jwks_t *last_set;
+
+static jwks_t *signer_set(jwk_t *jwk, const json_t *suite) {
+    jwk_t *copy = r_jwk_copy(jwk);
+    r_jwk_set_property_str(copy, "alg", peer_member(suite, "alg"));
+    r_jwks_init(&last_set);
+    r_jwks_append_jwk(last_set, copy);
+    r_jwk_free(copy);
+    return last_set;
+}
+
 static json_t *sign(const json_t *request, keys_t *keys) {
     const json_t *suite = json_object_get(request, "suite");
     const char *form = peer_serialization(request);
@@ -150,11 +165,10 @@ static json_t *sign(const json_t *request, keys_t *keys) {
     if (strcmp(form, "compact") == 0) {
         out = serialized(r_jws_serialize(jws, keys->jwk, 0), form);
     } else {
-        jwks_t *set = NULL;
-        r_jwks_init(&set);
-        r_jwks_append_jwk(set, keys->jwk);
-        out = serialized(r_jws_serialize_json_str(jws, set, 0, mode_of(form)), form);
-        r_jwks_free(set);
+        out = serialized(r_jws_serialize_json_str(jws, signer_set(keys->jwk, suite), 0,
+                                                  mode_of(form)), form);
+        r_jwks_free(last_set);
+        last_set = NULL;
     }
     if (!out) peer_fail("rejected", "r_jws_serialize refused (returned NULL)");
     r_jws_free(jws);
@@ -169,8 +183,10 @@ static char *token_text(const json_t *request) {
 }
 
 /* Rhonabwy has no allow-list: r_jws_verify_signature and r_jwe_decrypt take what the header
- * names and the key fits. Remote keys (jku, x5u) are never fetched: the flags are 0 and the
- * parse is R_PARSE_NONE. */
+ * names and the key fits. The driver calls r_jw*_parse with x5u_flags 0, as an application using
+ * the plain call does; that parse reads every header key (R_PARSE_HEADER_ALL) and fetches `jku`
+ * and `x5u` unless R_FLAG_IGNORE_REMOTE is passed, so the embedded-key cases see Rhonabwy fetch
+ * the attacker's URL (RFC 8725 §3.10): the library's default, reported as its finding. */
 static json_t *verify(const json_t *request, keys_t *keys) {
     char *token = token_text(request);
     jws_t *jws = NULL;
@@ -210,11 +226,10 @@ static json_t *encrypt(const json_t *request, keys_t *keys) {
     if (strcmp(form, "compact") == 0) {
         out = serialized(r_jwe_serialize(jwe, keys->jwk, 0), form);
     } else {
-        jwks_t *set = NULL;
-        r_jwks_init(&set);
-        r_jwks_append_jwk(set, keys->jwk);
-        out = serialized(r_jwe_serialize_json_str(jwe, set, 0, mode_of(form)), form);
-        r_jwks_free(set);
+        out = serialized(r_jwe_serialize_json_str(jwe, signer_set(keys->jwk, suite), 0,
+                                                  mode_of(form)), form);
+        r_jwks_free(last_set);
+        last_set = NULL;
     }
     if (!out) peer_fail("rejected", "r_jwe_serialize refused (returned NULL)");
     r_jwe_free(jwe);
@@ -249,12 +264,14 @@ static json_t *operate(const char *op, const json_t *request) {
     const json_t *suite = json_object_get(request, "suite");
     if (!implemented(suite))
         return peer_fail("unsupported", "rhonabwy does not implement %s", peer_member(suite, "name"));
-    /* Compact only for now: with its JSON calls (r_jw*_serialize_json_str, r_jw*_parse_json_str)
-     * the driver's first cross-checks failed in ways not yet told apart from misuse of the API
-     * (../DRIVERS.md), so the driver does not offer them. */
+    /* The JSON serializations go through r_jw*_serialize_json_str and r_jw*_parse_json_str
+     * (../DRIVERS.md says what 1.1.11 gets wrong there; the rows show it). One is left out:
+     * general JSON production for direct ECDH-ES, where r_jwe_serialize_json_str returns NULL. */
     const char *form = peer_serialization(request);
-    if (strcmp(form, "compact") != 0)
-        return peer_fail("unsupported", "the driver offers rhonabwy's compact serialization only");
+    if (strcmp(op, "encrypt") == 0 && strcmp(form, "general") == 0 &&
+        strcmp(peer_member(suite, "alg"), "ECDH-ES") == 0)
+        return peer_fail("unsupported", "rhonabwy 1.1.11's r_jwe_serialize_json_str returns NULL "
+                                        "for direct ECDH-ES in general JSON");
     if (strcmp(peer_member(request, "entry_point"), "jwt") == 0)
         return peer_fail("unsupported", "the driver does not call rhonabwy's JWT API");
     int producing = strcmp(op, "sign") == 0 || strcmp(op, "encrypt") == 0;
@@ -272,12 +289,15 @@ static json_t *operate(const char *op, const json_t *request) {
 
 static json_t *info(const json_t *request) {
     json_t *names = peer_names(json_object_get(request, "suites"), implemented);
-    return json_pack("{s:s, s:s, s:s, s:s, s:O, s:o, s:{s:[s], s:[s]}, s:{s:[s], s:[s]}, s:{s:s}}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:O, s:o, s:{s:[sss], s:[sss]}, s:{s:[sss], s:[sss]}, "
+                     "s:{s:s}}",
                      "name", "rhonabwy", "version", RHONABWY_VERSION_STR, "language", "c",
                      "runtime", "jansson " JANSSON_VERSION, "supports", names,
                      "allows_by_default", names,
-                     "produces", "JWS", "compact", "JWE", "compact",
-                     "consumes", "JWS", "compact", "JWE", "compact",
+                     "produces", "JWS", "compact", "flattened", "general",
+                     "JWE", "compact", "flattened", "general",
+                     "consumes", "JWS", "compact", "flattened", "general",
+                     "JWE", "compact", "flattened", "general",
                      "entry_points", "jws", "r_jws_verify_signature, r_jwe_decrypt "
                      "(https://babelouest.github.io/rhonabwy/)");
 }
