@@ -83,7 +83,7 @@ def run_interop(options: InteropOptions) -> int:
             print(f"peers on this machine, left out (--no-peers): {', '.join(ready)}",
                   file=sys.stderr)
         left_out = {name: {"language": known[name].spec.language,
-                           "why": "not in the default run (--peers adds it)"} for name in ready}
+                           "why": "left out of this run (--no-peers)"} for name in ready}
     # The report's table of peers names those that did not run, and why (run.json).
     left_out.update({name: {"language": known[name].spec.language, "why": why}
                      for name, why in missing.items() if name in known})

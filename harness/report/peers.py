@@ -1,7 +1,7 @@
 """The report's table of peers: every library that ran in another process (another language,
 another release), with its language, library, version and runtime as its driver's `info` told
 them (`run.json`'s `peers`, from `PeerAdapter.describe()`), and the peers known here that did
-not run, with why (`peers_not_run`: left out of a default run, or missing)."""
+not run, with why (`peers_not_run`: left out with --no-peers, or missing)."""
 
 from __future__ import annotations
 
