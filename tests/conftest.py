@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,19 +20,13 @@ def keys(key_set_path: Path) -> KeySet:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_keys(key_set_path: Path, monkeypatch: pytest.MonkeyPatch,
-                   tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_keys(key_set_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests never touch the developer's own key cache.
     monkeypatch.setenv("HARNESS_KEYS", str(key_set_path))
-    # A run that names no library takes every peer on the machine: a test's run takes only the
-    # peers it puts in a folder of its own (HARNESS_PEERS), never the node or Debian ones here.
-    monkeypatch.setenv("HARNESS_PEERS", str(_no_peers(tmp_path_factory)))
 
 
-_EMPTY: list[Path] = []
-
-
-def _no_peers(factory: pytest.TempPathFactory) -> Path:
-    if not _EMPTY:
-        _EMPTY.append(factory.mktemp("no-peers"))
-    return _EMPTY[0]
+def pytest_configure(config: pytest.Config) -> None:
+    # A run that names no library takes every peer on the machine: a test's run (module
+    # fixtures too, which run before any function's monkeypatch) takes only the peers it puts
+    # in a folder of its own, never the node or Debian ones here.
+    os.environ["HARNESS_PEERS"] = tempfile.mkdtemp(prefix="no-peers-")

@@ -163,10 +163,13 @@ def test_make_peers_without_root_says_in_one_line_what_to_install(tmp_path) -> N
     assert len(packages) == len(set(packages)) and "librhonabwy-dev" in packages
 
 
-def test_every_driver_folder_of_drivers_md_is_a_known_peer() -> None:
+def test_every_driver_folder_of_drivers_md_is_a_known_peer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Each peer the registry knows maps to its source folder (jsonwebtoken's is
-    jsonwebtoken-rs), so a built driver is never left out of --peers unnoticed."""
+    jsonwebtoken-rs), so a built driver is never left out of a run unnoticed."""
     from harness.adapters.peer_registry import KNOWN_PEERS, discover_peers, name_folder
+
+    monkeypatch.setenv("HARNESS_PEERS", str(ROOT / "peers"))
 
     for name, _, command, needs, _ in KNOWN_PEERS:
         assert (ROOT / "peers" / name_folder(command, needs)).is_dir(), name
