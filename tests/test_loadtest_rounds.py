@@ -170,3 +170,14 @@ def test_spread_is_the_median_and_interquartile_range() -> None:
     assert (spread.median, spread.q1, spread.q3) == (3.0, 2.0, 4.0)
     assert spread.relative_width() == pytest.approx(2 / 3)
     assert Spread.of([]) is None
+
+
+def test_the_estimate_counts_the_start_of_each_further_process() -> None:
+    """Two processes per cell cost each library's run one more worker's start (measured: the
+    default profile took 250 s on one process, 267 s on two), not a longer schedule."""
+    from harness.loadtest.command import WORKER_START_S, run_estimate_s
+    from harness.loadtest.measure import Timing
+
+    one = Timing(1.0, 0.4, 0.2, processes=1, batch_ms=5.0)
+    two = Timing(1.0, 0.4, 0.2, processes=2, batch_ms=5.0)
+    assert run_estimate_s([], two) - run_estimate_s([], one) == WORKER_START_S

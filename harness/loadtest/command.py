@@ -52,6 +52,8 @@ MIN_DURATION_S = 0.5
 # From quiet runs on this 2-core machine: the previous layout's default profile took 267 s
 # for 255 s of slots in six runs, so everything but the slots was about 2 s a run.
 RUN_OVERHEAD_S, PREPARE_PER_CELL_S, FIXED_OVERHEAD_S = 2.0, 0.02, 4.0
+# Measured: the default profile took 250 s on one process, 267 s on two (six Locust runs).
+WORKER_START_S = 3.0
 # One cell under callgrind (`--instructions`) on a quiet machine: ~20 s of Python start-up
 # and imports at valgrind's pace, plus the loops.
 INSTRUCTIONS_PER_CELL_S = 30.0
@@ -318,8 +320,10 @@ def seconds_since_start(began: float) -> float:
 
 
 def run_estimate_s(cells: list[Cell], timing: Timing) -> float:
-    """How long one library's Locust run takes: start, preparing each cell, its slots."""
-    return RUN_OVERHEAD_S + len(cells) * PREPARE_PER_CELL_S + timing.schedule(cells).total_s
+    """How long one library's Locust run takes: start (a master and its workers start and
+    shake hands for each process beyond the first), preparing each cell, its slots."""
+    return (RUN_OVERHEAD_S + (timing.processes - 1) * WORKER_START_S
+            + len(cells) * PREPARE_PER_CELL_S + timing.schedule(cells).total_s)
 
 
 def count_instructions(cells: list[tuple[str, Cell]], folder: LoadtestFolder,
