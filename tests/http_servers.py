@@ -5,14 +5,29 @@ library's own validation, until that long after its first request, then the proc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from harness.loadtest import resource_server
 
 BEHAVIOUR_ENV = "HARNESS_TEST_SERVER"
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in the environment the servers inherit, restored after: for module-scoped
+    fixtures, which cannot use `monkeypatch`."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.update({name: value})
 
 
 def behaviour_of(profile: str) -> str:

@@ -5,7 +5,6 @@ rejects its cell while the run goes on."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from harness.loadtest.http_command import (
 )
 from harness.loadtest.http_profiles import PROFILES_BY_NAME, mint
 from harness.loadtest.http_ratios import cost_ratios
-from tests.http_servers import BEHAVIOUR_ENV
+from tests.http_servers import BEHAVIOUR_ENV, environment
 
 TEST_SERVER = "tests.http_servers"
 SLEEP_S, USERS = 0.01, 4
@@ -38,14 +37,9 @@ def outcomes(keys, key_set_path, tmp_path_factory) -> list[tuple[Any, Any]]:
     batch = [(PROFILES_BY_NAME[name], mint(PROFILES_BY_NAME[name], keys, None, count=30),
               "forge") for name in PROFILES]
     options = HttpLoadOptions(server_module=TEST_SERVER, users=USERS, warmup_s=0.15)
-    saved = {name: os.environ.get(name) for name in (BEHAVIOUR_ENV, "HARNESS_KEYS")}
-    os.environ.update({BEHAVIOUR_ENV: BEHAVIOURS, "HARNESS_KEYS": str(key_set_path)})
-    try:
+    with environment({BEHAVIOUR_ENV: BEHAVIOURS, "HARNESS_KEYS": str(key_set_path)}):
         measured = measure_library(load_adapter("joserfc"), batch, options, 0.5,
                                    Cores.split(), folder)
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None) if value is None else os.environ.update({name: value})
     assert [profile.name for profile, _ in measured] == PROFILES
     assert (folder / "locust" / "joserfc-again-2" / "server.log").exists()
     return measured

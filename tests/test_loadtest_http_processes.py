@@ -6,7 +6,6 @@ Bad --processes exits 2 with a message."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from harness.adapters import load_adapter
 from harness.cli import main
 from harness.loadtest.http_command import Cores, HttpLoadOptions, measure_library
 from harness.loadtest.http_profiles import PROFILES_BY_NAME, mint
-from tests.http_servers import BEHAVIOUR_ENV
+from tests.http_servers import BEHAVIOUR_ENV, environment
 
 TEST_SERVER = "tests.http_servers"
 SLEEP_S, USERS, PROCESSES = 0.01, 4, 2
@@ -30,16 +29,11 @@ def measured(keys, key_set_path, tmp_path_factory) -> tuple[list[tuple[Any, Any]
               "forge") for name in PROFILES]
     options = HttpLoadOptions(server_module=TEST_SERVER, users=USERS, warmup_s=0.15,
                               processes=PROCESSES)
-    saved = {name: os.environ.get(name) for name in (BEHAVIOUR_ENV, "HARNESS_KEYS")}
     # `none` sleeps per request; HS256 is joserfc's real validation.
-    os.environ.update({BEHAVIOUR_ENV: f"none=sleep:{SLEEP_S}",
-                       "HARNESS_KEYS": str(key_set_path)})
-    try:
+    with environment({BEHAVIOUR_ENV: f"none=sleep:{SLEEP_S}",
+                      "HARNESS_KEYS": str(key_set_path)}):
         outcomes = measure_library(load_adapter("joserfc"), batch, options, 0.6,
                                    Cores.split(), folder)
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None) if value is None else os.environ.update({name: value})
     windows = json.loads((folder / "locust" / "joserfc" / "windows.json").read_text())
     return outcomes, windows
 

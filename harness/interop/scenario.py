@@ -83,11 +83,13 @@ class Producer:
         self.produced: list[Produced] = []
         self._memo, self._calls = memo, 0
 
-    def _once(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+    def _once(self, parts: tuple[Any, ...], make: Callable[[], str]) -> str:
+        """`make()`'s token, or the one the unit's first cell got for the same `parts` (the
+        operation and its arguments) at the same place in the cell."""
         if self._memo is None:
             return make()
         self._calls += 1
-        slot = (self._calls, *key)
+        slot = (self._calls, *_memo_key(*parts))
         known = self._memo.get(slot)
         if isinstance(known, Unsupported):
             raise known
@@ -106,7 +108,7 @@ class Producer:
              serialization: Serialization = "compact") -> str:
         try:
             token = self._once(
-                _memo_key("sign", suite.name, payload, key, header, serialization),
+                ("sign", suite.name, payload, key, header, serialization),
                 lambda: self.adapter.sign(suite, payload, key, mode=self.mode, header=header,
                                           serialization=serialization))
         except Rejected as error:
@@ -119,7 +121,7 @@ class Producer:
                 serialization: Serialization = "compact") -> str:
         try:
             token = self._once(
-                _memo_key("encrypt", suite.name, plaintext, key, header, serialization),
+                ("encrypt", suite.name, plaintext, key, header, serialization),
                 lambda: self.adapter.encrypt(suite, plaintext, key, mode=self.mode,
                                              header=header, serialization=serialization))
         except Rejected as error:
