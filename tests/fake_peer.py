@@ -8,7 +8,8 @@
 - `crash-after=N` / `hang-after=N`: as `accept`, but the Nth operation after `info` exits
   without answering / never answers; with `--once FILE` only the first time (FILE marks it),
   so exactly one cell is lost.
-Every mode obeys the protocol's test-only `crash` and `hang` ops, and `oom`: dies as node does
+Verification honours `max_bytes` (answers `oversize`). Every mode obeys the protocol's
+test-only `crash` and `hang` ops, and `oom`: dies as node does
 when V8 reaches its heap limit (the message on stderr, then SIGABRT). It prints a non-JSON line
 first, as node does, which the adapter must skip.
 """
@@ -79,7 +80,11 @@ def main(argv: list[str]) -> int:
         if op == "verify":
             if kind == "reject":
                 return {"id": ident, "rejected": "FakeError: refused, as always"}
-            return {"id": ident, "result": {"payload": request["token"].split(".")[1]}}
+            payload = request["token"].split(".")[1]
+            limit = request.get("max_bytes")
+            if limit is not None and len(payload) * 3 // 4 > limit:
+                return {"id": ident, "oversize": len(payload) * 3 // 4}
+            return {"id": ident, "result": {"payload": payload}}
         if op == "bench":
             return {"id": ident, "result": {"n": request["n"], "seconds": 0.001}}
         return {"id": ident, "unsupported": f"fake has no op {op}"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import multiprocessing
+import os
 import sys
 from pathlib import Path
 
@@ -235,6 +236,40 @@ def test_a_peer_dying_of_memory_exhaustion_is_a_hang_and_a_large_answer_arrives_
             peer.verify(HS256, "e30.eA.fake", KEY, mode="default")
         assert fault.value.actual == "hang" and "too large for the case's memory cap" in str(
             fault.value)
+    finally:
+        peer.close()
+
+
+def _verify_under_a_cap(peer: PeerAdapter, token: str) -> tuple[int | None, str]:
+    from harness.adapters.peer import answer_limit_bytes
+    limit = answer_limit_bytes()
+    try:
+        return limit, repr(peer.verify(HS256, token, KEY, mode="default"))
+    except PeerFault as fault:
+        return limit, f"{fault.actual}: {fault}"
+
+
+def test_under_a_memory_cap_a_too_large_answer_is_a_hang_the_peer_did_not_refuse() -> None:
+    from harness.adapters.peer import answer_limit_bytes
+    assert answer_limit_bytes() is None  # no cap here: no request carries max_bytes
+    peer = fake("accept")
+    try:
+        # 40 MiB of payload with 200 MiB of address space to spare: the fake peer, as the node
+        # drivers do, answers `oversize` instead of sending it.
+        size = 40 << 20
+        big = base64.urlsafe_b64encode(b"x" * size).rstrip(b"=").decode()
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            cap_mb = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") // 2**20 + 200
+        done = run_isolated(lambda: _verify_under_a_cap(peer, f"e30.{big}.fake"),
+                            timeout_s=10, memory_mb=cap_mb)
+        limit, outcome = done.value
+        assert limit is not None and 0 < limit < size
+        assert outcome == (f"hang: fake-accept: the peer did not refuse: its answer holds {size} "
+                           f"bytes, more than the case's memory cap lets the harness read")
+        # A small answer under the same cap comes back as ever.
+        done = run_isolated(lambda: _verify_under_a_cap(peer, "e30.eA.fake"),
+                            timeout_s=10, memory_mb=cap_mb)
+        assert done.value[1] == "b'x'"
     finally:
         peer.close()
 

@@ -99,10 +99,19 @@ def test_jwe_both_ways_with_joserfc_in_general_json(peer: PeerClient, keys: KeyS
     assert unb64(result["plaintext"]) == CLAIMS
 
 
+def test_a_plaintext_over_max_bytes_is_answered_by_its_size(peer: PeerClient,
+                                                              keys: KeySet) -> None:
+    token = load_adapter("joserfc").encrypt(JWE, CLAIMS, keys.public(JWE.key), mode="default")
+    fields = request(JWE, token=token, key=keys.private(JWE.key))
+    assert peer.send("decrypt", **fields, max_bytes=len(CLAIMS) - 1)["oversize"] == len(CLAIMS)
+    within = peer.call("decrypt", **fields, max_bytes=len(CLAIMS))
+    assert unb64(within["plaintext"]) == CLAIMS
+
+
 def test_batch_and_bench(peer: PeerClient, keys: KeySet) -> None:
     sign = request(JWS, payload=b64(CLAIMS), key=keys.private(JWS.key))
     answers = peer.batch([{"op": "sign", **sign}, {"op": "nonsense"}])
-    assert "result" in answers[0] and "error" in answers[1]
+    assert "result" in answers[0] and "unsupported" in answers[1], answers
     timing = peer.call("bench", operation="sign", n=20, request=sign)
     assert timing["n"] == 20 and timing["seconds"] > 0
 
@@ -124,7 +133,8 @@ def installed(command: list[str]) -> str | None:
 
 @pytest.mark.parametrize("name", [name for name in PEERS if name != "jose"])
 def test_every_other_peer_answers_info_and_verifies_joserfc(name: str, keys: KeySet) -> None:
-    """Each driver declares HS256 and verifies joserfc's token, and joserfc verifies its own."""
+    """Each driver declares HS256 and verifies joserfc's token, and joserfc verifies its own;
+    it answers an op it does not know as unsupported."""
     why = installed(PEERS[name])
     if why:
         pytest.skip(why)
@@ -139,6 +149,8 @@ def test_every_other_peer_answers_info_and_verifies_joserfc(name: str, keys: Key
         token = peer.call("sign", **request(suite, payload=b64(CLAIMS),
                                             key=keys.private(suite.key)))
         assert joserfc.verify(suite, token, keys.public(suite.key), mode="default") == CLAIMS
+        # peers/README.md: an op the driver does not know is `unsupported` (the harness's ping).
+        assert "unsupported" in peer.send("nonsense")
 
 
 def test_make_peers_without_root_says_in_one_line_what_to_install(tmp_path) -> None:
@@ -174,3 +186,19 @@ def test_every_driver_folder_of_drivers_md_is_a_known_peer(
     for name, _, command, needs, _ in KNOWN_PEERS:
         assert (ROOT / "peers" / name_folder(command, needs)).is_dir(), name
     assert set(discover_peers()) >= {name for name, *_ in KNOWN_PEERS}
+
+
+def test_perl_without_the_crypt_jwt_modules_is_a_missing_peer_not_a_dying_one(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """A perl that cannot load Crypt::JWT (the Debian packages not installed) makes crypt-jwt a
+    peer that is skipped with how to get it, not one whose `info` dies with Perl's @INC dump."""
+    from harness.adapters.peer_registry import discover_peers
+
+    fake_perl = tmp_path / "perl"
+    fake_perl.write_text("#!/bin/sh\necho \"Can't locate Crypt/JWT.pm in @INC\" >&2\nexit 2\n")
+    fake_perl.chmod(0o755)
+    monkeypatch.setenv("HARNESS_PEERS", str(ROOT / "peers"))
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    missing = discover_peers()["crypt-jwt"].missing
+    assert missing is not None and missing.startswith(
+        "the Perl modules Crypt::JWT, JSON::XS and CryptX are not installed; `make peers`")

@@ -113,6 +113,21 @@ def lending(*adapters: object) -> Iterator[Loan]:
 
 
 
+
+def answer_limit_bytes() -> int | None:
+    """Under an address-space cap (an isolated case), the most payload bytes a `verify` or
+    `decrypt` answer may carry: the answer arrives as base64 in JSON, and reading it holds the
+    line, the text and the bytes at once (about six times the payload). None without a cap."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            in_use = int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return soft // 8
+    return max(0, soft - in_use) // 6
+
 def suite_object(suite: Suite) -> dict[str, Any]:
     """A suite as the protocol sends it: drivers decide from family/alg/enc/crv, not the name."""
     curve = suite.key.param if suite.key.kty in ("EC", "OKP") else None
@@ -468,6 +483,10 @@ class PeerAdapter(Adapter):
             raise Rejected(str(answer["rejected"]))
         if "unsupported" in answer:
             raise Unsupported(f"{self.name}: {answer['unsupported']}")
+        if "oversize" in answer:
+            raise PeerFault(f"{self.name}: the peer did not refuse: its answer holds "
+                            f"{answer['oversize']} bytes, more than the case's memory cap lets "
+                            f"the harness read", actual="hang")
         if "error" in answer and str(answer["error"]).startswith("MemoryError"):
             # As in-process: running out of memory on a hostile token is a hang, not a crash.
             raise PeerFault(str(answer["error"]), actual="hang")
@@ -534,6 +553,9 @@ class PeerAdapter(Adapter):
             fields.update(plaintext=b64url(data), header=header or {})
         else:
             fields.update(token=self._token(data, serialization), entry_point=entry_point)
+            limit = answer_limit_bytes()
+            if limit is not None:
+                fields["max_bytes"] = limit
         return fields
 
     def _operation(self, operation: Operation, suite: Suite, data: Any, key: KeyData,

@@ -100,11 +100,11 @@ class Driver:
                                    header=r.get("header") or None, **common)
         entry = r.get("entry_point", "jws")
         if op == "verify":
-            return {"payload": b64url(adapter.verify(suite, self.token(r["token"]), key,
-                                                  entry_point=entry, **common))}
+            return {"payload": consumed(r, adapter.verify(suite, self.token(r["token"]), key,
+                                                       entry_point=entry, **common))}
         if op == "decrypt":
-            return {"plaintext": b64url(adapter.decrypt(suite, self.token(r["token"]), key,
-                                                     entry_point=entry, **common))}
+            return {"plaintext": consumed(r, adapter.decrypt(suite, self.token(r["token"]), key,
+                                                          entry_point=entry, **common))}
         raise ValueError(f"unknown op {op!r}")
 
     def validate_claims(self, r: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +149,8 @@ class Driver:
                     result = self.operation(op, request)
                 else:
                     return {"id": ident, "unsupported": f"this driver has no op {op!r}"}
+        except Oversize as oversize:
+            return {"id": ident, "oversize": oversize.size}
         except Unsupported as error:
             return {"id": ident, "unsupported": str(error)}
         except Rejected as error:
@@ -159,6 +161,21 @@ class Driver:
         except Exception as error:  # an undocumented exception: where it came from says whose
             return {"id": ident, "error": describe(error), "error_source": source_of(error)}
         return {"id": ident, "result": result}
+
+
+class Oversize(Exception):
+    """A consumed payload larger than the request's `max_bytes` (peers/README.md)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+def consumed(request: dict[str, Any], data: bytes) -> str:
+    limit = request.get("max_bytes")
+    if isinstance(limit, int) and len(data) > limit:
+        raise Oversize(len(data))
+    return b64url(data)
 
 
 def describe(error: BaseException) -> str:

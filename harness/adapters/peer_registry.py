@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,24 @@ KNOWN_PEERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...] 
 
 
 BINARY_FOLDERS = {"jsonwebtoken": "jsonwebtoken-rs"}
+# A peer whose program exists but whose library may not (Perl modules from Debian packages):
+# the command that loads the library, run once at discovery (about 30 ms), and what it needs.
+LIBRARY_PROBES: dict[str, tuple[tuple[str, ...], str]] = {
+    "crypt-jwt": (("perl", "-MCrypt::JWT", "-MJSON::XS", "-MCryptX", "-e", "1"),
+                  "the Perl modules Crypt::JWT, JSON::XS and CryptX are"),
+}
+
+
+def _library_missing(name: str) -> str | None:
+    probe = LIBRARY_PROBES.get(name)
+    if probe is None:
+        return None
+    command, what = probe
+    try:
+        loaded = subprocess.run(command, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        loaded = False
+    return None if loaded else f"{what} not installed"
 
 
 def _known(root: Path) -> dict[str, PeerEntry]:
@@ -99,6 +118,8 @@ def _known(root: Path) -> dict[str, PeerEntry]:
         elif any(not (REPO_ROOT / need).exists() for need in needs):
             missing = f"{next(n for n in needs if not (REPO_ROOT / n).exists())} is " \
                       f"missing; {how}"
+        elif (library := _library_missing(name)) is not None:
+            missing = f"{library}; {how}"
         found[name] = PeerEntry(spec, missing)
     return found
 

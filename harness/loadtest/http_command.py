@@ -434,8 +434,10 @@ def cell_row(library: str, profile: Profile, result: dict[str, Any], minted_by: 
         "library": library, "profile": profile.name, "family": profile.family,
         "req_per_s": round(requests / window, 1), "p50_us": percentiles["p50_us"],
         "p90_us": percentiles["p90_us"], "p99_us": percentiles["p99_us"],
-        "server_cpu_us_per_req": None if not server_cpu else round(server_cpu / requests * 1e6,
-                                                                     1),
+        # 0 is a reading (less than one clock tick in the window: a server that sleeps); only
+        # an unreadable /proc is None.
+        "server_cpu_us_per_req": None if server_cpu is None or not requests else round(
+            server_cpu / requests * 1e6, 1),
         "implied_one_core_req_per_s": None if not server_cpu else round(requests / server_cpu,
                                                                         1),
         "server_cpu_share": None if server_share is None else round(server_share, 3),

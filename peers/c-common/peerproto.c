@@ -116,7 +116,7 @@ static json_t *answer(const peer_driver *driver, const json_t *request) {
     } else if (operation(op)) {
         result = driver->operate(op, request);
     } else {
-        peer_fail("error", "unknown op \"%s\"", op);
+        peer_fail("unsupported", "unknown op \"%s\"", op);
     }
     json_t *id = json_object_get(request, "id");
     json_t *out = json_pack("{s:O}", "id", id ? id : json_null());

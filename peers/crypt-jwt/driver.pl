@@ -158,7 +158,7 @@ sub answer {
     return bench($r) if $op eq 'bench';
     exit 3 if $op eq 'crash';
     sleep 1 while $op eq 'hang';
-    die "unknown op '$op'\n" unless $op =~ /^(sign|verify|encrypt|decrypt)$/;
+    unsupported("unknown op '$op'") unless $op =~ /^(sign|verify|encrypt|decrypt)$/;
     return prepare($op, $r)->();
   };
   return { id => $id, result => $result } unless $@;

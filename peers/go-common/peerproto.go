@@ -164,7 +164,7 @@ func dispatch(driver Driver, request *Request) (interface{}, error) {
 		}
 		return run()
 	}
-	return nil, fmt.Errorf("unknown op %q", request.Op)
+	return nil, Unsupported{fmt.Sprintf("unknown op %q", request.Op)}
 }
 
 // bench runs the operation n times after what the library lets a caller prepare once (the key

@@ -2,8 +2,8 @@
 // peers/jose5: each loads its own pinned copy and hands the module here.
 import { readFileSync } from 'node:fs';
 import {
-  PKCS1_REFUSED, Rejected, Unsupported, b64decode, b64encode, isJwks, pkcs1DecryptWorks, serve,
-  splitJweAlgorithms, suiteNames,
+  PKCS1_REFUSED, Rejected, Unsupported, b64decode, b64encode, consumedBytes, isJwks,
+  pkcs1DecryptWorks, serve, splitJweAlgorithms, suiteNames,
 } from '../node-common/protocol.mjs';
 
 const DOCS = 'https://github.com/panva/jose/tree/main/docs';
@@ -150,7 +150,7 @@ export function driverFor(jose, packageJsonUrl) {
       const call = { compact: jose.compactVerify, flattened: jose.flattenedVerify,
         general: jose.generalVerify }[serialization];
       return async () => ({
-        payload: b64encode((await consuming(() => call(token, key, options))).payload),
+        payload: consumedBytes(request, (await consuming(() => call(token, key, options))).payload),
       });
     },
     async encrypt(request) {
@@ -189,7 +189,8 @@ export function driverFor(jose, packageJsonUrl) {
       const call = { compact: jose.compactDecrypt, flattened: jose.flattenedDecrypt,
         general: jose.generalDecrypt }[serialization];
       return async () => ({
-        plaintext: b64encode((await consuming(() => call(token, key, options))).plaintext),
+        plaintext: consumedBytes(request,
+          (await consuming(() => call(token, key, options))).plaintext),
       });
     },
   };

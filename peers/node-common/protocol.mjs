@@ -5,9 +5,24 @@ import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'n
 
 export class Unsupported extends Error {}
 export class Rejected extends Error {}
+class Oversize extends Error {
+  constructor(bytes) {
+    super(`${bytes} bytes`);
+    this.bytes = bytes;
+  }
+}
 
 export const b64decode = (text) => new Uint8Array(Buffer.from(text, 'base64url'));
 export const b64encode = (bytes) => Buffer.from(bytes).toString('base64url');
+// A consumed payload or plaintext as the answer carries it, unless it holds more bytes than the
+// request's `max_bytes` (the harness's memory cap): a 1 GiB inflated bomb cannot even become a
+// node string, and the harness could not read it.
+export const consumedBytes = (request, bytes) => {
+  if (Number.isSafeInteger(request.max_bytes) && bytes.length > request.max_bytes) {
+    throw new Oversize(bytes.length);
+  }
+  return b64encode(bytes);
+};
 export const isJwks = (key) => key !== null && typeof key === 'object' && Array.isArray(key.keys)
   && !('kty' in key);
 
@@ -29,9 +44,10 @@ async function answer(driver, request) {
     if (request.op === 'bench') return { id, result: await bench(driver, request) };
     if (request.op === 'hang') return new Promise(() => {});
     if (request.op === 'crash') process.exit(3);
-    if (!OPERATIONS.includes(request.op)) return { id, error: `unknown op ${JSON.stringify(request.op)}` };
+    if (!OPERATIONS.includes(request.op)) return { id, unsupported: `unknown op ${JSON.stringify(request.op)}` };
     return { id, result: await driver[request.op](request) };
   } catch (error) {
+    if (error instanceof Oversize) return { id, oversize: error.bytes };
     if (error instanceof Unsupported) return { id, unsupported: error.message };
     if (error instanceof Rejected || driver.isRejection(error)) return { id, rejected: errorText(error) };
     return { id, error: errorText(error) };

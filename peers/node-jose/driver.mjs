@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  CONTENT_ALGS, PKCS1_REFUSED, Rejected, Unsupported, b64decode, b64encode, isJwks, pkcs1DecryptWorks,
+  CONTENT_ALGS, PKCS1_REFUSED, Rejected, Unsupported, b64decode, consumedBytes, isJwks, pkcs1DecryptWorks,
   serve, suiteNames,
 } from '../node-common/protocol.mjs';
 
@@ -99,7 +99,7 @@ const preparers = {
     // keep the earlier lists' extra entries (lib/jws/verify.js, node-jose 2.2.0).
     return async () => {
       const result = await consuming(() => jose.JWS.createVerify(key).verify(token, options));
-      return { payload: b64encode(result.payload) };
+      return { payload: consumedBytes(request, result.payload) };
     };
   },
   async encrypt(request) {
@@ -126,7 +126,7 @@ const preparers = {
     const token = parse(request.token, request.serialization ?? 'compact');
     return async () => {
       const result = await consuming(() => jose.JWE.createDecrypt(key, options).decrypt(token));
-      return { plaintext: b64encode(result.plaintext) };
+      return { plaintext: consumedBytes(request, result.plaintext) };
     };
   },
 };

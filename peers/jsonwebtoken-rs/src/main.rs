@@ -257,7 +257,7 @@ fn answer(r: &Value) -> Value {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         },
         "sign" | "verify" | "encrypt" | "decrypt" => prepare(op, r).and_then(|run| (run.0)()),
-        other => Err(Error(format!("unknown op {other:?}"))),
+        other => Err(Unsupported(format!("unknown op {other:?}"))),
     };
     let mut out: HashMap<&str, Value> = HashMap::new();
     out.insert("id", r.get("id").cloned().unwrap_or(Value::Null));
