@@ -146,10 +146,11 @@ class Run:
             pass
         return False
 
-    def write_csv(self) -> Path:
-        target = self.path / INTEROP_CSV
-        self.interop_rows().to_csv(target, index=False)
-        return target
+    def write_csv(self) -> pd.DataFrame:
+        """`interop.csv` from the JSON lines; the rows it wrote, so they are read once."""
+        rows = self.interop_rows()
+        rows.to_csv(self.path / INTEROP_CSV, index=False)
+        return rows
 
 
 def read_rows(path: Path) -> pd.DataFrame:

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from harness.adapters.base import MODES, Adapter, Mode
 from harness.adapters.peer_registry import (
     close_peers,
@@ -137,6 +139,7 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
     progress = Progress(cells)
     started = time.monotonic()
     status, stopped_by = "interrupted", {}
+    rows: pd.DataFrame | None = None
 
     def record(rows: list[dict]) -> None:
         run.append_rows(rows)
@@ -154,8 +157,8 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
         run.update_meta(finished=utc_now(), status=status, **stopped_by,
                         interop_seconds=round(time.monotonic() - started, 2))
         if (run.path / INTEROP_JSONL).exists():
-            run.write_csv()  # an interrupted run keeps its CSV too
-    rows = run.interop_rows()
+            rows = run.write_csv()  # an interrupted run keeps its CSV too
+    rows = run.interop_rows() if rows is None else rows
     names = list(libraries)
     support_table(rows, names).to_csv(run.path / "support.csv")
     if options.charts:
