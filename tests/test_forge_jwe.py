@@ -100,3 +100,21 @@ def test_bombs_inflate_to_exactly_their_size(wrapped) -> None:
     assert inflater.decompress(bomb) == bytes(size) and inflater.eof  # checksum included
     assert bomb.startswith(b"\x78\x9c") == wrapped
     assert len(jwe.deflate_bomb(1024 * jwe.BOMB_BLOCK)) < 1100 * 1024
+
+
+@pytest.mark.parametrize("name", ["JWE ECDH-ES (P-256) + A256GCM",
+                                  "JWE ECDH-ES+A128KW (X25519) + A128GCM"])
+def test_a_shared_secret_with_a_leading_zero_keeps_it_and_decrypts(name, keys) -> None:
+    """The leading-zero case's token: Z starts with 0x00 and is the field's full size, and a
+    library that keeps the zero (joserfc, cryptography's ECDH) decrypts it."""
+    from harness.core.suites import SUITES_BY_NAME
+    from scenarios.jwe.unusual import leading_zero_epk
+
+    suite = SUITES_BY_NAME[name]
+    epk, z = leading_zero_epk(keys.public(suite.key))
+    assert z[0] == 0 and len(z) == 32
+    token = jwe.encrypt({"alg": suite.alg, "enc": suite.enc}, b"zero", keys.private(suite.key),
+                        epk=epk, z=z).compact()
+    assert json.loads(unb64(token.split(".")[0]))["epk"] == epk
+    assert load_adapter("joserfc").decrypt(suite, token, keys.private(suite.key),
+                                           mode="default") == b"zero"
