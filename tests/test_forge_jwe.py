@@ -118,3 +118,20 @@ def test_a_shared_secret_with_a_leading_zero_keeps_it_and_decrypts(name, keys) -
     assert json.loads(unb64(token.split(".")[0]))["epk"] == epk
     assert load_adapter("joserfc").decrypt(suite, token, keys.private(suite.key),
                                            mode="default") == b"zero"
+
+
+@pytest.mark.parametrize("name, size", [("JWE ECDH-ES (P-256) + A256GCM", 32),
+                                        ("JWE ECDH-ES (P-521) + A256GCM", 66)])
+def test_a_short_coordinate_is_one_octet_short_of_the_same_point(name, size, keys) -> None:
+    """The short-coordinate case's `epk`: `x` lacks its leading zero, so read as an integer it
+    is still the point, and a lenient library (joserfc) decrypts the token."""
+    from harness.core.suites import SUITES_BY_NAME
+    from scenarios.jwe.unusual import short_coordinate_epk
+
+    suite = SUITES_BY_NAME[name]
+    epk, z = short_coordinate_epk(keys.public(suite.key))
+    assert len(unb64(epk["x"])) == size - 1 and len(unb64(epk["y"])) == size
+    token = jwe.encrypt({"alg": suite.alg, "enc": suite.enc}, b"short", keys.private(suite.key),
+                        epk=epk, z=z).compact()
+    assert load_adapter("joserfc").decrypt(suite, token, keys.private(suite.key),
+                                           mode="default") == b"short"

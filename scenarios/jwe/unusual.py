@@ -4,7 +4,9 @@ Tokens that some producer legitimately makes and a strict-but-wrong consumer ref
 protected header written with spaces (the AAD is the header's base64url exactly as received,
 RFC 7516 §5.2 steps 14-15 and §7.2.1, never a re-encoding), members in other places of the
 JSON serialization, several recipients, an empty plaintext, compression, unknown non-critical
-header parameters.
+header parameters, a shared secret that begins with a zero octet. One token here breaks
+the writer's rule, an `epk` coordinate short of its full size: refusing or reading it is the
+consumer's choice, crashing is not.
 Built by the forge, so no producing library's habits hide the consumer's.
 """
 
@@ -12,8 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 
 from harness.adapters.base import Serialization
+from harness.core.keyforms import unb64
+from harness.core.keys import b64url
 from harness.forge import jwe
 from harness.interop.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
@@ -163,26 +168,44 @@ Z_RULE = "RFC 7518 §4.6.2 (Z per NIST SP 800-56A §5.7.1.2); RFC 8037 §3.2"
 LEADING_ZERO_SUITES = named_suites("JWE ECDH-ES (P-256) + A256GCM",
                                    "JWE ECDH-ES+A128KW (P-256) + A128GCM",
                                    "JWE ECDH-ES+A128KW (X25519) + A128GCM")
-_LEADING_ZERO_EPKS: dict[str, tuple[dict, bytes]] = {}
+_EPHEMERAL_KEYS: dict[tuple[str, str], tuple[dict, bytes]] = {}
+
+
+def _ephemeral_where(recipient: dict, wanted: Callable[[bytes, bytes], bool],
+                     what: str) -> tuple[dict, bytes]:
+    """An ephemeral public JWK for `recipient` and the shared secret Z it gives, such that
+    `wanted(x, z)` holds for its x-coordinate octets and Z; searched once per recipient key,
+    property and process (one key in 256 has a given leading zero octet: about 30 ms)."""
+    slot = (json.dumps(recipient, sort_keys=True), what)
+    if slot not in _EPHEMERAL_KEYS:
+        # 10,000 tries fail with a probability of e^-39; a search that never succeeds means the
+        # harness's own forge shortens what it should keep at full length.
+        for _ in range(10_000):
+            ephemeral = jwe.ephemeral_key(recipient["crv"])
+            public = jwe.public_jwk_of(ephemeral.public_key())
+            z = jwe.shared_secret(ephemeral, recipient)
+            if wanted(unb64(public["x"]), z):
+                break
+        else:
+            raise RuntimeError(f"no {recipient['crv']} key in 10,000 gave {what}: the forge "
+                               f"shortens it")
+        _EPHEMERAL_KEYS[slot] = (public, z)
+    return _EPHEMERAL_KEYS[slot]
 
 
 def leading_zero_epk(recipient: dict) -> tuple[dict, bytes]:
     """An ephemeral public JWK whose shared secret with `recipient` starts with 0x00, and that
-    secret (searched once per recipient key and process: about 256 key pairs, 30 ms)."""
-    slot = json.dumps(recipient, sort_keys=True)
-    if slot not in _LEADING_ZERO_EPKS:
-        # 10,000 tries fail with a probability of e^-39; a Z that never starts with zero is a
-        # shortened Z (the bug this case looks for), in the harness's own forge.
-        for _ in range(10_000):
-            ephemeral = jwe.ephemeral_key(recipient["crv"])
-            z = jwe.shared_secret(ephemeral, recipient)
-            if z[0] == 0:
-                break
-        else:
-            raise RuntimeError(f"no {recipient['crv']} key in 10,000 gave a shared secret "
-                               f"starting with 0x00: the forge shortens Z")
-        _LEADING_ZERO_EPKS[slot] = (jwe.public_jwk_of(ephemeral.public_key()), z)
-    return _LEADING_ZERO_EPKS[slot]
+    secret."""
+    return _ephemeral_where(recipient, lambda x, z: z[0] == 0,
+                            "a shared secret starting with 0x00")
+
+
+def short_coordinate_epk(recipient: dict) -> tuple[dict, bytes]:
+    """An ephemeral public JWK whose `x` is written one octet short (its leading zero dropped,
+    as an integer-to-bytes conversion without padding does), and the shared secret."""
+    public, z = _ephemeral_where(recipient, lambda x, z: x[0] == 0,
+                                 "an x-coordinate starting with 0x00")
+    return {**public, "x": b64url(unb64(public["x"])[1:])}, z
 
 
 @case(requirement=Z_RULE, suites=LEADING_ZERO_SUITES, producer="forge")
@@ -191,4 +214,24 @@ def ecdh_z_leading_zero(ctx: Context) -> tuple[bytes, bytes]:
     full length, so a consumer that drops the zero derives another key and refuses the token."""
     recipient = ctx.keys.public(ctx.suite.key)
     epk, z = leading_zero_epk(recipient)
+    return decrypt(ctx, forge(ctx, epk=epk, z=z).compact())
+
+
+# The JWK's own rule (RFC 7518 §6.2.1.2): "The length of this octet string MUST be the full size
+# of a coordinate for the curve". Authlib writes such keys about half the time on P-521, and one
+# in 256 of a P-256 key's x needs the zero; jose2go 1.5 picks the curve by the octet count and
+# dereferences a nil curve on 31 octets (a panic).
+SHORT_COORDINATE_SUITES = named_suites("JWE ECDH-ES (P-256) + A256GCM",
+                                       "JWE ECDH-ES+A128KW (P-256) + A128GCM",
+                                       "JWE ECDH-ES (P-521) + A256GCM")
+
+
+@case(requirement="RFC 7518 §6.2.1.2", expected="reject", suites=SHORT_COORDINATE_SUITES,
+      producer="forge", policy=True)
+def ecdh_epk_short_coordinate(ctx: Context) -> tuple[bytes, bytes]:
+    """ECDH-ES whose `epk` writes `x` one octet short of the curve's coordinate size (its
+    leading zero dropped). The rule binds the writer; a reader may refuse the key or read the
+    same point from it (policy), but must not crash on it (an `error` row)."""
+    recipient = ctx.keys.public(ctx.suite.key)
+    epk, z = short_coordinate_epk(recipient)
     return decrypt(ctx, forge(ctx, epk=epk, z=z).compact())
