@@ -336,3 +336,12 @@ __all__ = [
     "ZipFakeToo",
     "ZlibDef",
 ]
+
+
+def assert_policy_rows_judged_only_on_faults(frame) -> None:
+    """A policy row is reported, not judged, unless the consumer crashed or hung on its token:
+    the RFC leaves accepting or refusing to it, never an error or a hang."""
+    policy = frame[frame.policy.astype(bool)]
+    faults = policy.actual.isin(["error", "hang"])
+    assert policy[~faults].passed.isna().all()
+    assert (policy[faults].passed == False).all()  # noqa: E712

@@ -184,7 +184,7 @@ def test_accept_all_is_flagged_on_every_attack_and_reject_all_on_none(keys) -> N
     assert set(judged.case) == {c.id for c in attacks if not c.policy}
     assert (judged[judged.consumer == "accept-all"].passed == False).all()  # noqa: E712
     assert (judged[judged.consumer == "reject-all"].passed == True).all()  # noqa: E712
-    assert frame[frame.policy].passed.isna().all()
+    fakes.assert_policy_rows_judged_only_on_faults(frame)
     isolated = frame[frame.case.str.startswith(("attacks.zip_bomb", "attacks.pbes2_count.huge"))]
     assert isolated.peak_rss_kb.notna().all() and isolated.wall_ms.notna().all()
 

@@ -102,3 +102,18 @@ def test_without_a_panel_nobody_is_charged() -> None:
     rows = pd.DataFrame([row("jws.roundtrip.compact", "a", "b", actual="rejected", passed=False,
                              detail="bad")])
     assert blame(rows)["charged"].tolist() == ["undetermined"]
+
+
+def test_a_crash_on_a_policy_case_fails_and_is_a_finding_where_a_refusal_is_not(keys) -> None:
+    """The epk with a short coordinate may be read or refused (policy); an undocumented exception
+    on it fails the cell and is an `error on hostile input` finding (jose2go's panic)."""
+    case = "jwe.unusual.ecdh_epk_short_coordinate"
+    rows = _run([fakes.RaisesUndocumented(), fakes.RejectAll()], keys, [case],
+                suites=["JWE ECDH-ES (P-256) + A256GCM"])
+    raises = rows[rows.consumer == "raises-undocumented"]
+    refuses = rows[rows.consumer == "reject-all"]
+    assert (raises.actual == "error").all() and (raises.passed == False).all()  # noqa: E712
+    assert (refuses.actual == "rejected").all() and refuses.passed.isna().all()
+    found = findings(rows)
+    assert list(found.consumer) == ["raises-undocumented"]
+    assert found.kind.iloc[0] == "error on hostile input" and found.severity.iloc[0] == "leniency"

@@ -48,7 +48,8 @@ def run_matrix(adapters: list[Adapter], keys, jobs: int = 1,
 
 
 def judged(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows the verdict applies to: policy rows are reported, never judged."""
+    """Rows the verdict applies to: policy rows are reported, judged only when the consumer
+    crashed or hung (see `fakes.assert_policy_rows_judged_only_on_faults`)."""
     return rows[rows.policy != True]  # noqa: E712 - a nullable column
 
 
@@ -147,7 +148,7 @@ def test_forged_cases_run_once_per_consumer_and_flag_accept_all(keys) -> None:
     frame = pd.DataFrame(rows)
     assert set(frame.producer) == {"forge"}
     assert set(frame.config) >= {"default", "broad"}
-    judged = frame[~frame.policy.astype(bool)]  # policy cases are reported, never judged
+    judged = frame[~frame.policy.astype(bool)]  # policy cases: reported, judged on faults only
     accept_all = judged[judged.consumer == "accept-all"]
     reject_all = judged[judged.consumer == "reject-all"]
     assert (accept_all.passed == False).all()  # noqa: E712 - flagged on every case

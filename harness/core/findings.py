@@ -2,8 +2,9 @@
 counted once however many cells show it, with a severity. Pure functions of the stored rows,
 shared by the printed interop summary and the report.
 
-Which cells are evidence: a token the case must refuse that the consumer accepted, raised an
-undocumented exception on, or hung on (outside policy cases), any hang, and any refusal that
+Which cells are evidence: a token the case must refuse that the consumer accepted (outside
+policy cases), a token the case would refuse that it raised an undocumented exception on (policy
+case or not: the RFC's choice is between accepting and refusing), any hang, and any refusal that
 cost more than the budgets of `harness.core.cost` (a `dos`, policy case or not). One finding is one
 (consumer, group, severity, kind, cause): the group is the attack class (several cases of one
 class that show one behaviour, e.g. `alg: none` in four spellings, are one finding) or, for the
@@ -47,10 +48,12 @@ def evidence_mask(rows: pd.DataFrame) -> pd.Series:
     if rows.empty:
         return pd.Series(False, index=rows.index)
     policy = rows["policy"].eq(True) if "policy" in rows else pd.Series(False, index=rows.index)
-    rejects = (rows["expected"] == "reject") & ~policy
+    hostile = rows["expected"] == "reject"
     actual = rows["actual"]
     costly = (rows["cost_verdict"] == "dos") if "cost_verdict" in rows else False
-    return (rejects & actual.isin(["accepted", "error"])) | (actual == "hang") | costly
+    # A policy case frees the choice between accepting and refusing, not crashing on the token.
+    return ((hostile & ~policy & (actual == "accepted")) | (hostile & (actual == "error"))
+            | (actual == "hang") | costly)
 
 
 def _situation(case: str, config: str) -> str:

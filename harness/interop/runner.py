@@ -274,7 +274,9 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
     started = time.perf_counter()
     actual, detail, matches, measured = _attempt(case, ctx)
     duration_ms = (time.perf_counter() - started) * 1000
-    passed = None if case.policy else verdict(case.expected, actual, matches)
+    # A policy case lets the consumer accept or refuse; crashing or hanging is neither.
+    passed = (None if case.policy and actual not in ("error", "hang")
+              else verdict(case.expected, actual, matches))
     if actual != "rejected":
         # Only a refusal is judged by its cost; an accept or a hang is judged as it is.
         for name in ("cost_verdict", "cost_detail"):
