@@ -7,6 +7,10 @@ set -u
 cd "$(dirname "$0")/.."
 OUT=.cache/peers
 
+# Debian's cargo (and rustc) only where no cargo is on the PATH already (rustup's, say).
+RUST_TOOLS=""
+command -v cargo >/dev/null || RUST_TOOLS=",cargo"
+
 # peer name, then its Debian packages
 PEERS="go-jose:golang-go,golang-gopkg-square-go-jose.v2-dev
 jose2go:golang-go,golang-github-dvsekhvalnov-jose2go-dev,golang-gopkg-square-go-jose.v2-dev
@@ -14,7 +18,7 @@ latchset-jose:gcc,pkg-config,libjose-dev,libjansson-dev
 cjose:gcc,pkg-config,libcjose-dev,libjansson-dev
 rhonabwy:gcc,pkg-config,librhonabwy-dev,libjansson-dev
 crypt-jwt:libcrypt-jwt-perl,libjson-xs-perl
-jsonwebtoken:librust-jsonwebtoken-dev"
+jsonwebtoken:librust-jsonwebtoken-dev$RUST_TOOLS"
 
 missing_of() {
     for package in $(echo "$1" | tr ',' ' '); do

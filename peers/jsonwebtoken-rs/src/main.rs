@@ -274,7 +274,10 @@ fn main() {
     let stdin = io::stdin();
     let mut stdout = io::stdout();
     for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
+        let line = match line {
+            Ok(line) => line,
+            Err(_) => break,
+        };
         if line.trim().is_empty() {
             continue;
         }
