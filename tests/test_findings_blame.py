@@ -117,3 +117,26 @@ def test_a_crash_on_a_policy_case_fails_and_is_a_finding_where_a_refusal_is_not(
     found = findings(rows)
     assert list(found.consumer) == ["raises-undocumented"]
     assert found.kind.iloc[0] == "error on hostile input" and found.severity.iloc[0] == "leniency"
+
+
+def test_a_failed_policy_row_counts_as_failed_in_every_table_and_a_chosen_one_as_policy() -> None:
+    """The report's grid, its failing-cell evidence, the anomaly masks and the attack verdicts
+    treat a policy row the consumer crashed on as a failure and one it refused as policy."""
+    from harness.interop.attack_report import verdict_of
+    from harness.report.anomalies import masks
+    from harness.report.model import failing_rows, security_grid
+
+    case = "attacks.kid.integer_kid_genuine_signature"
+    common = {"expected": "reject", "policy": True, "attack_class": "kid", "severity": "leniency",
+              "config": "default", "entry_point": "jws", "key_form": "jwk", "raw_key": False}
+    rows = pd.DataFrame([
+        row(case, "forge", "crashes", actual="error", passed=False,
+            detail="TypeError: kid", error_source="library", **common),
+        row(case, "forge", "refuses", actual="rejected", passed=None, **common)])
+    grid = security_grid(rows).set_index("consumer")
+    assert grid.loc["crashes", ["failed", "policy"]].tolist() == [1, 0]
+    assert grid.loc["refuses", ["failed", "policy"]].tolist() == [0, 1]
+    assert list(failing_rows(rows)["consumer"]) == ["crashes"]
+    errors = masks(rows)["errors on hostile input"]
+    assert errors.tolist() == [True, False]
+    assert [verdict_of(r) for _, r in rows.iterrows()] == ["error", "policy"]

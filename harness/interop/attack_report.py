@@ -74,12 +74,12 @@ def verdict_of(row: pd.Series) -> str:
         return "unsupported"
     if row.get("cost_verdict") == "dos":
         return "dos"
+    if row["actual"] in ("error", "hang"):  # a failure even where policy decides
+        return str(row["actual"])
     if bool(row.get("policy") or False):
         return "policy"
     if row["passed"] is True or row["passed"] == True:  # noqa: E712 - object column
         return "passed"
-    if row["actual"] in ("error", "hang"):
-        return str(row["actual"])
     return "unexpected accept" if row["expected"] == "reject" else "unexpected reject"
 
 

@@ -343,7 +343,7 @@ def _crash_row(unit: Unit, world: World, why: str) -> Row:
     return {
         "scenario": case.scenario, "case": case.id, "producer": producer, "consumer": consumer,
         "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
-        "actual": "error", "passed": None if case.policy else False, "detail": why,
+        "actual": "error", "passed": False, "detail": why,
         "duration_ms": None, "requirement": case.requirement, "config": unit.config.name,
         "attack_class": case.attack_class, "policy": case.policy, "severity": case.severity,
         "error_source": "library", "conformance": None, **config_fields(unit.config)}

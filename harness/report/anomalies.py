@@ -70,8 +70,9 @@ def is_policy(rows: pd.DataFrame) -> pd.Series:
 
 def masks(rows: pd.DataFrame) -> dict[str, pd.Series]:
     """One boolean mask per kind of finding, in `KINDS` order."""
-    judged = ~is_policy(rows)
     expected, actual = rows["expected"], rows["actual"]
+    # A policy case is judged only when the consumer crashed or hung on it.
+    judged = ~is_policy(rows) | actual.isin(["error", "hang"])
     return {
         "unexpected accepts": judged & (expected == "reject") & (actual == "accepted"),
         "unexpected rejects": judged & (expected == "accept") & rows["passed"].eq(False)

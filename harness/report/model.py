@@ -207,13 +207,14 @@ def security_grid(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows[is_security(rows)]
     if rows.empty:
         return pd.DataFrame()
-    policy = is_policy(rows)
+    # A policy row fails only when the consumer crashed or hung on it; otherwise it is policy.
+    failed = rows["passed"].eq(False)
     frame = pd.DataFrame({
         "scenario": rows["scenario"], "config": config_label(rows),
         "attack_class": as_text(rows["attack_class"]),
         "consumer": rows["consumer"],
-        "passed": rows["passed"].eq(True) & ~policy, "failed": rows["passed"].eq(False) & ~policy,
-        "policy": policy, "unsupported": rows["actual"] == "unsupported"})
+        "passed": rows["passed"].eq(True), "failed": failed,
+        "policy": is_policy(rows) & ~failed, "unsupported": rows["actual"] == "unsupported"})
     return frame.groupby(["scenario", "config", "consumer"]).agg(
         attack_class=("attack_class", lambda s: ", ".join(sorted(set(s) - {""}))),
         passed=("passed", "sum"), failed=("failed", "sum"), policy=("policy", "sum"),
@@ -228,7 +229,7 @@ def failing_rows(rows: pd.DataFrame, blamed: pd.DataFrame | None = None) -> pd.D
     cause is its case's severity and one-line description (the library's text, if any, stays in
     `detail`); a library pair's row says which side it is charged to."""
     rows = rated(rows)
-    failed = rows[rows["passed"].eq(False) & ~is_policy(rows)].copy()
+    failed = rows[rows["passed"].eq(False)].copy()
     columns = [*EVIDENCE_COLUMNS, "severity", "charged", "anchor", "cause"]
     if failed.empty:
         return pd.DataFrame(columns=columns)
