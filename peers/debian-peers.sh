@@ -72,6 +72,9 @@ rust_build() {
     printf '%s\n' '[source.crates-io]' 'replace-with = "debian"' '[source.debian]' \
         'directory = "/usr/share/cargo/registry"' '[net]' 'offline = true' > "$home/config.toml"
     version=$(dpkg-query -W -f '${Version}' librust-jsonwebtoken-dev | sed 's/[-+~].*//')
+    # A lock file another cargo wrote (rustup's writes version 4, which Debian's 1.65 cannot
+    # read) is dropped: the crate resolves against the installed crates anyway.
+    rm -f peers/jsonwebtoken-rs/Cargo.lock
     (cd peers/jsonwebtoken-rs && CARGO_HOME="$home" JSONWEBTOKEN_VERSION="$version" \
         cargo build --quiet --release --offline --target-dir "../../$OUT/rust-target") || return 1
     cp "$OUT/rust-target/release/jsonwebtoken-peer" "$OUT/jsonwebtoken"

@@ -140,3 +140,24 @@ def test_a_failed_policy_row_counts_as_failed_in_every_table_and_a_chosen_one_as
     errors = masks(rows)["errors on hostile input"]
     assert errors.tolist() == [True, False]
     assert [verdict_of(r) for _, r in rows.iterrows()] == ["error", "policy"]
+
+
+def test_an_acceptable_vector_crashed_on_is_a_miss_and_a_crashed_claims_policy_row_fails() -> None:
+    from harness.interop.vectors_table import vector_misses, vectors_table
+    from harness.report.scorecard import _claims
+
+    vector = {"expected": "accept", "policy": True, "producer": "vector", "defect": ""}
+    rows = pd.DataFrame([
+        row("vectors.wycheproof_jwe.tc22", consumer="lib", actual="error", passed=False,
+            detail="ValueError", **vector),
+        row("vectors.wycheproof_jwe.tc23", consumer="lib", actual="rejected", passed=None,
+            **vector)])
+    table = vectors_table(rows).iloc[0]
+    assert (table["misses"], table["acceptable refused"]) == (1, 1)
+    assert list(vector_misses(rows)["case"]) == ["vectors.wycheproof_jwe.tc22"]
+    claims = {"expected": "reject", "policy": True, "producer": "forge"}
+    rows = pd.DataFrame([
+        row("claims.exp.overflow_defaults", consumer="lib", actual="error", passed=False,
+            **claims),
+        row("claims.exp.nan_defaults", consumer="lib", actual="rejected", passed=None, **claims)])
+    assert _claims(rows, "lib") == "as the RFCs require: 0.0% (0/1); 1 policy choices"

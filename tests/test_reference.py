@@ -227,6 +227,8 @@ def test_direct_ecdh_with_a_kdf_wrong_past_its_first_round_is_charged_to_rfc_751
         tail = garbage.update(ciphertext) + garbage.finalize()
         if not 1 <= tail[-1] <= 16 or tail[-tail[-1]:] != bytes([tail[-1]]) * tail[-1]:
             break
+    else:
+        pytest.fail("100 wrong AES keys in a row decrypted to a valid PKCS #7 padding")
     token = dataclasses.replace(genuine, ciphertext=ciphertext, tag=tag).compact()
     rule = _refused(decrypt_jwe, token, jwk)
     assert "RFC 7518 §4.6.2" in rule and "keydatalen" in rule and "wrong after it" in rule

@@ -35,6 +35,9 @@ def vector_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[_text(rows["scenario"]).str.startswith(VECTOR_PREFIX)]
 
 
+CRASHES = ("error", "hang")
+
+
 def _kinds(rows: pd.DataFrame) -> pd.Series:
     """valid / invalid / acceptable / defect / unsupported, one per row."""
     defect = _text(rows["defect"]) != "" if "defect" in rows else pd.Series(False, rows.index)
@@ -64,9 +67,10 @@ def vectors_table(rows: pd.DataFrame) -> pd.DataFrame:
         "invalid refused": (kind == "invalid") & passed,
         "invalid missed": (kind == "invalid") & ~passed,
         "acceptable accepted": (kind == "acceptable") & (actual == "accepted"),
-        "acceptable refused": (kind == "acceptable") & (actual != "accepted"),
+        "acceptable refused": (kind == "acceptable") & ~actual.isin(["accepted", *CRASHES]),
         "unsupported": kind == "unsupported", "defects": kind == "defect"})
-    frame["misses"] = frame["valid missed"] | frame["invalid missed"]
+    frame["misses"] = (frame["valid missed"] | frame["invalid missed"]
+                       | (kind.isin(["acceptable", "defect"]) & actual.isin(CRASHES)))
     table = frame.groupby(["library", "source"], sort=False)[COUNT_COLUMNS].sum()
     return table.astype(int).reset_index()[TABLE_COLUMNS]
 
@@ -77,7 +81,9 @@ def vector_misses(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=MISS_COLUMNS)
     kind = _kinds(rows)
-    missed = rows[kind.isin(["valid", "invalid"]) & ~rows["passed"].eq(True)]
+    # A policy vector (acceptable, or a listed defect) is missed only by an error or a hang.
+    missed = rows[(kind.isin(["valid", "invalid"]) & ~rows["passed"].eq(True))
+                  | (kind.isin(["acceptable", "defect"]) & rows["actual"].isin(CRASHES))]
     return pd.DataFrame({
         "library": missed["consumer"], "source": _source(missed), "case": missed["case"],
         "flags": _text(missed["attack_class"]) if "attack_class" in missed else "",

@@ -76,7 +76,7 @@ def masks(rows: pd.DataFrame) -> dict[str, pd.Series]:
     return {
         "unexpected accepts": judged & (expected == "reject") & (actual == "accepted"),
         "unexpected rejects": judged & (expected == "accept") & rows["passed"].eq(False)
-                              & (actual != "hang"),
+                              & (actual != "hang") & ~(is_policy(rows) & (actual == "error")),
         "hangs": actual == "hang",
         "costly refusals": (as_text(rows["cost_verdict"]) == "dos") if "cost_verdict" in rows
                            else pd.Series(False, index=rows.index),

@@ -405,7 +405,8 @@ def known_answers_section(report: Report) -> str:
         shown = listed.drop_duplicates(["case", "defect"])[["source", "case", "defect"]]
         parts.append(tag("h3", e(f"Vectors listed as defects ({len(shown)})"))
                      + tag("p", "Wrong against the RFC by the reasons given; their rows are "
-                                "reported as policy, never as passes or misses.")
+                                "reported as policy, never as passes; an error or a hang on one "
+                                "is a miss.")
                      + frame_table(shown))
     for (library, source), rows in misses.groupby(["library", "source"], sort=False):
         shown = rows[["case", "flags", "config", "suite", "expected", "actual", "detail"]]

@@ -38,7 +38,7 @@ PASS_RULE = (
     "returned exactly the producer's payload; `reject` passes only when the consumer refused "
     "with one of its own error types. `unsupported` (declared by the adapter, never guessed) "
     "gets no verdict; `error` and `hang` always fail. Rows marked policy (the RFC leaves the "
-    "choice) are reported and never fail."
+    "choice) are reported, not judged, unless the library errs or hangs on them."
 )
 SUPPORT_MEANING = {
     "by default": "works as a new user calls it",
@@ -50,8 +50,9 @@ KNOWN_ANSWERS_RULE = (
     "Published vectors (Wycheproof; RFC 7520, RFC 7797 and RFC 8037 through the JOSE cookbook) "
     "handed to each library with the vector's own key, the algorithm allowed: a `valid` vector "
     "counts as accepted only with the exact payload, an `invalid` one only when refused; "
-    "`acceptable` vectors (and RFC 7797, an optional extension) are policy, reported and never "
-    "judged. `known_answers`: the library signs the cookbook's payload and header and must give "
+    "`acceptable` vectors (and RFC 7797, an optional extension) are policy, reported and not "
+    "judged, except that an error or a hang on one is a miss. `known_answers`: the library "
+    "signs the cookbook's payload and header and must give "
     "the cookbook's token (deterministic algorithms only). A vector listed in "
     "`vectors/defects.json` as wrong against the RFC counts as a defect, never as a miss. "
     "Counts are cells: one vector under two key forms (JWK and PEM) is two cells.")
