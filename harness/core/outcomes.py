@@ -17,9 +17,15 @@ LEGEND = {
 }
 
 
-def verdict(expected: str, actual: Actual, payload_matches: bool = True) -> bool | None:
-    """`True` pass, `False` fail, `None` when the case could not be judged (unsupported)."""
-    if actual == "unsupported":
+# What fails a cell whatever the case: a policy case frees accepting or refusing, not these.
+FAULTS: tuple[Actual, ...] = ("error", "hang")
+
+
+def verdict(expected: str, actual: Actual, payload_matches: bool = True,
+            policy: bool = False) -> bool | None:
+    """`True` pass, `False` fail, `None` when the case could not be judged (unsupported, or a
+    policy case the consumer accepted or refused)."""
+    if actual == "unsupported" or (policy and actual not in FAULTS):
         return None
     if expected == "accept":
         return actual == "accepted" and payload_matches

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from harness.core.findings import findings, severity_counts
+from harness.core.outcomes import FAULTS
 from harness.core.severity import count_text
 from harness.interop.scenario import discover
 
@@ -74,7 +75,7 @@ def verdict_of(row: pd.Series) -> str:
         return "unsupported"
     if row.get("cost_verdict") == "dos":
         return "dos"
-    if row["actual"] in ("error", "hang"):  # a failure even where policy decides
+    if row["actual"] in FAULTS:  # a failure even where policy decides
         return str(row["actual"])
     if bool(row.get("policy") or False):
         return "policy"

@@ -274,9 +274,7 @@ def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter
     started = time.perf_counter()
     actual, detail, matches, measured = _attempt(case, ctx)
     duration_ms = (time.perf_counter() - started) * 1000
-    # A policy case lets the consumer accept or refuse; crashing or hanging is neither.
-    passed = (None if case.policy and actual not in ("error", "hang")
-              else verdict(case.expected, actual, matches))
+    passed = verdict(case.expected, actual, matches, policy=case.policy)
     if actual != "rejected":
         # Only a refusal is judged by its cost; an accept or a hang is judged as it is.
         for name in ("cost_verdict", "cost_detail"):

@@ -35,9 +35,6 @@ def vector_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[_text(rows["scenario"]).str.startswith(VECTOR_PREFIX)]
 
 
-CRASHES = ("error", "hang")
-
-
 def _kinds(rows: pd.DataFrame) -> pd.Series:
     """valid / invalid / acceptable / defect / unsupported, one per row."""
     defect = _text(rows["defect"]) != "" if "defect" in rows else pd.Series(False, rows.index)
@@ -60,6 +57,7 @@ def vectors_table(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     kind, passed, actual = _kinds(rows), rows["passed"].eq(True), rows["actual"]
+    failed, policy = rows["passed"].eq(False), kind.isin(["acceptable", "defect"])
     frame = pd.DataFrame({
         "library": rows["consumer"], "source": _source(rows), "cells": 1,
         "valid accepted": (kind == "valid") & passed,
@@ -67,10 +65,10 @@ def vectors_table(rows: pd.DataFrame) -> pd.DataFrame:
         "invalid refused": (kind == "invalid") & passed,
         "invalid missed": (kind == "invalid") & ~passed,
         "acceptable accepted": (kind == "acceptable") & (actual == "accepted"),
-        "acceptable refused": (kind == "acceptable") & ~actual.isin(["accepted", *CRASHES]),
+        "acceptable refused": (kind == "acceptable") & (actual != "accepted") & ~failed,
         "unsupported": kind == "unsupported", "defects": kind == "defect"})
-    frame["misses"] = (frame["valid missed"] | frame["invalid missed"]
-                       | (kind.isin(["acceptable", "defect"]) & actual.isin(CRASHES)))
+    # A policy vector (acceptable, or a listed defect) fails only by an error or a hang.
+    frame["misses"] = frame["valid missed"] | frame["invalid missed"] | (policy & failed)
     table = frame.groupby(["library", "source"], sort=False)[COUNT_COLUMNS].sum()
     return table.astype(int).reset_index()[TABLE_COLUMNS]
 
@@ -83,7 +81,7 @@ def vector_misses(rows: pd.DataFrame) -> pd.DataFrame:
     kind = _kinds(rows)
     # A policy vector (acceptable, or a listed defect) is missed only by an error or a hang.
     missed = rows[(kind.isin(["valid", "invalid"]) & ~rows["passed"].eq(True))
-                  | (kind.isin(["acceptable", "defect"]) & rows["actual"].isin(CRASHES))]
+                  | (kind.isin(["acceptable", "defect"]) & rows["passed"].eq(False))]
     return pd.DataFrame({
         "library": missed["consumer"], "source": _source(missed), "case": missed["case"],
         "flags": _text(missed["attack_class"]) if "attack_class" in missed else "",

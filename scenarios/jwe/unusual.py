@@ -17,9 +17,8 @@ import os
 from collections.abc import Callable
 
 from harness.adapters.base import Serialization
-from harness.core.keyforms import unb64
-from harness.core.keys import b64url
 from harness.forge import jwe
+from harness.forge.encoding import unb64
 from harness.interop.scenario import ConsumerConfig, Context, case, named_suites
 from scenarios.attacks._jwe import decrypt, forge
 from scenarios.payloads import PAYLOAD
@@ -205,7 +204,7 @@ def short_coordinate_epk(recipient: dict) -> tuple[dict, bytes]:
     as an integer-to-bytes conversion without padding does), and the shared secret."""
     public, z = _ephemeral_where(recipient, lambda x, z: x[0] == 0,
                                  "an x-coordinate starting with 0x00")
-    return {**public, "x": b64url(unb64(public["x"])[1:])}, z
+    return {**public, "x": jwe.b64url(unb64(public["x"])[1:])}, z
 
 
 @case(requirement=Z_RULE, suites=LEADING_ZERO_SUITES, producer="forge")
