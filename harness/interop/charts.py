@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -39,8 +39,8 @@ def heatmap(rows: pd.DataFrame, scenario: str, libraries: list[str], target: Pat
     subset = rows[rows["scenario"] == scenario]
     charges = pair_charges(blame(subset) if blamed is None else blamed, scenario)
     # Forged tokens have one producer, the harness's forge, rather than every library.
-    producers = [p for p in libraries if p in set(subset["producer"])] or \
-        sorted(set(subset["producer"]))
+    made_by = set(subset["producer"])
+    producers = [p for p in libraries if p in made_by] or sorted(made_by)
     rates = pass_rates(subset).pivot(index="producer", columns="consumer", values="pass_rate")
     judged = pass_rates(subset).pivot(index="producer", columns="consumer", values="judged")
     rates = rates.reindex(index=producers, columns=libraries)
@@ -173,24 +173,53 @@ def _chart_job(job: tuple[str | None, Path]) -> Path:
     return _chart(*_SHARED, job)
 
 
-def _draw(rows: pd.DataFrame, libraries: list[str], jobs: list[tuple[str | None, Path]]
-          ) -> list[Path]:
-    """The charts of `jobs`, drawn on every usable core (with the peers, 36 heatmaps and the
-    grid took 9.4 s on one)."""
-    global _SHARED
-    blamed = blame(rows)
-    workers = min(len(jobs), len(os.sched_getaffinity(0)))
-    if workers < 2:
-        return [_chart(rows, libraries, blamed, job) for job in jobs]
-    _SHARED = (rows, libraries, blamed)
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_chart_job, jobs))
-    finally:
-        _SHARED = None
+class PendingCharts:
+    """Charts being drawn in forked processes on every usable core while the caller writes its
+    other outputs (with the node peers, 36 heatmaps and the grid took 9.4 s on one core, and the
+    other outputs about as long again); `wait()` returns their paths. Drawn in this process when
+    there is one core or one chart."""
+
+    def __init__(self, rows: pd.DataFrame, libraries: list[str],
+                 jobs: list[tuple[str | None, Path]]) -> None:
+        global _SHARED
+        blamed = blame(rows)
+        self._made: list[Path] = []
+        self._futures: list[Future[Path]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        workers = min(len(jobs), len(os.sched_getaffinity(0)))
+        if workers < 2:
+            self._made = [_chart(rows, libraries, blamed, job) for job in jobs]
+            return
+        _SHARED = (rows, libraries, blamed)
+        try:
+            # With fork, the first submit forks every worker, so the rows are theirs from here.
+            self._pool = ProcessPoolExecutor(workers,
+                                             mp_context=multiprocessing.get_context("fork"))
+            self._futures = [self._pool.submit(_chart_job, job) for job in jobs]
+        except BaseException:
+            self.cancel()
+            raise
+        finally:
+            _SHARED = None
+
+    def wait(self) -> list[Path]:
+        try:
+            self._made += [future.result() for future in self._futures]
+        finally:
+            self.cancel()
+        return self._made
+
+    def cancel(self) -> None:
+        """Stop the drawing (the caller is failing or stopping); drawn files stay."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:
+def start_interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path,
+                         support: pd.DataFrame | None = None) -> PendingCharts:
+    """Start drawing the heatmaps and the support grid into `folder`. `support`: the rows'
+    `support_table`, when the caller has it already."""
     folder.mkdir(parents=True, exist_ok=True)
     # The vectors' scenarios have one producer (the vector file): the report's Known answers
     # table says it.
@@ -199,8 +228,14 @@ def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> li
         for scenario in sorted(rows["scenario"].unique())
         if not str(scenario).startswith("vectors.")]
     # A run of forged cases only (`--scenario attacks`) has no library round trip to show.
-    if not rows.empty and not support_table(rows, libraries).empty:
+    # Listed last, but submitted first so that the longest starts first.
+    support = support_table(rows, libraries) if support is None else support
+    if not rows.empty and not support.empty:
         jobs.insert(0, (SUPPORT_GRID, folder / "support-grid.png"))
-    made = _draw(rows, libraries, jobs)
-    # The grid first so that it starts first (the longest); listed last, as before.
-    return made[1:] + made[:1] if made and jobs[0][0] is SUPPORT_GRID else made
+    return PendingCharts(rows, libraries, jobs)
+
+
+def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:
+    made = start_interop_charts(rows, libraries, folder).wait()
+    grid = folder / "support-grid.png"
+    return [path for path in made if path != grid] + [path for path in made if path == grid]

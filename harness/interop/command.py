@@ -26,7 +26,7 @@ from harness.core.suites import Suite, select_suites
 from harness.interop.algorithm_names import NAMES_CSV, write_names_sheet
 from harness.interop.algorithm_names import summary_lines as names_summary_lines
 from harness.interop.attack_report import write_attack_outputs
-from harness.interop.charts import interop_charts, support_table
+from harness.interop.charts import start_interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
 from harness.interop.keygen_sheet import write_keygen_sheet
 from harness.interop.peer_faults import peer_fault_lines
@@ -160,22 +160,29 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
             rows = run.write_csv()  # an interrupted run keeps its CSV too
     rows = run.interop_rows() if rows is None else rows
     names = list(libraries)
-    support_table(rows, names).to_csv(run.path / "support.csv")
-    if options.charts:
-        interop_charts(rows, names, run.path)
-    sheet = write_claims_sheet(rows, cases, run.path, names, options.charts)
-    print(render(rows))
-    for line in write_attack_outputs(rows, names, run.path, charts=options.charts):
-        print(line)
-    vectors_csv = write_vectors_csv(rows, run.path)
-    for line in summary_lines(rows):
-        print(line)
-    for line in names_summary_lines(write_names_sheet(adapters, run.path)):
-        print(line)
-    for line in release_lines(rows, names):
-        print(line)
-    for line in peer_fault_lines(rows, list(peers)):
-        print(line)
+    support = support_table(rows, names)
+    support.to_csv(run.path / "support.csv")
+    # The charts are drawn on the other cores while this process writes the rest.
+    charts = start_interop_charts(rows, names, run.path, support) if options.charts else None
+    try:
+        sheet = write_claims_sheet(rows, cases, run.path, names, options.charts)
+        print(render(rows))
+        for line in write_attack_outputs(rows, names, run.path, charts=options.charts):
+            print(line)
+        vectors_csv = write_vectors_csv(rows, run.path)
+        for line in summary_lines(rows):
+            print(line)
+        for line in names_summary_lines(write_names_sheet(adapters, run.path)):
+            print(line)
+        for line in release_lines(rows, names):
+            print(line)
+        for line in peer_fault_lines(rows, list(peers)):
+            print(line)
+        if charts is not None:
+            charts.wait()
+    finally:
+        if charts is not None:
+            charts.cancel()
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
           f"{', ' + vectors_csv.name if vectors_csv else ''}, {NAMES_CSV})")
     if sheet:
