@@ -203,15 +203,16 @@ class PendingCharts:
             _SHARED = None
 
     def wait(self) -> list[Path]:
+        futures, self._futures = self._futures, []
         try:
-            self._made += [future.result() for future in self._futures]
+            self._made += [future.result() for future in futures]
         finally:
             self.cancel()
         return self._made
 
     def cancel(self) -> None:
         """Stop the drawing (the caller is failing or stopping); drawn files stay."""
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._futures = self._pool, None, []
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 

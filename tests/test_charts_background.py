@@ -1,0 +1,48 @@
+"""The interop charts are drawn in forked processes while the harness writes its other outputs."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.interop.charts import interop_charts, start_interop_charts
+from tests.runfolders import row
+
+
+def _rows() -> pd.DataFrame:
+    cells = []
+    for scenario in ("jws.roundtrip", "jws.rotation", "attacks.alg_none"):
+        for producer in ("a", "b"):
+            for consumer in ("a", "b"):
+                passed = not (producer == "b" and consumer == "a")
+                cells.append(row(f"{scenario}.compact", producer, consumer, suite="JWS HS256",
+                                 actual="accepted" if passed else "rejected", passed=passed))
+    return pd.DataFrame.from_records(cells)
+
+
+def test_charts_are_drawn_while_the_caller_goes_on(tmp_path: Path) -> None:
+    pending = start_interop_charts(_rows(), ["a", "b"], tmp_path)
+    made = pending.wait()
+    assert sorted(p.name for p in made) == sorted(
+        ["support-grid.png", "heatmap-jws.roundtrip.png", "heatmap-jws.rotation.png",
+         "heatmap-attacks.alg_none.png"])
+    assert all(path.stat().st_size > 1000 for path in made)
+    # The blocking form lists the grid last, as the summary prints them.
+    assert interop_charts(_rows(), ["a", "b"], tmp_path / "again")[-1].name == "support-grid.png"
+
+
+def test_a_failing_caller_leaves_no_chart_process(tmp_path: Path) -> None:
+    pending = start_interop_charts(_rows(), ["a", "b"], tmp_path)
+    with pytest.raises(RuntimeError):
+        try:
+            raise RuntimeError("the summary failed")
+        finally:
+            pending.cancel()
+    assert not [child for child in multiprocessing.active_children()
+                if child.name.startswith("ForkProcess")]
+    # Cancelling twice, or waiting after a cancel, is harmless.
+    pending.cancel()
+    pending.wait()
