@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.interop import charts
 from harness.interop.charts import interop_charts, start_interop_charts
 from tests.runfolders import row
 
@@ -23,8 +24,15 @@ def _rows() -> pd.DataFrame:
     return pd.DataFrame.from_records(cells)
 
 
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool even on a one-core runner, which would draw in-process."""
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
+
+
 def test_charts_are_drawn_while_the_caller_goes_on(tmp_path: Path) -> None:
     pending = start_interop_charts(_rows(), ["a", "b"], tmp_path)
+    assert pending._pool is not None  # returned before the drawing is done
     made = pending.wait()
     assert sorted(p.name for p in made) == sorted(
         ["support-grid.png", "heatmap-jws.roundtrip.png", "heatmap-jws.rotation.png",
@@ -36,6 +44,7 @@ def test_charts_are_drawn_while_the_caller_goes_on(tmp_path: Path) -> None:
 
 def test_a_failing_caller_leaves_no_chart_process(tmp_path: Path) -> None:
     pending = start_interop_charts(_rows(), ["a", "b"], tmp_path)
+    assert pending._pool is not None
     with pytest.raises(RuntimeError):
         try:
             raise RuntimeError("the summary failed")

@@ -13,10 +13,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import multiprocessing
 import multiprocessing.util
 import os
 import signal
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -29,6 +31,10 @@ class Stopped(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+    def __reduce__(self) -> tuple[type[Stopped], tuple[int]]:
+        # Sent back from a worker it must unpickle as itself (the name is not a signal number).
+        return (Stopped, (self.signum,))
 
 
 def signal_of(stop: BaseException) -> int:
@@ -119,3 +125,26 @@ def at_exit(callback: Callable[[], None]) -> None:
     `os._exit` and so skips `atexit` (a worker's finalizers run just before that)."""
     atexit.register(callback)
     multiprocessing.util.Finalize(None, callback, exitpriority=10)
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of forked workers that die with the harness and leave stop signals to it. Make
+    it and submit its first job inside `signals_held`: the first submit forks every worker."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=as_worker, initargs=(os.getpid(),))
+
+
+def kill_pool(pool: ProcessPoolExecutor) -> None:
+    """On a stop or an error: kill the pool's workers rather than let them finish what they
+    hold (a stop signal reaches the harness alone: `kill`, a CI time-out), then shut it down."""
+    # The executor has no public way to reach its processes.
+    for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+    # A worker killed while writing its result leaves half a message in the result pipe, and
+    # the executor's manager thread then waits in recv() for the rest forever (the parent holds
+    # the pipe's write end), so shutdown() and interpreter exit hang with it. Closing that end
+    # lets recv() see EOF: the manager calls the pool broken and ends.
+    with contextlib.suppress(Exception):
+        pool._result_queue._writer.close()  # type: ignore[attr-defined]
+    pool.shutdown(wait=True, cancel_futures=True)

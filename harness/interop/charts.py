@@ -3,7 +3,6 @@ suite × library support grid (by default, once enabled, unsupported, fails)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 
 from harness.core.blame import blame, pair_charges
+from harness.core.shutdown import kill_pool, signals_held, worker_pool
 from harness.core.suites import ALL_SUITES, CONTENT_KEY_BITS, SUITES_BY_NAME
 
 SUPPORT_LEVELS = ("by default", "once enabled", "unsupported", "fails")
@@ -175,9 +175,10 @@ def _chart_job(job: tuple[str | None, Path]) -> Path:
 
 class PendingCharts:
     """Charts being drawn in forked processes on every usable core while the caller writes its
-    other outputs (with the node peers, 36 heatmaps and the grid took 9.4 s on one core, and the
-    other outputs about as long again); `wait()` returns their paths. Drawn in this process when
-    there is one core or one chart."""
+    other outputs on its own (with the node peers, 36 heatmaps and the grid took 9.4 s on one
+    core, and the other outputs about as long again); `wait()` returns their paths. Drawn in
+    this process when there is one core or one chart. The workers die with the harness and
+    are killed, not waited for, when the caller stops or fails (`cancel()`)."""
 
     def __init__(self, rows: pd.DataFrame, libraries: list[str],
                  jobs: list[tuple[str | None, Path]]) -> None:
@@ -192,10 +193,11 @@ class PendingCharts:
             return
         _SHARED = (rows, libraries, blamed)
         try:
-            # With fork, the first submit forks every worker, so the rows are theirs from here.
-            self._pool = ProcessPoolExecutor(workers,
-                                             mp_context=multiprocessing.get_context("fork"))
-            self._futures = [self._pool.submit(_chart_job, job) for job in jobs]
+            # The first submit forks every worker: a stop signal is raised once all are
+            # recorded, so that `cancel()` can reach them.
+            with signals_held():
+                self._pool = worker_pool(workers)
+                self._futures = [self._pool.submit(_chart_job, job) for job in jobs]
         except BaseException:
             self.cancel()
             raise
@@ -206,15 +208,19 @@ class PendingCharts:
         futures, self._futures = self._futures, []
         try:
             self._made += [future.result() for future in futures]
-        finally:
+        except BaseException:
             self.cancel()
+            raise
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         return self._made
 
     def cancel(self) -> None:
-        """Stop the drawing (the caller is failing or stopping); drawn files stay."""
+        """Kill the drawing (the caller is failing or stopping); charts drawn so far stay."""
         pool, self._pool, self._futures = self._pool, None, []
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            kill_pool(pool)
 
 
 def start_interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path,
@@ -237,6 +243,7 @@ def start_interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path,
 
 
 def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:
+    """Draw the heatmaps and the support grid and return their paths, the grid last."""
     made = start_interop_charts(rows, libraries, folder).wait()
     grid = folder / "support-grid.png"
     return [path for path in made if path != grid] + [path for path in made if path == grid]

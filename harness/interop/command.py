@@ -162,7 +162,9 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
     names = list(libraries)
     support = support_table(rows, names)
     support.to_csv(run.path / "support.csv")
-    # The charts are drawn on the other cores while this process writes the rest.
+    # The charts are drawn in worker processes while this process writes the rest. Nothing
+    # between here and `wait()` may fork or start a process (a peer's restart): the pool's
+    # threads are running. The key-generation sheet, which may call a peer, comes after.
     charts = start_interop_charts(rows, names, run.path, support) if options.charts else None
     try:
         sheet = write_claims_sheet(rows, cases, run.path, names, options.charts)

@@ -9,7 +9,6 @@ the run's `interop.jsonl` as they arrive.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import sysconfig
 import time
@@ -36,7 +35,7 @@ from harness.core.errors import (
 )
 from harness.core.keys import KeySet
 from harness.core.outcomes import Actual, verdict
-from harness.core.shutdown import as_worker, signals_held
+from harness.core.shutdown import kill_pool, signals_held, worker_pool
 from harness.core.suites import MADE_UP_SUITE, Suite
 from harness.interop.conformance import ISOLATED, row_conformance
 from harness.interop.costs import cost_fields, genuine_baseline
@@ -383,7 +382,6 @@ def execute(units: Sequence[Unit], world: World, jobs: int,
 def _execute_pool(chunks: list[list[Unit]], jobs: int,
                   on_rows: Callable[[list[Row]], None]) -> list[list[Unit]]:
     """Run chunks in one pool; return the chunks lost to a broken pool."""
-    context = multiprocessing.get_context("fork")
     lost: list[list[Unit]] = []
     futures: dict[Future[list[Row]], list[Unit]] = {}
     pool: ProcessPoolExecutor | None = None
@@ -391,8 +389,7 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
         # The workers fork at the first submit: a stop signal waits until every one is
         # recorded, and is raised when the block ends, inside this `try`.
         with signals_held():
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                       initializer=as_worker, initargs=(os.getpid(),))
+            pool = worker_pool(jobs)
             for chunk in chunks:
                 try:
                     futures[pool.submit(_run_inherited, chunk)] = chunk
@@ -404,20 +401,8 @@ def _execute_pool(chunks: list[list[Unit]], jobs: int,
             except BrokenProcessPool:
                 lost.append(futures[future])
     except BaseException:
-        if pool is None:
-            raise
-        # A stop signal reaches the harness alone (SIGTERM from `kill`, a CI time-out): its
-        # workers would finish their chunks first, or run on orphaned. The executor has no
-        # public way to reach its processes.
-        for process in list(pool._processes.values()):  # type: ignore[attr-defined]
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-        # A worker killed while writing its result leaves half a message in the result pipe,
-        # and the executor's manager thread then waits in recv() for the rest forever (the
-        # parent holds the pipe's write end), so shutdown() and interpreter exit hang with it.
-        # Closing that end lets recv() see EOF: the manager calls the pool broken and ends.
-        with contextlib.suppress(Exception):
-            pool._result_queue._writer.close()  # type: ignore[attr-defined]
+        if pool is not None:
+            kill_pool(pool)
         raise
     finally:
         # On Ctrl-C or an error, drop the queued chunks instead of running them all first.
