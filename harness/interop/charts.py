@@ -109,9 +109,11 @@ def _draw_levels(ax: plt.Axes, grid: pd.DataFrame, title: str) -> None:
     ax.set_title(title, fontsize=9)
 
 
-def support_grid(rows: pd.DataFrame, libraries: list[str], target: Path) -> Path:
-    """JWS suites × library beside JWE key management × (library, content encryption)."""
-    grid = support_table(rows, libraries)
+def support_grid(rows: pd.DataFrame, libraries: list[str], target: Path,
+                 grid: pd.DataFrame | None = None) -> Path:
+    """JWS suites × library beside JWE key management × (library, content encryption).
+    `grid`: the rows' `support_table`, when the caller has it already."""
+    grid = support_table(rows, libraries) if grid is None else grid
     suites = [SUITES_BY_NAME[name] for name in grid.index]
     jws = grid[[s.family == "JWS" for s in suites]]
     jwe = grid[[s.family == "JWE" for s in suites]].copy()
@@ -156,15 +158,15 @@ def _key_management(name: str) -> str:
 
 # What the forked chart processes draw from: set before the fork, so the rows (a quarter of a
 # million with the peers) are inherited, not pickled to each process.
-_SHARED: tuple[pd.DataFrame, list[str], pd.DataFrame] | None = None
+_SHARED: tuple[pd.DataFrame, list[str], pd.DataFrame, pd.DataFrame] | None = None
 SUPPORT_GRID = None  # a job's scenario for the support grid rather than a heatmap
 
 
 def _chart(rows: pd.DataFrame, libraries: list[str], blamed: pd.DataFrame,
-           job: tuple[str | None, Path]) -> Path:
+           support: pd.DataFrame, job: tuple[str | None, Path]) -> Path:
     scenario, target = job
     if scenario is SUPPORT_GRID:
-        return support_grid(rows, libraries, target)
+        return support_grid(rows, libraries, target, support)
     return heatmap(rows, scenario, libraries, target, blamed)
 
 
@@ -180,7 +182,7 @@ class PendingCharts:
     this process when there is one core or one chart. The workers die with the harness and
     are killed, not waited for, when the caller stops or fails (`cancel()`)."""
 
-    def __init__(self, rows: pd.DataFrame, libraries: list[str],
+    def __init__(self, rows: pd.DataFrame, libraries: list[str], support: pd.DataFrame,
                  jobs: list[tuple[str | None, Path]]) -> None:
         global _SHARED
         blamed = blame(rows)
@@ -189,9 +191,9 @@ class PendingCharts:
         self._pool: ProcessPoolExecutor | None = None
         workers = min(len(jobs), len(os.sched_getaffinity(0)))
         if workers < 2:
-            self._made = [_chart(rows, libraries, blamed, job) for job in jobs]
+            self._made = [_chart(rows, libraries, blamed, support, job) for job in jobs]
             return
-        _SHARED = (rows, libraries, blamed)
+        _SHARED = (rows, libraries, blamed, support)
         try:
             # The first submit forks every worker: a stop signal is raised once all are
             # recorded, so that `cancel()` can reach them.
@@ -239,7 +241,7 @@ def start_interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path,
     support = support_table(rows, libraries) if support is None else support
     if not rows.empty and not support.empty:
         jobs.insert(0, (SUPPORT_GRID, folder / "support-grid.png"))
-    return PendingCharts(rows, libraries, jobs)
+    return PendingCharts(rows, libraries, support, jobs)
 
 
 def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:

@@ -276,13 +276,13 @@ def family_suites(family: str) -> SuiteSelector:
 KEY_MANAGEMENT_ENCS = ("A128GCM", "A256CBC-HS512")
 
 
-def key_management_suites(family: str = "JWE") -> SuiteSelector:
+def key_management_suites() -> SuiteSelector:
     """Every selected key management (`alg` and the key it takes) once per content encryption
     of `KEY_MANAGEMENT_ENCS`, or with the first selected `enc` when the selection has neither."""
     def select(selected: Sequence[Suite]) -> list[SuiteChoice]:
         by_key: dict[tuple[str, KeySpec], list[Suite]] = {}
         for suite in selected:
-            if suite.family == family:
+            if suite.family == "JWE":
                 by_key.setdefault((suite.alg, suite.key), []).append(suite)
         kept = {suite for group in by_key.values()
                 for suite in ([s for s in group if s.enc in KEY_MANAGEMENT_ENCS] or group[:1])}
