@@ -199,6 +199,29 @@ def _isolated_in_worker() -> tuple[int, int, int]:
     return done.value[0], peer.process._child.pid, peer.process.starts  # type: ignore[union-attr]
 
 
+def test_a_lost_loan_replaces_the_cells_own_peer_and_keeps_the_others() -> None:
+    """A hang kills the isolated child while the cell's peer still works on its request: that
+    peer is replaced at once. A peer the cell did not use keeps its child (a ping checks it)."""
+    cells_peer, other = fake("accept"), fake("accept")
+    try:
+        others_child = other.process._child.pid  # type: ignore[union-attr]
+        with lending(cells_peer) as loan:
+            hung = run_isolated(lambda: cells_peer.process.request({"op": "hang"}, 30),
+                                timeout_s=1)
+            loan.lost()
+        assert hung.timed_out
+        assert cells_peer.process._child is None  # killed, started again at its next request
+        assert other.process._child.pid == others_child  # type: ignore[union-attr]
+        assert other.verify(HS256, other.sign(HS256, b"kept", KEY, mode="default"), KEY,
+                            mode="default") == b"kept"
+        assert other.process.starts == 1
+        assert cells_peer.sign(HS256, b"after", KEY, mode="default").count(".") == 2
+        assert cells_peer.process.starts == 2
+    finally:
+        cells_peer.close()
+        other.close()
+
+
 def test_an_isolated_case_in_a_worker_borrows_the_workers_own_child_started_before_the_fork(
         ) -> None:
     """Never the child the worker inherited from the main process (two workers' isolated cases
