@@ -16,6 +16,8 @@ from harness.interop.attack_report import (
     UNEXPECTED_ACCEPTS_CSV,
     unexpected_accepts,
     verdict_counts,
+    verdict_of,
+    verdicts_of,
     write_attack_outputs,
 )
 from harness.interop.listener import HitCounter
@@ -126,6 +128,32 @@ def test_unexpected_accepts_leave_out_policy_and_refusals() -> None:
     assert counts.loc[("lib2", "huge"), "hang"] == 1
     assert counts.loc[("lib2", "alg-none"), "passed"] == 1
     assert len(counts) == 4  # the non-attack row is left out
+
+
+def test_the_verdicts_of_all_rows_at_once_are_each_rows_verdict() -> None:
+    """Every branch of `verdict_of`, with the values a JSON-lines row can hold (a missing
+    policy or cost verdict is NaN, `passed` None)."""
+    base = {"scenario": "attacks.kid", "case": "c", "consumer": "lib", "attack_class": "kid"}
+    variants = [
+        {"actual": "unsupported", "passed": None, "policy": False, "expected": "reject"},
+        {"actual": "rejected", "passed": False, "policy": True, "expected": "reject",
+         "cost_verdict": "dos"},
+        {"actual": "error", "passed": False, "policy": True, "expected": "reject"},
+        {"actual": "hang", "passed": False, "policy": False, "expected": "reject"},
+        {"actual": "rejected", "passed": None, "policy": True, "expected": "reject",
+         "cost_verdict": "within"},
+        {"actual": "rejected", "passed": True, "policy": False, "expected": "reject"},
+        {"actual": "accepted", "passed": False, "policy": False, "expected": "reject"},
+        {"actual": "rejected", "passed": False, "policy": False, "expected": "accept"},
+        {"actual": "accepted", "passed": False, "policy": float("nan"), "expected": "reject"},
+    ]
+    rows = pd.DataFrame([{**base, **variant} for variant in variants])
+    expected = [verdict_of(row) for _, row in rows.iterrows()]
+    assert verdicts_of(rows).tolist() == expected
+    assert expected[:8] == ["unsupported", "dos", "error", "hang", "policy", "passed",
+                            "unexpected accept", "unexpected reject"]
+    without = rows.drop(columns=["cost_verdict"])
+    assert verdicts_of(without).tolist() == [verdict_of(row) for _, row in without.iterrows()]
 
 
 def test_attack_outputs_are_written(tmp_path) -> None:

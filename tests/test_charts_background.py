@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -55,3 +56,36 @@ def test_a_failing_caller_leaves_no_chart_process(tmp_path: Path) -> None:
     # Cancelling twice, or waiting after a cancel, is harmless.
     pending.cancel()
     pending.wait()
+
+
+def _count_rows(rows: pd.DataFrame, target: Path) -> Path:
+    target.write_text(f"{len(rows)} rows, {os.getpid()}")
+    return target
+
+
+def _label(text: str, target: Path) -> Path:
+    target.write_text(f"{text}, {os.getpid()}")
+    return target
+
+
+def test_the_caller_adds_its_own_jobs_to_the_workers(tmp_path: Path) -> None:
+    """`draw` pickles its small arguments; `with_rows` hands the worker the rows it inherited.
+    Both run in a worker, not in the caller, and their paths come back from `wait()`."""
+    rows = _rows()
+    pending = start_interop_charts(rows, ["a", "b"], tmp_path, extra_jobs=2)
+    pending.with_rows(_count_rows, tmp_path / "rows.txt")
+    pending.draw(_label, "claims", tmp_path / "claims.txt")
+    made = pending.wait()
+    assert {tmp_path / "rows.txt", tmp_path / "claims.txt"} <= set(made)
+    counted, pid = (tmp_path / "rows.txt").read_text().split(", ")
+    assert counted == f"{len(rows)} rows" and int(pid) != os.getpid()
+    assert int((tmp_path / "claims.txt").read_text().split(", ")[1]) != os.getpid()
+
+
+def test_without_workers_the_added_jobs_run_in_the_caller(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0})
+    pending = start_interop_charts(_rows(), ["a", "b"], tmp_path)
+    pending.with_rows(_count_rows, tmp_path / "rows.txt")
+    assert int((tmp_path / "rows.txt").read_text().split(", ")[1]) == os.getpid()
+    assert tmp_path / "rows.txt" in pending.wait()

@@ -108,3 +108,26 @@ def test_a_corrupt_results_file_is_named(tmp_path: Path) -> None:
     # A last line cut short by a crash is dropped; the rows before it are kept.
     path.write_text('{"actual": "accepted"}\n{"actual": "rej')
     assert len(read_rows(path)) == 1
+
+
+def test_a_stop_while_the_outputs_are_written_keeps_the_whole_csv(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """interop.csv is written by a chart worker after the run; a stop before it is done kills
+    the workers, and the CSV is then written in full by the harness itself, never torn."""
+    import multiprocessing
+
+    from harness.interop import charts, command
+
+    def stopped(*args: object, **kwargs: object) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(command, "write_attack_outputs", stopped)
+    assert main(["interop", "--results", str(tmp_path), "--jobs", "1", "--library", "pyjwt",
+                 "--suite", "JWS HS256", "--scenario", "jws.roundtrip,attacks.alg_none"]) == 130
+    run = (tmp_path / "latest").resolve()
+    rows = read_rows(run / "interop.jsonl")
+    assert len(pd.read_csv(run / "interop.csv")) == len(rows) > 0
+    assert not list(run.glob("*.part"))
+    assert not [child for child in multiprocessing.active_children()
+                if child.name.startswith("ForkProcess")]

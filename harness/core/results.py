@@ -146,11 +146,21 @@ class Run:
             pass
         return False
 
-    def write_csv(self) -> pd.DataFrame:
-        """`interop.csv` from the JSON lines; the rows it wrote, so they are read once."""
-        rows = self.interop_rows()
-        rows.to_csv(self.path / INTEROP_CSV, index=False)
+    def write_csv(self, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+        """`interop.csv` from the JSON lines (or from `rows`, read from them already); the rows
+        it wrote, so they are read once."""
+        rows = self.interop_rows() if rows is None else rows
+        write_rows_csv(rows, self.path / INTEROP_CSV)
         return rows
+
+
+def write_rows_csv(rows: pd.DataFrame, target: Path) -> Path:
+    """The rows as CSV, written beside `target` and renamed onto it: a writer killed halfway
+    (a stopped run's background outputs) leaves no torn file under the real name."""
+    partial = target.with_name(target.name + ".part")
+    rows.to_csv(partial, index=False)
+    os.replace(partial, target)
+    return target
 
 
 def read_rows(path: Path) -> pd.DataFrame:

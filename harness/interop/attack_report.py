@@ -4,6 +4,7 @@ class (`attack-verdicts.png`), and the summary lines that list the findings per 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -84,12 +85,33 @@ def verdict_of(row: pd.Series) -> str:
     return "unexpected accept" if row["expected"] == "reject" else "unexpected reject"
 
 
+def verdicts_of(rows: pd.DataFrame) -> pd.Series:
+    """`verdict_of` for every row at once (a row-wise `apply` took 1.5 s for the 45,000 attack
+    rows of a node-peer run)."""
+    actual = rows["actual"].astype(object)
+    dos = (rows["cost_verdict"] == "dos") if "cost_verdict" in rows \
+        else pd.Series(False, index=rows.index)
+    # As `bool(row.get("policy") or False)` and `passed is True or passed == True` read them.
+    policy = rows["policy"].map(lambda value: bool(value or False)) if "policy" in rows \
+        else pd.Series(False, index=rows.index)
+    passed = rows["passed"].map(lambda value: value is True or value == True)  # noqa: E712
+    other = (rows["expected"] == "reject").map({True: "unexpected accept",
+                                                False: "unexpected reject"})
+    verdicts = other.where(~passed, "passed")
+    verdicts = verdicts.where(~policy, "policy")
+    faults = actual.isin(list(FAULTS))
+    verdicts = verdicts.where(~faults, actual)
+    verdicts = verdicts.where(~dos, "dos")
+    return verdicts.where(actual != "unsupported", "unsupported").astype(object) \
+        .rename("verdict")
+
+
 def verdict_counts(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows per library, attack class and verdict (columns in VERDICTS order)."""
     rows = attack_rows(rows)
     if rows.empty:
         return pd.DataFrame(columns=["library", "attack_class", *VERDICTS])
-    verdicts = rows.apply(verdict_of, axis=1)
+    verdicts = verdicts_of(rows)
     table = pd.crosstab([rows["consumer"], rows["attack_class"]], verdicts)
     table = table.reindex(columns=list(VERDICTS), fill_value=0)
     table.index.names = ["library", "attack_class"]
@@ -146,12 +168,18 @@ def summary_lines(accepts: pd.DataFrame, libraries: list[str],
 
 
 def write_attack_outputs(rows: pd.DataFrame, libraries: list[str], folder: Path,
-                         charts: bool = True) -> list[str]:
-    """Write the CSV (and chart) when the run has attack rows; return the summary lines."""
+                         charts: bool = True, draw: Callable[..., None] | None = None
+                         ) -> list[str]:
+    """Write the CSV (and chart) when the run has attack rows; return the summary lines.
+    `draw`: how to draw the chart (`PendingCharts.draw`, in a worker); without it, here."""
     if attack_rows(rows).empty:
         return []
     accepts = unexpected_accepts(rows)
     accepts.to_csv(folder / UNEXPECTED_ACCEPTS_CSV, index=False, columns=ACCEPT_COLUMNS)
     if charts:
-        verdict_chart(verdict_counts(rows), folder / ATTACK_VERDICTS_PNG)
+        arguments = (verdict_counts(rows), folder / ATTACK_VERDICTS_PNG)
+        if draw is None:
+            verdict_chart(*arguments)
+        else:
+            draw(verdict_chart, *arguments)
     return summary_lines(accepts, libraries, rows)

@@ -4,8 +4,10 @@ suite × library support grid (by default, once enabled, unsupported, fails)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -175,21 +177,31 @@ def _chart_job(job: tuple[str | None, Path]) -> Path:
     return _chart(*_SHARED, job)
 
 
+def _with_rows(function: Callable[..., Path], args: tuple[Any, ...]) -> Path:
+    assert _SHARED is not None
+    return function(_SHARED[0], *args)
+
+
 class PendingCharts:
     """Charts being drawn in forked processes on every usable core while the caller writes its
     other outputs on its own (with the node peers, 36 heatmaps and the grid took 9.4 s on one
     core, and the other outputs about as long again); `wait()` returns their paths. Drawn in
     this process when there is one core or one chart. The workers die with the harness and
-    are killed, not waited for, when the caller stops or fails (`cancel()`)."""
+    are killed, not waited for, when the caller stops or fails (`cancel()`).
+
+    The caller adds its own charts with `draw` (small, picklable arguments) and work on the
+    whole rows, which the workers inherited, with `with_rows`."""
 
     def __init__(self, rows: pd.DataFrame, libraries: list[str], support: pd.DataFrame,
-                 jobs: list[tuple[str | None, Path]]) -> None:
+                 jobs: list[tuple[str | None, Path]], blamed: pd.DataFrame | None = None,
+                 extra_jobs: int = 0) -> None:
         global _SHARED
-        blamed = blame(rows)
+        blamed = blame(rows) if blamed is None else blamed
+        self._rows = rows
         self._made: list[Path] = []
         self._futures: list[Future[Path]] = []
         self._pool: ProcessPoolExecutor | None = None
-        workers = min(len(jobs), len(os.sched_getaffinity(0)))
+        workers = min(len(jobs) + extra_jobs, len(os.sched_getaffinity(0)))
         if workers < 2:
             self._made = [_chart(rows, libraries, blamed, support, job) for job in jobs]
             return
@@ -205,6 +217,21 @@ class PendingCharts:
             raise
         finally:
             _SHARED = None
+
+    def draw(self, function: Callable[..., Path], *args: Any) -> None:
+        """`function(*args)` (a module-level function that writes one file and returns its
+        path) in a worker, or here without workers."""
+        if self._pool is None:
+            self._made.append(function(*args))
+        else:
+            self._futures.append(self._pool.submit(function, *args))
+
+    def with_rows(self, function: Callable[..., Path], *args: Any) -> None:
+        """`function(rows, *args)` in a worker, which has the rows already; here without."""
+        if self._pool is None:
+            self._made.append(function(self._rows, *args))
+        else:
+            self._futures.append(self._pool.submit(_with_rows, function, args))
 
     def wait(self) -> list[Path]:
         futures, self._futures = self._futures, []
@@ -226,9 +253,12 @@ class PendingCharts:
 
 
 def start_interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path,
-                         support: pd.DataFrame | None = None) -> PendingCharts:
-    """Start drawing the heatmaps and the support grid into `folder`. `support`: the rows'
-    `support_table`, when the caller has it already."""
+                         support: pd.DataFrame | None = None,
+                         blamed: pd.DataFrame | None = None,
+                         extra_jobs: int = 0) -> PendingCharts:
+    """Start drawing the heatmaps and the support grid into `folder`. `support` and `blamed`:
+    the rows' `support_table` and `blame`, when the caller has them already; `extra_jobs`: how
+    many the caller will add (`draw`, `with_rows`), so that they get a worker too."""
     folder.mkdir(parents=True, exist_ok=True)
     # The vectors' scenarios have one producer (the vector file): the report's Known answers
     # table says it.
@@ -241,7 +271,7 @@ def start_interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path,
     support = support_table(rows, libraries) if support is None else support
     if not rows.empty and not support.empty:
         jobs.insert(0, (SUPPORT_GRID, folder / "support-grid.png"))
-    return PendingCharts(rows, libraries, support, jobs)
+    return PendingCharts(rows, libraries, support, jobs, blamed, extra_jobs)
 
 
 def interop_charts(rows: pd.DataFrame, libraries: list[str], folder: Path) -> list[Path]:

@@ -3,7 +3,7 @@ configuration, derived from the `claims.*` rows of a run (`claims.csv`, `claims-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -190,15 +190,21 @@ def _label(situation: str, description: str) -> str:
 
 
 def write_claims_sheet(rows: pd.DataFrame, cases: Sequence[Case], folder: Path,
-                       libraries: Sequence[str] = (), charts: bool = True) -> list[Path]:
-    """`claims.csv` (and the chart) when the run has claims rows; nothing otherwise."""
+                       libraries: Sequence[str] = (), charts: bool = True,
+                       draw: Callable[..., None] | None = None) -> list[Path]:
+    """`claims.csv` (and the chart) when the run has claims rows; nothing otherwise. `draw`:
+    how to draw the chart (`PendingCharts.draw`, in a worker); without it, here."""
     table = claims_table(rows, cases, libraries)
     if table.empty:
         return []
     written = [folder / CLAIMS_CSV]
     table.to_csv(written[0], index=False)
     if charts:
-        written.append(claims_chart(table, folder / CLAIMS_CHART, libraries,
-                                    {name: options.summary()
-                                     for name, options in claims_options(cases).items()}))
+        arguments = (table, folder / CLAIMS_CHART, list(libraries),
+                     {name: options.summary() for name, options in claims_options(cases).items()})
+        if draw is None:
+            claims_chart(*arguments)
+        else:
+            draw(claims_chart, *arguments)
+        written.append(folder / CLAIMS_CHART)
     return written

@@ -18,9 +18,17 @@ from harness.adapters.peer_registry import (
     installed_libraries,
     peers_meta,
 )
+from harness.core.blame import blame
 from harness.core.errors import HarnessError
 from harness.core.keys import load_key_set
-from harness.core.results import INTEROP_JSONL, Run, environment, utc_now
+from harness.core.results import (
+    INTEROP_CSV,
+    INTEROP_JSONL,
+    Run,
+    environment,
+    utc_now,
+    write_rows_csv,
+)
 from harness.core.shutdown import raise_if_stopped, signal_name
 from harness.core.suites import Suite, select_suites
 from harness.interop.algorithm_names import NAMES_CSV, write_names_sheet
@@ -157,19 +165,27 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
         run.update_meta(finished=utc_now(), status=status, **stopped_by,
                         interop_seconds=round(time.monotonic() - started, 2))
         if (run.path / INTEROP_JSONL).exists():
-            rows = run.write_csv()  # an interrupted run keeps its CSV too
+            rows = run.interop_rows()
+            if status != "complete" or not options.charts:
+                run.write_csv(rows)  # an interrupted run keeps its CSV too
     rows = run.interop_rows() if rows is None else rows
     names = list(libraries)
     support = support_table(rows, names)
     support.to_csv(run.path / "support.csv")
-    # The charts are drawn in worker processes while this process writes the rest. Nothing
-    # between here and `wait()` may fork or start a process (a peer's restart): the pool's
-    # threads are running. The key-generation sheet, which may call a peer, comes after.
-    charts = start_interop_charts(rows, names, run.path, support) if options.charts else None
+    blamed = blame(rows)
+    # The charts, and interop.csv, are written in worker processes while this process writes
+    # the rest. Nothing between here and `wait()` may fork or start a process (a peer's
+    # restart): the pool's threads are running. The key-generation sheet, which may call a
+    # peer, comes after.
+    charts = (start_interop_charts(rows, names, run.path, support, blamed, extra_jobs=3)
+              if options.charts else None)
+    draw = charts.draw if charts is not None else None
     try:
-        sheet = write_claims_sheet(rows, cases, run.path, names, options.charts)
-        print(render(rows))
-        for line in write_attack_outputs(rows, names, run.path, charts=options.charts):
+        if charts is not None:
+            charts.with_rows(write_rows_csv, run.path / INTEROP_CSV)
+        sheet = write_claims_sheet(rows, cases, run.path, names, options.charts, draw)
+        print(render(rows, blamed))
+        for line in write_attack_outputs(rows, names, run.path, options.charts, draw):
             print(line)
         vectors_csv = write_vectors_csv(rows, run.path)
         for line in summary_lines(rows):
@@ -185,6 +201,8 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
     finally:
         if charts is not None:
             charts.cancel()
+            if not (run.path / INTEROP_CSV).exists():  # stopped before its worker wrote it
+                run.write_csv(rows)
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
           f"{', ' + vectors_csv.name if vectors_csv else ''}, {NAMES_CSV})")
     if sheet:

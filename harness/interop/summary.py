@@ -28,7 +28,9 @@ def verdict_counts(rows: pd.DataFrame) -> dict[str, int]:
             "not judged": int(passed.isna().sum())}
 
 
-def failing_groups(rows: pd.DataFrame) -> pd.DataFrame:
+def failing_groups(rows: pd.DataFrame, blamed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Failing cells grouped by pair, outcome, charged side and cause; `blamed`: the rows'
+    `blame`, when the caller has it already."""
     failed = rows[rows["passed"] == False].copy()  # noqa: E712 - a nullable column
     if failed.empty:
         return pd.DataFrame(columns=["producer", "consumer", "actual", "charged", "cause",
@@ -38,7 +40,7 @@ def failing_groups(rows: pd.DataFrame) -> pd.DataFrame:
     silent = (failed["cause"] == "") & (failed["expected"] == "reject")
     failed.loc[silent, "cause"] = "accepted a token a correct consumer refuses"
     # Between two libraries, the side that departs from the RFC (harness.core.blame).
-    charged = blame(rows)["charged"].reindex(failed.index)
+    charged = (blame(rows) if blamed is None else blamed)["charged"].reindex(failed.index)
     failed["charged"] = [f"charged to {side}" if side in ("producer", "consumer")
                          else side if isinstance(side, str) else "" for side in charged]
     grouped = failed.groupby(["producer", "consumer", "actual", "charged", "cause"], sort=False)
@@ -68,14 +70,14 @@ def conformance_lines(rows: pd.DataFrame) -> list[str]:
     return lines
 
 
-def render(rows: pd.DataFrame) -> str:
+def render(rows: pd.DataFrame, blamed: pd.DataFrame | None = None) -> str:
     lines = [f"{len(rows)} rows"]
     counts = rows["actual"].value_counts()
     lines.append("  actual:  " + "  ".join(f"{name} {int(counts.get(name, 0))}"
                                              for name in ACTUALS))
     lines.append("  verdict: " + "  ".join(f"{k} {v}" for k, v in verdict_counts(rows).items()))
     lines += conformance_lines(rows)
-    groups = failing_groups(rows)
+    groups = failing_groups(rows, blamed)
     if groups.empty:
         lines.append("No failing cells.")
         return "\n".join(lines)
