@@ -227,3 +227,31 @@ def test_jwskate_json_forms_declare_a_jwks_unsupported(serialization: str, keys:
                        serialization=serialization)
     assert adapter.verify(suite, token, keys.public(suite.key, "retired"), mode="enabled",
                           serialization=serialization) == PAYLOAD
+
+
+def test_python_jose_imports_an_rsa_decryption_key_once(keys: KeySet,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given the JWK dict, `jwe.decrypt` would import the private key again on every call
+    (cryptography's key check, tens of ms): the adapter hands it the key python-jose's own
+    `jwk.construct` made of the JWK, once, for every RSA key management."""
+    from jose import jwk as jose_jwk
+
+    adapter = load_adapter("python-jose")
+    from_dicts: list[str] = []
+    real_construct = jose_jwk.construct
+
+    def counting(key_data: Any, algorithm: Any = None) -> Any:
+        if isinstance(key_data, dict):
+            from_dicts.append(str(algorithm))
+        return real_construct(key_data, algorithm)
+
+    monkeypatch.setattr(jose_jwk, "construct", counting)
+    for alg in ("RSA-OAEP", "RSA-OAEP-256", "RSA1_5"):
+        suite = SUITES_BY_NAME[f"JWE {alg} + A128GCM"]
+        for run in range(3):
+            token = adapter.encrypt(suite, b"once %d" % run, keys.public(suite.key),
+                                    mode="enabled")
+            assert adapter.decrypt(suite, token, keys.private(suite.key),
+                                   mode="enabled") == b"once %d" % run
+    # One import of the private key and one of the public key, whatever the alg and the count.
+    assert len(from_dicts) == 2, from_dicts
