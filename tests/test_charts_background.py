@@ -68,18 +68,23 @@ def _label(text: str, target: Path) -> Path:
     return target
 
 
-def test_the_caller_adds_its_own_jobs_to_the_workers(tmp_path: Path) -> None:
+def test_the_caller_adds_its_own_jobs_and_draws_those_no_worker_has_begun(
+        tmp_path: Path) -> None:
     """`draw` pickles its small arguments; `with_rows` hands the worker the rows it inherited.
-    Both run in a worker, not in the caller, and their paths come back from `wait()`."""
+    Their paths come back from `wait()`, where the caller, rather than only waiting, draws the
+    jobs still queued behind the heatmaps (the last ones at least)."""
     rows = _rows()
-    pending = start_interop_charts(rows, ["a", "b"], tmp_path, extra_jobs=2)
+    pending = start_interop_charts(rows, ["a", "b"], tmp_path, extra_jobs=7)
     pending.with_rows(_count_rows, tmp_path / "rows.txt")
-    pending.draw(_label, "claims", tmp_path / "claims.txt")
+    labels = [tmp_path / f"label-{n}.txt" for n in range(6)]
+    for n, target in enumerate(labels):
+        pending.draw(_label, f"label {n}", target)
     made = pending.wait()
-    assert {tmp_path / "rows.txt", tmp_path / "claims.txt"} <= set(made)
-    counted, pid = (tmp_path / "rows.txt").read_text().split(", ")
-    assert counted == f"{len(rows)} rows" and int(pid) != os.getpid()
-    assert int((tmp_path / "claims.txt").read_text().split(", ")[1]) != os.getpid()
+    assert {tmp_path / "rows.txt", *labels} <= set(made)
+    assert (tmp_path / "rows.txt").read_text().startswith(f"{len(rows)} rows, ")
+    drawers = {int(target.read_text().split(", ")[1]) for target in labels}
+    assert os.getpid() in drawers
+    assert all(path.stat().st_size > 1000 for path in made if path.suffix == ".png")
 
 
 def test_without_workers_the_added_jobs_run_in_the_caller(tmp_path: Path,

@@ -11,7 +11,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.collections import PolyCollection
 
 from harness.core.findings import findings, severity_counts
 from harness.core.outcomes import FAULTS
@@ -118,6 +120,20 @@ def verdict_counts(rows: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+def _stacked_bars(ax: plt.Axes, counts: np.ndarray) -> None:
+    """One horizontal bar per row of `counts`, its columns stacked in VERDICTS order: one
+    collection per verdict (pandas' `barh` added 1,360 patches one by one, 3 s of the chart)."""
+    lefts = np.cumsum(counts, axis=1) - counts
+    for column, colour in enumerate(COLOURS):
+        boxes = [[(left, row - 0.4), (left + width, row - 0.4), (left + width, row + 0.4),
+                  (left, row + 0.4)]
+                 for row, (left, width) in enumerate(zip(lefts[:, column], counts[:, column],
+                                                         strict=True)) if width > 0]
+        ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none"))
+    ax.set_xlim(0, max(float(counts.sum(axis=1).max(initial=0)), 1.0) * 1.05)
+    ax.set_ylim(-0.5, len(counts) - 0.5)
+
+
 def verdict_chart(counts: pd.DataFrame, target: Path) -> Path:
     """One panel per library: a stacked bar of verdicts per attack class."""
     libraries = list(dict.fromkeys(counts["library"]))
@@ -127,7 +143,8 @@ def verdict_chart(counts: pd.DataFrame, target: Path) -> Path:
     for ax, library in zip(axes[0], libraries, strict=True):
         frame = counts[counts["library"] == library].set_index("attack_class")[list(VERDICTS)] \
             .reindex(classes, fill_value=0)
-        frame.plot.barh(stacked=True, ax=ax, color=COLOURS, legend=False, width=0.8)
+        _stacked_bars(ax, frame.to_numpy(dtype=float))
+        ax.set_yticks(range(len(classes)), classes)
         ax.set_title(library)
         ax.set_xlabel("rows")
         ax.set_ylabel("")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,8 @@ class PendingCharts:
     are killed, not waited for, when the caller stops or fails (`cancel()`).
 
     The caller adds its own charts with `draw` (small, picklable arguments) and work on the
-    whole rows, which the workers inherited, with `with_rows`."""
+    whole rows, which the workers inherited, with `with_rows`. In `wait()` the caller draws,
+    from the end of the queue, the jobs no worker has begun rather than only waiting."""
 
     def __init__(self, rows: pd.DataFrame, libraries: list[str], support: pd.DataFrame,
                  jobs: list[tuple[str | None, Path]], blamed: pd.DataFrame | None = None,
@@ -199,7 +201,8 @@ class PendingCharts:
         blamed = blame(rows) if blamed is None else blamed
         self._rows = rows
         self._made: list[Path] = []
-        self._futures: list[Future[Path]] = []
+        # Each job as a worker's future and as the same call made here.
+        self._pending: list[tuple[Future[Path], Callable[[], Path]]] = []
         self._pool: ProcessPoolExecutor | None = None
         workers = min(len(jobs) + extra_jobs, len(os.sched_getaffinity(0)))
         if workers < 2:
@@ -211,7 +214,9 @@ class PendingCharts:
             # recorded, so that `cancel()` can reach them.
             with signals_held():
                 self._pool = worker_pool(workers)
-                self._futures = [self._pool.submit(_chart_job, job) for job in jobs]
+                for job in jobs:
+                    self._pending.append((self._pool.submit(_chart_job, job), partial(
+                        _chart, rows, libraries, blamed, support, job)))
         except BaseException:
             self.cancel()
             raise
@@ -221,22 +226,28 @@ class PendingCharts:
     def draw(self, function: Callable[..., Path], *args: Any) -> None:
         """`function(*args)` (a module-level function that writes one file and returns its
         path) in a worker, or here without workers."""
-        if self._pool is None:
-            self._made.append(function(*args))
-        else:
-            self._futures.append(self._pool.submit(function, *args))
+        self._add(partial(function, *args), function, *args)
 
     def with_rows(self, function: Callable[..., Path], *args: Any) -> None:
         """`function(rows, *args)` in a worker, which has the rows already; here without."""
+        self._add(partial(function, self._rows, *args), _with_rows, function, args)
+
+    def _add(self, here: Callable[[], Path], remote: Callable[..., Path], *args: Any) -> None:
         if self._pool is None:
-            self._made.append(function(self._rows, *args))
+            self._made.append(here())
         else:
-            self._futures.append(self._pool.submit(_with_rows, function, args))
+            self._pending.append((self._pool.submit(remote, *args), here))
 
     def wait(self) -> list[Path]:
-        futures, self._futures = self._futures, []
+        pending, self._pending = self._pending, []
         try:
-            self._made += [future.result() for future in futures]
+            drawn_here: dict[int, Path] = {}
+            for index in reversed(range(len(pending))):
+                future, here = pending[index]
+                if future.cancel():  # no worker has begun it
+                    drawn_here[index] = here()
+            self._made += [drawn_here[index] if index in drawn_here else future.result()
+                           for index, (future, _) in enumerate(pending)]
         except BaseException:
             self.cancel()
             raise
@@ -247,7 +258,7 @@ class PendingCharts:
 
     def cancel(self) -> None:
         """Kill the drawing (the caller is failing or stopping); charts drawn so far stay."""
-        pool, self._pool, self._futures = self._pool, None, []
+        pool, self._pool, self._pending = self._pool, None, []
         if pool is not None:
             kill_pool(pool)
 
