@@ -94,3 +94,21 @@ def test_without_workers_the_added_jobs_run_in_the_caller(tmp_path: Path,
     pending.with_rows(_count_rows, tmp_path / "rows.txt")
     assert int((tmp_path / "rows.txt").read_text().split(", ")[1]) == os.getpid()
     assert tmp_path / "rows.txt" in pending.wait()
+
+
+def test_the_support_table_reads_each_level_from_the_libraries_own_round_trips() -> None:
+    def own(library: str, mode: str, actual: str, passed: bool | None) -> dict:
+        return row("jws.roundtrip.compact", library, library, suite="JWS HS256", mode=mode,
+                   actual=actual, passed=passed)
+    rows = pd.DataFrame.from_records([
+        own("default", "default", "accepted", True), own("default", "enabled", "accepted", True),
+        own("enabled", "default", "unsupported", None),
+        own("enabled", "enabled", "accepted", True),
+        own("none", "default", "unsupported", None), own("none", "enabled", "unsupported", None),
+        own("broken", "default", "unsupported", None), own("broken", "enabled", "error", False),
+        # Another pair, or another case, says nothing of a library's own support.
+        row("jws.roundtrip.compact", "default", "none", suite="JWS HS256", actual="accepted",
+            passed=True)])
+    table = charts.support_table(rows, ["default", "enabled", "none", "broken", "absent"])
+    assert table.loc["JWS HS256"].tolist() == ["by default", "once enabled", "unsupported",
+                                               "fails", "unsupported"]

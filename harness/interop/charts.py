@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
@@ -87,21 +88,23 @@ def support_table(rows: pd.DataFrame, libraries: list[str]) -> pd.DataFrame:
     own = roundtrip if not roundtrip.empty else own
     own = own[own["suite"].isin(SUITES_BY_NAME)]
 
-    def level(group: pd.DataFrame) -> str:
-        works = {mode: bool(((group["mode"] == mode) & (group["passed"] == True)).any())  # noqa: E712
-                 for mode in ("default", "enabled")}
-        if works["default"]:
-            return "by default"
-        if works["enabled"]:
-            return "once enabled"
-        if (group["actual"] == "unsupported").all():
-            return "unsupported"
-        return "fails"
-
-    table = own.groupby(["suite", "producer"]).apply(level, include_groups=False)
-    grid = table.unstack("producer").reindex(columns=libraries)
+    # Per (suite, library): whether a self-pair passed in each mode, and whether every one was
+    # declared unsupported; the first that holds of by default, once enabled, unsupported is
+    # the level, else it fails. (Column-wise: a `groupby.apply` took 1.4 s on 162,414 rows.)
+    passed = own["passed"] == True  # noqa: E712 - a nullable column
+    flags = pd.DataFrame({"suite": own["suite"], "producer": own["producer"],
+                          "default": passed & (own["mode"] == "default"),
+                          "enabled": passed & (own["mode"] == "enabled"),
+                          "unsupported": own["actual"] == "unsupported"})
+    found = flags.groupby(["suite", "producer"]).agg(
+        {"default": "any", "enabled": "any", "unsupported": "all"})
+    table = pd.Series(np.select([found["default"], found["enabled"], found["unsupported"]],
+                                ["by default", "once enabled", "unsupported"], "fails"),
+                      index=found.index)
+    grid = table.unstack("producer", fill_value="unsupported") \
+        .reindex(columns=libraries, fill_value="unsupported")
     order = [s.name for s in ALL_SUITES if s.name in grid.index]
-    return grid.reindex(order).fillna("unsupported")
+    return grid.reindex(order)
 
 
 def _draw_levels(ax: plt.Axes, grid: pd.DataFrame, title: str) -> None:
