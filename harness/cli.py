@@ -11,7 +11,8 @@ from harness.core.errors import HarnessError
 from harness.core.results import DEFAULT_RESULTS
 from harness.core.shutdown import exit_code, signal_name, stop_on_signals
 from harness.core.suites import ALL_SUITES
-from harness.interop.command import InteropOptions, default_jobs, run_interop
+from harness.interop.command import default_jobs, run_interop
+from harness.interop.options import InteropOptions
 from harness.interop.scenario import discover
 from harness.loadtest.schedule import DEFAULT_ROUNDS
 from harness.report.command import add_report_commands

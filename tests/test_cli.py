@@ -116,13 +116,13 @@ def test_a_stop_while_the_outputs_are_written_keeps_the_whole_csv(
     the workers, and the CSV is then written in full by the harness itself, never torn."""
     import multiprocessing
 
-    from harness.interop import charts, command
+    from harness.interop import charts, outputs
 
     def stopped(*args: object, **kwargs: object) -> list[str]:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(command, "write_attack_outputs", stopped)
+    monkeypatch.setattr(outputs, "write_attack_outputs", stopped)
     assert main(["interop", "--results", str(tmp_path), "--jobs", "1", "--library", "pyjwt",
                  "--suite", "JWS HS256", "--scenario", "jws.roundtrip,attacks.alg_none"]) == 130
     run = (tmp_path / "latest").resolve()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import subprocess
+import sys
 import time
 import weakref
 
@@ -76,3 +78,24 @@ def test_the_child_collects_only_its_own_garbage() -> None:
     assert frozen_in_child >= len(inherited)
     assert cycle_collected
     assert gc.get_freeze_count() == frozen_before
+
+
+def test_the_processes_that_run_cells_carry_no_pandas_or_matplotlib() -> None:
+    """Every hostile case forks a child of a worker, which the harness forked after planning:
+    all three copy the page tables of what the harness holds then (with pandas and matplotlib,
+    130 MB instead of 48, and a fork and exit took twice as long). What the CLI, the planning,
+    the libraries and the scenarios import must not pull them in."""
+    code = ("import sys\n"
+            "import harness.cli\n"
+            "from harness.adapters.peer_registry import installed_libraries\n"
+            "from harness.core.keys import load_key_set\n"
+            "from harness.interop.runner import plan\n"
+            "from harness.interop.scenario import discover\n"
+            "from harness.core.suites import ALL_SUITES\n"
+            "adapters, _ = installed_libraries([], [])\n"
+            "plan(discover(), ALL_SUITES, ['default', 'enabled'])\n"
+            "load_key_set()\n"
+            "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

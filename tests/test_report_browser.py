@@ -13,7 +13,7 @@ from PIL import Image
 from harness.cli import main
 from harness.report.anchors import evidence_id, misses_id
 from harness.report.browser import CHROMIUM, render
-from harness.report.write import REPORT_SCREENSHOT as SCREENSHOT
+from harness.report.browser import REPORT_SCREENSHOT as SCREENSHOT
 from tests.runfolders import TINY_PNG, full_run, loadtest_row, make_run, row
 from tests.test_cli import SMALL
 

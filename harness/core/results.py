@@ -16,12 +16,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harness import __version__
 from harness.core.errors import HarnessError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_RESULTS = Path("results")
 INTEROP_JSONL = "interop.jsonl"
@@ -186,6 +187,8 @@ def read_rows(path: Path) -> pd.DataFrame:
         if not isinstance(record, dict) or "actual" not in record:
             raise HarnessError(f"{path}:{number} is not an interop row; the file is corrupt")
         records.append(record)
+    import pandas as pd  # here, not at the top: see harness.interop.command
+
     frame = pd.DataFrame.from_records(records)
     # Older or smaller runs lack the optional fields; give every frame the full schema.
     frame = frame.reindex(columns=[*ROW_FIELDS, *(c for c in frame.columns

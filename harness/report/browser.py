@@ -13,6 +13,8 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The screenshot `harness report --screenshot` saves beside report.html.
+REPORT_SCREENSHOT = "report-screenshot.png"
 # Flags that keep a headless run quiet and self-contained on a server or in CI (root, no GPU,
 # no first-run setup, no background fetches where the browser lets them be switched off).
 # The browser still tries a few of its own requests (accounts, update and time checks) whatever

@@ -7,14 +7,18 @@ from pathlib import Path
 
 from harness.core.errors import HarnessError
 from harness.core.results import DEFAULT_RESULTS, resolve_run
-from harness.report.browser import CHROMIUM, render
-from harness.report.compare import compare, render_comparison
-from harness.report.write import REPORT_SCREENSHOT, write_report
+from harness.report.browser import CHROMIUM, REPORT_SCREENSHOT, render
 
 EXIT_REGRESSION = 4
 
 
+# The report's modules (pandas, matplotlib) load when a report is written: `harness.cli` imports
+# this module for its parser, and `harness interop` must not carry them (harness.interop.command).
+
+
 def _report(args: argparse.Namespace) -> int:
+    from harness.report.write import write_report
+
     run = resolve_run(args.results, args.run)
     html_path, md_path = write_report(run)
     print(f"wrote {html_path} and {md_path.name}")
@@ -29,6 +33,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from harness.report.compare import compare, render_comparison
+
     comparison = compare(resolve_run(args.results, args.run_a),
                          resolve_run(args.results, args.run_b))
     print(render_comparison(comparison))

@@ -15,7 +15,6 @@ from harness.report.rundata import load_run
 
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
-REPORT_SCREENSHOT = "report-screenshot.png"
 
 
 def write_report(run: Run) -> tuple[Path, Path]:
