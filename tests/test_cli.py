@@ -97,6 +97,9 @@ def test_fail_on_findings_turns_failures_into_an_exit_code(tmp_path: Path,
     argv = ["interop", "--results", str(tmp_path), "--library", "reject-all", "--jobs", "1",
             "--scenario", "jws.roundtrip", "--suite", "JWS HS256", "--no-charts"]
     assert main(argv) == 0  # failures are findings
+    run = (tmp_path / "latest").resolve()
+    # Without the chart workers, the harness writes interop.csv itself.
+    assert len(pd.read_csv(run / "interop.csv")) == len(read_rows(run / "interop.jsonl")) > 0
     assert main([*argv, "--fail-on-findings"]) == 4
 
 

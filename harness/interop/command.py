@@ -124,7 +124,7 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
         progress.close()
         run.update_meta(finished=utc_now(), status=status, **stopped_by,
                         interop_seconds=round(time.monotonic() - started, 2))
-        if (run.path / INTEROP_JSONL).exists() and (status != "complete" or not options.charts):
+        if (run.path / INTEROP_JSONL).exists() and status != "complete":
             run.write_csv()  # an interrupted run keeps its CSV too
     # pandas and matplotlib load only now. The workers forked above, and every hostile case's
     # child they fork, copy the page tables of all this process holds: with them imported, 130

@@ -45,6 +45,8 @@ def write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], keys: Ke
     try:
         if charts is not None:
             charts.with_rows(write_rows_csv, run.path / INTEROP_CSV)
+        else:
+            run.write_csv(rows)
         sheet = write_claims_sheet(rows, cases, run.path, names, options.charts, draw)
         print(render(rows, blamed))
         for line in write_attack_outputs(rows, names, run.path, options.charts, draw):
