@@ -112,3 +112,15 @@ def test_the_support_table_reads_each_level_from_the_libraries_own_round_trips()
     table = charts.support_table(rows, ["default", "enabled", "none", "broken", "absent"])
     assert table.loc["JWS HS256"].tolist() == ["by default", "once enabled", "unsupported",
                                                "fails", "unsupported"]
+
+
+def test_a_run_with_no_heatmap_still_runs_the_callers_jobs_in_a_worker(tmp_path: Path) -> None:
+    """A run of the vectors alone draws no heatmap and no grid: the workers fork anyway, with
+    the rows to inherit, for the CSV and the caller's charts."""
+    rows = pd.DataFrame.from_records([row("vectors.cookbook_jws.4_1", "vector", "a",
+                                          suite="JWS RS256")])
+    pending = start_interop_charts(rows, ["a"], tmp_path, extra_jobs=3)
+    assert pending._pool is not None
+    pending.with_rows(_count_rows, tmp_path / "rows.txt")
+    assert tmp_path / "rows.txt" in pending.wait()
+    assert (tmp_path / "rows.txt").read_text().startswith("1 rows, ")

@@ -134,3 +134,19 @@ def test_a_stop_while_the_outputs_are_written_keeps_the_whole_csv(
     assert not list(run.glob("*.part"))
     assert not [child for child in multiprocessing.active_children()
                 if child.name.startswith("ForkProcess")]
+
+
+def test_a_stop_before_any_output_still_leaves_the_csv(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose cells all ran is `complete`: stopped before the chart workers even started,
+    it still gets its interop.csv."""
+    from harness.interop import outputs
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs, "support_table", stopped)
+    assert main(["interop", "--results", str(tmp_path), "--jobs", "1", "--library", "pyjwt",
+                 "--suite", "JWS HS256", "--scenario", "jws.roundtrip"]) == 130
+    run = (tmp_path / "latest").resolve()
+    assert len(pd.read_csv(run / "interop.csv")) == len(read_rows(run / "interop.jsonl")) > 0

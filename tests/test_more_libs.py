@@ -255,3 +255,18 @@ def test_python_jose_imports_an_rsa_decryption_key_once(keys: KeySet,
                                    mode="enabled") == b"once %d" % run
     # One import of the private key and one of the public key, whatever the alg and the count.
     assert len(from_dicts) == 2, from_dicts
+
+
+def test_python_jose_refuses_a_key_wrap_token_offered_to_its_rsa_key(keys: KeySet) -> None:
+    """The prepared RSA key is for tokens whose own `alg` is RSA key management: an A128KW
+    token under the RSA suite is refused as it was with the JWK dict, not a TypeError."""
+    from jose import jwe as jose_jwe
+
+    adapter = load_adapter("python-jose")
+    rsa = SUITES_BY_NAME["JWE RSA-OAEP + A128GCM"]
+    wrapped = jose_jwe.encrypt(b"payload", b"0123456789abcdef", encryption="A128GCM",
+                               algorithm="A128KW").decode()
+    adapter.decrypt(rsa, adapter.encrypt(rsa, b"warm", keys.public(rsa.key), mode="enabled"),
+                    keys.private(rsa.key), mode="enabled")  # the prepared key exists
+    with pytest.raises(Rejected):
+        adapter.decrypt(rsa, wrapped, keys.private(rsa.key), mode="enabled")

@@ -48,6 +48,15 @@ REQUIRABLE = frozenset({"aud", "iat", "exp", "nbf", "iss", "sub", "jti", "at_has
 CURVES = {"EC": frozenset({"P-256", "P-384", "P-521"})}
 
 
+def _token_alg(token: str) -> object:
+    """The `alg` a compact JWE names, or None when python-jose cannot read its header (its
+    `jwe.decrypt` then refuses it as it is)."""
+    try:
+        return jwe.get_unverified_header(token).get("alg")
+    except (JOSEError, ValueError, TypeError, AttributeError):
+        return None
+
+
 class PythonJoseAdapter(Adapter):
     name = "python-jose"
     distribution = "python-jose"
@@ -76,20 +85,23 @@ class PythonJoseAdapter(Adapter):
             return key  # its documented calls take PEM text or a secret as they are
         return self.imported(key, suite.alg, lambda data: jwk.construct(data, suite.alg))
 
-    def _jwe_key(self, jwk_dict: KeyData, suite: Suite) -> Any:
+    def _jwe_key(self, jwk_dict: KeyData, suite: Suite, token: str | None = None) -> Any:
         # `jwe.encrypt`/`decrypt` hand the key to `jwk.construct` with the token's `alg`. Its
         # AES and `dir` key classes take only raw bytes, not the JWK dict its docstring offers.
         # Given an RSA JWK dict, it imports the private key again on every call (cryptography's
         # key check, about 35 ms here): the key goes in as the cryptography key python-jose's
         # own `jwk.construct` makes of that JWK, once per process, as every adapter imports a
         # key once and as the load test keeps key import out of the timed region. Any other
-        # pairing (an RSA key offered for a symmetric `alg`) goes in as the dict it was.
+        # pairing (an RSA key offered for a symmetric `alg`, by the suite or by the `token`
+        # being decrypted) goes in as the dict it was: its key-wrap class refuses the dict
+        # (JWKError) but fails on a key object with a TypeError.
         if isinstance(jwk_dict, str | bytes):
             return jwk_dict
         if jwk_dict["kty"] == "oct":
             return self.imported(jwk_dict, "raw",
                                  lambda data: base64url_decode(data["k"].encode("ascii")))
-        if jwk_dict["kty"] == "RSA" and suite.alg in ALGORITHMS.RSA_KW:
+        if jwk_dict["kty"] == "RSA" and suite.alg in ALGORITHMS.RSA_KW \
+                and (token is None or _token_alg(token) in ALGORITHMS.RSA_KW):
             return self.imported(jwk_dict, "prepared-RSA",
                                  lambda data: jwk.construct(data, suite.alg).prepared_key)
         return jwk_dict
@@ -120,7 +132,7 @@ class PythonJoseAdapter(Adapter):
         if is_jwks(key):
             raise Unsupported("python-jose's jwe.decrypt passes its key to jwk.construct, which "
                               "takes a single key, not the JWK set its docstring offers")
-        plaintext = jwe.decrypt(token, self._jwe_key(key, suite))
+        plaintext = jwe.decrypt(token, self._jwe_key(key, suite, token))
         if plaintext is None:
             # It returns None, not an error, when the content key did not unwrap.
             raise Rejected("python-jose: jwe.decrypt returned None (content key not unwrapped)")
@@ -168,14 +180,14 @@ class PythonJoseAdapter(Adapter):
                         "its docstring names, it imports the private key again on every call "
                         "(hundreds of ms for RSA on a busy 2-core host)")
 
-    def _prepared_jwe_key(self, check: AccessTokenCheck) -> Any:
+    def _prepared_jwe_key(self, check: AccessTokenCheck, token: str) -> Any:
         key, suite = check.decryption_key, check.encryption
         assert key is not None and suite is not None
-        return self._jwe_key(key, suite)
+        return self._jwe_key(key, suite, token)
 
     def _validate_access_token(self, token: str, check: AccessTokenCheck) -> dict[str, Any]:
         if check.encryption is not None:
-            plaintext = jwe.decrypt(token, self._prepared_jwe_key(check))
+            plaintext = jwe.decrypt(token, self._prepared_jwe_key(check, token))
             if plaintext is None:
                 raise Rejected("python-jose: jwe.decrypt returned None (content key not "
                                "unwrapped)")

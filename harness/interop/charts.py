@@ -220,6 +220,10 @@ class PendingCharts:
                 for job in jobs:
                     self._pending.append((self._pool.submit(_chart_job, job), partial(
                         _chart, rows, libraries, blamed, support, job)))
+                if not jobs:
+                    # The workers fork now, with the rows to inherit, even when only the
+                    # caller's jobs will follow (a run of vectors alone draws no heatmap).
+                    self._pool.submit(int)
         except BaseException:
             self.cancel()
             raise

@@ -3,6 +3,7 @@ rest of the folder and prints the summary."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -17,7 +18,7 @@ from harness.adapters.peer_registry import (
 )
 from harness.core.errors import HarnessError
 from harness.core.keys import load_key_set
-from harness.core.results import INTEROP_JSONL, Run, environment, utc_now
+from harness.core.results import INTEROP_CSV, INTEROP_JSONL, Run, environment, utc_now
 from harness.core.shutdown import raise_if_stopped, signal_name
 from harness.core.suites import Suite, select_suites
 from harness.interop.options import EXIT_OK, InteropOptions
@@ -129,8 +130,15 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
     # pandas and matplotlib load only now. The workers forked above, and every hostile case's
     # child they fork, copy the page tables of all this process holds: with them imported, 130
     # MB instead of 48, and a fork and exit of 6-13 ms instead of 3.6 ms, 1,461 times.
-    from harness.interop.outputs import write_outputs
-    return write_outputs(run, cases, adapters, world.keys, list(peers), options)
+    try:
+        from harness.interop.outputs import write_outputs
+        return write_outputs(run, cases, adapters, world.keys, list(peers), options)
+    finally:
+        # A stop or a failure before a chart worker (or the outputs) wrote interop.csv: the
+        # rows are whole, so the CSV is written here, as for an interrupted run.
+        if not (run.path / INTEROP_CSV).exists():
+            with contextlib.suppress(Exception):
+                run.write_csv()
 
 
 def default_jobs() -> int:

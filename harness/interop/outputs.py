@@ -64,9 +64,7 @@ def write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], keys: Ke
             charts.wait()
     finally:
         if charts is not None:
-            charts.cancel()
-            if not (run.path / INTEROP_CSV).exists():  # stopped before its worker wrote it
-                run.write_csv(rows)
+            charts.cancel()  # the workers are gone before `command` writes a missing CSV
     print(f"\nwrote {run.path}/ (interop.jsonl, interop.csv, support.csv, run.json, charts"
           f"{', ' + vectors_csv.name if vectors_csv else ''}, {NAMES_CSV})")
     if sheet:
