@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -68,22 +69,42 @@ def _label(text: str, target: Path) -> Path:
     return target
 
 
+def _gate(gate: Path, target: Path) -> Path:
+    """Hold a worker until the gate file exists (at most 20 s)."""
+    deadline = time.monotonic() + 20
+    while not gate.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("nobody opened the gate")
+        time.sleep(0.01)
+    return _label("gate", target)
+
+
+def _open(gate: Path) -> Path:
+    gate.write_text(str(os.getpid()))
+    return gate
+
+
 def test_the_caller_adds_its_own_jobs_and_draws_those_no_worker_has_begun(
         tmp_path: Path) -> None:
     """`draw` pickles its small arguments; `with_rows` hands the worker the rows it inherited.
-    Their paths come back from `wait()`, where the caller, rather than only waiting, draws the
-    jobs still queued behind the heatmaps (the last ones at least)."""
+    Their paths come back from `wait()`, in the order given, where the caller, rather than only
+    waiting, draws the jobs no worker has begun. Both workers are held at a gate that only the
+    last job opens, so the caller must have drawn that one, whatever the timing."""
     rows = _rows()
-    pending = start_interop_charts(rows, ["a", "b"], tmp_path, extra_jobs=7)
+    gate = tmp_path / "gate"
+    pending = start_interop_charts(rows, ["a", "b"], tmp_path, extra_jobs=8)
     pending.with_rows(_count_rows, tmp_path / "rows.txt")
-    labels = [tmp_path / f"label-{n}.txt" for n in range(6)]
+    held = [tmp_path / f"held-{n}.txt" for n in range(2)]
+    for target in held:
+        pending.draw(_gate, gate, target)
+    labels = [tmp_path / f"label-{n}.txt" for n in range(4)]
     for n, target in enumerate(labels):
         pending.draw(_label, f"label {n}", target)
+    pending.draw(_open, gate)
     made = pending.wait()
-    assert {tmp_path / "rows.txt", *labels} <= set(made)
+    assert made[-8:] == [tmp_path / "rows.txt", *held, *labels, gate]
+    assert int(gate.read_text()) == os.getpid()
     assert (tmp_path / "rows.txt").read_text().startswith(f"{len(rows)} rows, ")
-    drawers = {int(target.read_text().split(", ")[1]) for target in labels}
-    assert os.getpid() in drawers
     assert all(path.stat().st_size > 1000 for path in made if path.suffix == ".png")
 
 
