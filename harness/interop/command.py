@@ -116,27 +116,26 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
         raise_if_stopped()
 
     try:
-        execute(units, world, options.jobs, record)
-        status = "complete"
-    except KeyboardInterrupt as stop:
-        stopped_by = {"signal": signal_name(stop)}
-        raise
-    finally:
-        progress.close()
-        run.update_meta(finished=utc_now(), status=status, **stopped_by,
-                        interop_seconds=round(time.monotonic() - started, 2))
-        if (run.path / INTEROP_JSONL).exists() and status != "complete":
-            run.write_csv()  # an interrupted run keeps its CSV too
-    # pandas and matplotlib load only now. The workers forked above, and every hostile case's
-    # child they fork, copy the page tables of all this process holds: with them imported, 130
-    # MB instead of 48, and a fork and exit of 6-13 ms instead of 3.6 ms, 1,461 times.
-    try:
+        try:
+            execute(units, world, options.jobs, record)
+            status = "complete"
+        except KeyboardInterrupt as stop:
+            stopped_by = {"signal": signal_name(stop)}
+            raise
+        finally:
+            progress.close()
+            run.update_meta(finished=utc_now(), status=status, **stopped_by,
+                            interop_seconds=round(time.monotonic() - started, 2))
+        # pandas and matplotlib load only now. The workers forked above, and every hostile
+        # case's child they fork, copy the page tables of all this process holds: with them
+        # imported, 130 MB instead of 48, and a fork and exit of 6-13 ms instead of 3.6 ms,
+        # 1,461 times.
         from harness.interop.outputs import write_outputs
         return write_outputs(run, cases, adapters, world.keys, list(peers), options)
     finally:
-        # A stop or a failure before a chart worker (or the outputs) wrote interop.csv: the
-        # rows are whole, so the CSV is written here, as for an interrupted run.
-        if not (run.path / INTEROP_CSV).exists():
+        # Whatever stopped the run (a signal or a failure in the cells, or in the outputs
+        # before a chart worker wrote it), the rows written are whole: so is interop.csv.
+        if (run.path / INTEROP_JSONL).exists() and not (run.path / INTEROP_CSV).exists():
             with contextlib.suppress(Exception):
                 run.write_csv()
 
