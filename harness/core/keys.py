@@ -14,7 +14,7 @@ import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,13 @@ class KeySet:
         if slot not in self._derived:
             pick = self.private if private else self.public
             self._derived[slot] = {"keys": [pick(spec, role) for role in ROLES]}
+        return self._derived[slot]
+
+    def derived(self, slot: tuple[str, ...], make: Callable[[], Any]) -> Any:
+        """What `make` derives from these keys (a key in another form), made once per process
+        and `slot` and handed out as the same object, like `public` and `jwks`."""
+        if slot not in self._derived:
+            self._derived[slot] = make()
         return self._derived[slot]
 
 

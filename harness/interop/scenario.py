@@ -240,22 +240,33 @@ class Context:
     def suite(self) -> Suite:
         return self.suites[0]
 
+    # Both hand out one object per key, form and process: an adapter imports a key once per
+    # object it was given, as an application that holds its key does. A fresh copy per cell
+    # had re-imported every RSA private key (a key check of 4-60 ms) in every cell, inside the
+    # measured call of a hostile token's refusal.
     def verification_key(self, spec: KeySpec, role: str = "current") -> KeyData:
         """The public key in the form the consumer configuration holds it (handed over
         untouched when the configuration says so)."""
-        if self.config.key_form == "jwks":
+        form, raw = self.config.key_form, self.config.raw_key
+        if form == "jwks":
             return self.keys.jwks(spec, private=False)
-        if self.config.key_form == "jwks-json":
+        return self.keys.derived(("verification", spec.id, role, form, str(raw)),
+                                 lambda: self._public_form(spec, role, form, raw))
+
+    def _public_form(self, spec: KeySpec, role: str, form: KeyForm, raw: bool) -> KeyData:
+        if form == "jwks-json":
             key: KeyData = json.dumps(self.keys.jwks(spec, private=False))
         else:
-            key = public_form(self.keys.private(spec, role), self.config.key_form)
-        return hand_over(key) if self.config.raw_key else key
+            key = public_form(self.keys.private(spec, role), form)
+        return hand_over(key) if raw else key
 
     def decryption_key(self, spec: KeySpec, role: str = "current") -> KeyData:
         """The private key in the form the consumer configuration holds it."""
-        if self.config.key_form == "jwks":
+        form = self.config.key_form
+        if form == "jwks":
             return self.keys.jwks(spec, private=True)
-        return private_form(self.keys.private(spec, role), self.config.key_form)
+        return self.keys.derived(("decryption", spec.id, role, form),
+                                 lambda: private_form(self.keys.private(spec, role), form))
 
 
 SuiteSelector = Callable[[Sequence[Suite]], list[SuiteChoice]]
