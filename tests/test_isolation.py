@@ -11,7 +11,7 @@ import time
 import weakref
 
 from harness.core.errors import Rejected
-from harness.interop.isolation import run_isolated
+from harness.interop.isolation import Background, run_isolated
 
 
 def test_a_value_comes_back_with_measurements() -> None:
@@ -99,3 +99,49 @@ def test_the_processes_that_run_cells_carry_no_pandas_or_matplotlib() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_a_background_call_runs_while_the_caller_works(tmp_path) -> None:
+    """The child waits for a file only the caller writes after starting it: the two run at
+    once (the key-generation sheet is made so while the rows are read)."""
+    gate, answer = tmp_path / "gate", tmp_path / "answer"
+
+    def work() -> str:
+        deadline = time.monotonic() + 20
+        while not gate.exists():
+            assert time.monotonic() < deadline, "the caller never opened the gate"
+            time.sleep(0.01)
+        answer.write_text("done")
+        return f"made in {os.getpid()}"
+
+    call = Background(work)
+    gate.write_text("open")
+    made = call.result()
+    assert made.startswith("made in ") and made != f"made in {os.getpid()}"
+    assert answer.read_text() == "done"
+
+
+def test_a_background_error_is_raised_in_the_caller() -> None:
+    def refuse() -> None:
+        raise Rejected("no keys today")
+    call = Background(refuse)
+    try:
+        call.result()
+    except Rejected as error:
+        assert str(error) == "no keys today"
+    else:
+        raise AssertionError("the child's exception was not raised")
+
+
+def test_a_stopped_background_call_leaves_no_process() -> None:
+    call = Background(lambda: time.sleep(60))
+    pid = call._pid
+    assert pid is not None
+    call.stop()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        pass
+    else:
+        raise AssertionError(f"the background child {pid} still runs")
+    call.stop()  # a second stop is harmless

@@ -21,7 +21,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from harness.core.shutdown import die_with_parent
+from harness.core.shutdown import as_worker, die_with_parent
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 1024
@@ -62,6 +62,10 @@ def _child(write_fd: int, function: Any, memory_mb: int) -> None:
         payload = ("oom", None)
     except BaseException as error:  # everything goes back to the parent
         payload = ("error", error)
+    _send(write_fd, payload)
+
+
+def _send(write_fd: int, payload: tuple[str, Any]) -> None:
     try:
         data = pickle.dumps(payload)
     except Exception:  # an unpicklable exception is sent as text
@@ -132,3 +136,60 @@ def run_isolated(function: Any, timeout_s: float = DEFAULT_TIMEOUT_S,
     else:
         result.value = value
     return result
+
+
+class Background:
+    """`function()` in a forked child, started now and collected with `result()`: work that
+    needs no core of the caller's while the caller works on the other (no limits, no timeout;
+    the child dies with the harness, and `stop()` kills it). Start it while this process runs
+    one thread only."""
+
+    def __init__(self, function: Any) -> None:
+        parent = os.getpid()
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            code = 0
+            try:
+                as_worker(parent)
+                try:
+                    payload: tuple[str, Any] = ("value", function())
+                except BaseException as error:
+                    payload = ("error", error)
+                _send(write_fd, payload)
+            except BaseException:
+                code = 70
+            os._exit(code)
+        os.close(write_fd)
+        self._pid: int | None = pid
+        self._pipe = os.fdopen(read_fd, "rb")
+
+    def result(self) -> Any:
+        """What `function()` returned; what it raised is raised here."""
+        if self._pid is None:
+            raise ChildError("the background call was stopped")
+        try:
+            data = self._pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+        finally:
+            self.stop()
+        try:
+            kind, value = pickle.loads(data)
+        except Exception:
+            raise ChildError(f"the background call's process ended (wait status {status}) "
+                             "with no result") from None
+        if kind == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """Kill the child if it still runs (the caller failed or was stopped)."""
+        pid, self._pid = self._pid, None
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self._pipe.close()

@@ -8,6 +8,7 @@ run the cells must not carry (see `command`).
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 from harness.adapters.base import Adapter
 from harness.core.blame import blame
@@ -18,6 +19,7 @@ from harness.interop.algorithm_names import summary_lines as names_summary_lines
 from harness.interop.attack_report import write_attack_outputs
 from harness.interop.charts import start_interop_charts, support_table
 from harness.interop.claims_sheet import write_claims_sheet
+from harness.interop.isolation import Background
 from harness.interop.keygen_sheet import write_keygen_sheet
 from harness.interop.options import EXIT_ERROR_ROWS, EXIT_FINDINGS, EXIT_OK, InteropOptions
 from harness.interop.peer_faults import peer_fault_lines
@@ -30,6 +32,20 @@ from harness.interop.vectors_table import summary_lines, write_vectors_csv
 def write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], keys: KeySet,
                   peers: list[str], options: InteropOptions) -> int:
     """Everything the run folder holds besides the rows and run.json; the exit code."""
+    # The key-generation sheet calls each library afresh and reads no row: its own process
+    # makes it (about 3 s) while this one reads the rows on the other core.
+    sheet_of_keys = (Background(partial(write_keygen_sheet, adapters, keys, run.path,
+                                        options.charts))
+                     if any(case.scenario.startswith("keygen.") for case in cases) else None)
+    try:
+        return _write_outputs(run, cases, adapters, peers, options, sheet_of_keys)
+    finally:
+        if sheet_of_keys is not None:
+            sheet_of_keys.stop()
+
+
+def _write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], peers: list[str],
+                   options: InteropOptions, sheet_of_keys: Background | None) -> int:
     rows = run.interop_rows()
     names = [adapter.name for adapter in adapters]
     support = support_table(rows, names)
@@ -37,8 +53,7 @@ def write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], keys: Ke
     blamed = blame(rows)
     # The charts, and interop.csv, are written in worker processes while this process writes
     # the rest. Nothing between here and `wait()` may fork or start a process (a peer's
-    # restart): the pool's threads are running. The key-generation sheet, which may call a
-    # peer, comes after.
+    # restart): the pool's threads are running.
     charts = (start_interop_charts(rows, names, run.path, support, blamed, extra_jobs=3)
               if options.charts else None)
     draw = charts.draw if charts is not None else None
@@ -69,9 +84,8 @@ def write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], keys: Ke
           f"{', ' + vectors_csv.name if vectors_csv else ''}, {NAMES_CSV})")
     if sheet:
         print(f"claims sheet: {', '.join(path.name for path in sheet)}")
-    if any(case.scenario.startswith("keygen.") for case in cases):
-        keygen_files, keygen_lines = write_keygen_sheet(adapters, keys, run.path,
-                                                        options.charts)
+    if sheet_of_keys is not None:
+        keygen_files, keygen_lines = sheet_of_keys.result()
         print("\n".join(keygen_lines))
         print(f"key generation sheet: {', '.join(path.name for path in keygen_files)}")
     errors = rows[rows["actual"] == "error"]
