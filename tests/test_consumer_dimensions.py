@@ -3,12 +3,15 @@ whose weakness shows through it alone, and passes that fake's correct twin."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from harness.adapters.base import Adapter
 from harness.core import cost
 from harness.core.cost import (
+    BASELINE_RUNS,
     MEMORY_GROWTH_BUDGET_KB,
     SMALL_TOKEN_BYTES,
     TIME_FLOOR_MS,
@@ -18,6 +21,7 @@ from harness.core.cost import (
 )
 from harness.core.suites import select_suites
 from harness.interop.attack_report import summary_lines, unexpected_accepts
+from harness.interop.costs import BASELINE_PAYLOAD
 from harness.interop.runner import World, execute, plan
 from harness.interop.scenario import discover, select_cases
 from harness.report.anomalies import config_label, masks
@@ -168,3 +172,34 @@ def test_bombs_vary_the_ratio_as_well_as_the_size_and_are_judged_by_cost(
     assert bad.passed.eq(False).all() and (bad.token_bytes < SMALL_TOKEN_BYTES).all()
     good = rows[rows.consumer == "inflates-with-cap"]
     assert (good.actual == "rejected").all() and (good.cost_verdict == "within").all()
+
+
+class CountsGenuineTokens(fakes_attacks.InflatesWithCap):
+    """The correct twin, writing a line to `counts` for each genuine token it decrypts (from
+    the isolated children, which share no memory with the test)."""
+
+    name = "counts-genuine-tokens"
+    counts: Path
+
+    def _decrypt(self, suite, token, key, allowed, serialization) -> bytes:  # type: ignore[no-untyped-def]
+        plaintext = super()._decrypt(suite, token, key, allowed, serialization)
+        if plaintext == BASELINE_PAYLOAD:
+            with self.counts.open("a") as counts:
+                counts.write("genuine\n")
+        return plaintext
+
+
+def test_one_genuine_baseline_per_consumer_suite_and_configuration(keys, tmp_path) -> None:
+    """Each isolated case measured six genuine tokens in its child; the first measures them
+    and the later cases of the same consumer, suite, mode and configuration take its
+    baseline, after one genuine token of warm-up each."""
+    fake = CountsGenuineTokens()
+    fake.counts = tmp_path / "counts"
+    bombs = ["attacks.zip_bomb.raw_16mib", "attacks.zip_bomb.ratio100_12mib",
+             "attacks.zip_bomb.raw_80mib"]
+    rows = run([fake], keys, bombs, ["JWE dir + A256GCM"])
+    assert set(rows.case) == set(bombs) and (rows.actual == "rejected").all()
+    slots = rows.groupby(["config", "entry_point"])
+    assert (slots.baseline_cpu_ms.nunique() == 1).all() and rows.baseline_cpu_ms.notna().all()
+    expected = sum(BASELINE_RUNS + 1 + len(cells) - 1 for _, cells in slots)
+    assert fake.counts.read_text().count("genuine") == expected < len(rows) * (BASELINE_RUNS + 1)

@@ -3,6 +3,7 @@ measured refusal (the budgets and the verdict live in `harness.core.cost`)."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import Any
 
@@ -22,26 +23,43 @@ def genuine_token(ctx: Context) -> str:
     return jwe.encrypt({"alg": suite.alg, "enc": suite.enc}, BASELINE_PAYLOAD, jwk).compact()
 
 
-def genuine_baseline(ctx: Context) -> float | None:
+def genuine_baseline(ctx: Context) -> tuple[float | None, str | None]:
     """Median CPU time (ms) of the consumer, as configured, consuming a genuine token of the
-    case's suite; None when it cannot (the configuration or suite does not work for it). The
-    first call is a warm-up: it imports the key and fills caches."""
-    consumer = Consumer(ctx.consumer.adapter, ctx.mode, ctx.config)
+    case's suite, and that token; None when it cannot (the configuration or suite does not work
+    for it). The first call is a warm-up: it imports the key and fills caches."""
     times: list[float] = []
+    token: str | None = None
     try:
         token = genuine_token(ctx)
-        key = (ctx.verification_key(ctx.suite.key) if ctx.suite.family == "JWS"
-               else ctx.decryption_key(ctx.suite.key))
-        consume = consumer.verify if ctx.suite.family == "JWS" else consumer.decrypt
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for run in range(BASELINE_RUNS + 1):
-                consume(ctx.suite, token, key)
-                if run and consumer.measured is not None:
-                    times.append(consumer.measured.cpu_ms)
+        consumer = _genuine_consumer(ctx)
+        for run in range(BASELINE_RUNS + 1):
+            _consume_genuine(ctx, consumer, token)
+            if run and consumer.measured is not None:
+                times.append(consumer.measured.cpu_ms)
     except Exception:  # no baseline: the floor of the time budget applies alone
-        return None
-    return baseline_ms(times)
+        return None, token
+    return baseline_ms(times), token
+
+
+def warm_up(ctx: Context, token: str) -> None:
+    """One genuine token through the consumer: what `genuine_baseline` does before it measures,
+    for a case whose baseline an earlier case of the same consumer and suite measured."""
+    with contextlib.suppress(Exception):  # the case meets the same failure and records it
+        _consume_genuine(ctx, _genuine_consumer(ctx), token)
+
+
+def _genuine_consumer(ctx: Context) -> Consumer:
+    # Its own, so that the case's consumer measures the case's call alone.
+    return Consumer(ctx.consumer.adapter, ctx.mode, ctx.config)
+
+
+def _consume_genuine(ctx: Context, consumer: Consumer, token: str) -> None:
+    key = (ctx.verification_key(ctx.suite.key) if ctx.suite.family == "JWS"
+           else ctx.decryption_key(ctx.suite.key))
+    consume = consumer.verify if ctx.suite.family == "JWS" else consumer.decrypt
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        consume(ctx.suite, token, key)
 
 
 def cost_fields(measured: Measured | None, baseline_cpu_ms: float | None) -> dict[str, Any]:
