@@ -203,3 +203,31 @@ def test_the_reference_consumes_vectors_and_judges_key_sets_itself(
     # The key-set vectors are refused by the reference's own key choice, with its rule.
     jwks = mine[mine.case.str.startswith("vectors.wycheproof_jwk")]
     assert (jwks.actual == "rejected").all() and jwks.detail.str.contains("RFC").all()
+
+
+class KeepsKeys(RejectAll):
+    """Refuses every token and keeps the key objects it was handed."""
+
+    name = "keeps-keys"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed: list[object] = []
+
+    def _verify(self, suite, token, key, mode, serialization):  # type: ignore[no-untyped-def]
+        self.handed.append(key)
+        return super()._verify(suite, token, key, mode, serialization)
+
+    _decrypt = _verify
+
+
+def test_vectors_holding_the_same_key_hand_over_one_object(vector_cases: list[Case]) -> None:
+    """Vectors that hold the same key (RFC 7520's 4096-bit RSA keys among them) hand the
+    consumer one object, which an adapter imports once (90-190 ms for a library each time)."""
+    consumer = KeepsKeys()
+    rows = run(vector_cases, consumer)
+    assert (rows.actual == "rejected").any()
+    jwks = [key for key in consumer.handed if isinstance(key, dict)]
+    contents = {json.dumps(key, sort_keys=True) for key in jwks}
+    assert len(jwks) > 2 * len(contents)
+    assert len({id(key) for key in jwks}) == len(contents)

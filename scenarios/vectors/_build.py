@@ -140,6 +140,14 @@ def any_suite(family: str) -> Callable[[Sequence[Suite]], list[SuiteChoice]]:
 
 
 _PEM: dict[int, tuple[JWK, str]] = {}
+_INTERNED: dict[str, JWK] = {}
+
+
+def interned(jwk: JWK) -> JWK:
+    """One object for every vector that holds the same key: the adapters import a key once
+    per object, and the cookbook's 4096-bit RSA keys take a library 90-190 ms each to import
+    (cryptography checks them), once per example and serialization before."""
+    return _INTERNED.setdefault(json.dumps(jwk, sort_keys=True), jwk)
 
 
 def key_as(config: ConsumerConfig, jwk: JWK) -> KeyData:
@@ -179,6 +187,7 @@ def consume(family: str, suite: Suite, token: str | dict[str, Any], jwk: JWK,
     published payload (a few Wycheproof JWE tests), whatever payload comes back counts.
     `refuse`: an invalid vector, whose acceptance the row states with what came back."""
     text, serialization = token_text(token), serialization_of(token)
+    jwk = interned(jwk)
 
     def run(ctx: Context) -> tuple[bytes, ...]:
         key = key_as(ctx.config, jwk)
