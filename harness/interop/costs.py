@@ -3,7 +3,6 @@ measured refusal (the budgets and the verdict live in `harness.core.cost`)."""
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from typing import Any
 
@@ -41,11 +40,15 @@ def genuine_baseline(ctx: Context) -> tuple[float | None, str | None]:
     return baseline_ms(times), token
 
 
-def warm_up(ctx: Context, token: str) -> None:
+def warm_up(ctx: Context, token: str) -> bool:
     """One genuine token through the consumer: what `genuine_baseline` does before it measures,
-    for a case whose baseline an earlier case of the same consumer and suite measured."""
-    with contextlib.suppress(Exception):  # the case meets the same failure and records it
+    for a case whose baseline an earlier case of the same slot (consumer, suite, mode,
+    configuration) measured. False when it failed."""
+    try:
         _consume_genuine(ctx, _genuine_consumer(ctx), token)
+    except Exception:
+        return False
+    return True
 
 
 def _genuine_consumer(ctx: Context) -> Consumer:

@@ -16,6 +16,7 @@ import pickle
 import resource
 import select
 import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -68,8 +69,10 @@ def _child(write_fd: int, function: Any, memory_mb: int) -> None:
 def _send(write_fd: int, payload: tuple[str, Any]) -> None:
     try:
         data = pickle.dumps(payload)
-    except Exception:  # an unpicklable exception is sent as text
+    except Exception:  # an unpicklable exception is sent as text, an unpicklable value as one
         kind, error = payload
+        if kind == "value":
+            kind, error = "error", TypeError(f"unpicklable result: {type(error).__name__}")
         text = "".join(traceback.format_exception_only(type(error), error)).strip()
         data = pickle.dumps((kind, ChildError(text)))
     with os.fdopen(write_fd, "wb") as pipe:
@@ -146,6 +149,9 @@ class Background:
 
     def __init__(self, function: Any) -> None:
         parent = os.getpid()
+        # What this process has buffered must not be written twice, by the child too.
+        sys.stdout.flush()
+        sys.stderr.flush()
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:

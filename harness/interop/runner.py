@@ -182,7 +182,7 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         with contextlib.suppress(Exception):
             case.warm(ctx)
 
-    baseline_slot = (ctx.consumer.name, ctx.suite, ctx.mode, ctx.config)
+    baseline_slot = (ctx.consumer.name, ctx.suite, ctx.mode, ctx.config, id(ctx.keys))
     known = _BASELINES.get(baseline_slot)
 
     def measured_case() -> tuple[tuple[Actual, str, bool, dict[str, Any]], str | None]:
@@ -192,9 +192,10 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         # configuration is taken as it is, after the same warm-up.
         if known is None:
             baseline, token = genuine_baseline(ctx)
-        else:
+        elif warm_up(ctx, known[1]):
             baseline, token = known
-            warm_up(ctx, token)
+        else:  # the warm-up failed: this child measures its own, as the first one did
+            baseline, token = genuine_baseline(ctx)
         ctx.consumer.track_memory = True
         actual, detail, matches, extra = _with_notes(_classify(lambda: case.run(ctx)), ctx)
         return (actual, detail, matches,
@@ -205,6 +206,9 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         result = run_isolated(measured_case, limits.timeout_s, limits.memory_mb)
         if result.timed_out or result.died or result.out_of_memory:
             loan.lost()
+            # A lost loan restarts the cell's peers: the next case measures its own baseline
+            # in the fresh, cold peer rather than take one measured in the warm one.
+            _BASELINES.pop(baseline_slot, None)
     measured = {"wall_ms": round(result.wall_ms, 3), "peak_rss_kb": result.peak_rss_kb}
     if result.timed_out:
         return "hang", f"no answer within {limits.timeout_s:g} s (killed)", True, measured
@@ -223,7 +227,7 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
 # Per worker process: (consumer, suite, mode, configuration) -> the genuine baseline an
 # isolated child measured and its token. Measuring it again in every child (six genuine
 # tokens) was a third of an isolated case's own time; a float and a token per slot stay here.
-_BASELINES: dict[tuple[str, Suite, Mode, ConsumerConfig], tuple[float, str]] = {}
+_BASELINES: dict[tuple[str, Suite, Mode, ConsumerConfig, int], tuple[float, str]] = {}
 
 
 def _declared_unsupported(ctx: Context) -> str | None:
