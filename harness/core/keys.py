@@ -133,22 +133,18 @@ class KeySet:
             raise KeyError(f"the key set has no {role} key for {spec.id}") from None
 
     def public(self, spec: KeySpec, role: str = "current") -> JWK:
-        slot = ("public", spec.id, role)
-        if slot not in self._derived:
-            self._derived[slot] = public_jwk(self.private(spec, role))
-        return self._derived[slot]
+        return self.derived(("public", spec.id, role),
+                            lambda: public_jwk(self.private(spec, role)))
 
     def jwks(self, spec: KeySpec, private: bool) -> dict[str, list[JWK]]:
         """A JWKS holding the retired and the current key, retired first."""
-        slot = ("jwks", spec.id, "private" if private else "public")
-        if slot not in self._derived:
-            pick = self.private if private else self.public
-            self._derived[slot] = {"keys": [pick(spec, role) for role in ROLES]}
-        return self._derived[slot]
+        pick = self.private if private else self.public
+        return self.derived(("jwks", spec.id, "private" if private else "public"),
+                            lambda: {"keys": [pick(spec, role) for role in ROLES]})
 
     def derived(self, slot: tuple[str, ...], make: Callable[[], Any]) -> Any:
-        """What `make` derives from these keys (a key in another form), made once per process
-        and `slot` and handed out as the same object, like `public` and `jwks`."""
+        """What `make` derives from these keys (a public half, a JWKS, a key in another form),
+        made once per process and `slot` and handed out as the same object."""
         if slot not in self._derived:
             self._derived[slot] = make()
         return self._derived[slot]

@@ -185,11 +185,12 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
     baseline_slot = (ctx.consumer.name, ctx.suite, ctx.mode, ctx.config, id(ctx.keys))
     known = _BASELINES.get(baseline_slot)
 
-    def measured_case() -> tuple[tuple[Actual, str, bool, dict[str, Any]], str | None]:
+    def measured_case() -> tuple[tuple[Actual, str, bool, dict[str, Any]],
+                                 tuple[float | None, str | None]]:
         # In the child: a genuine token's cost first (the budget), then the case, measured
         # around the consumer's call alone so that forging the token is not counted. A
-        # baseline an earlier child measured for the same consumer, suite, mode and
-        # configuration is taken as it is, after the same warm-up.
+        # baseline an earlier child measured for the same slot is taken as it is, after the
+        # same warm-up.
         if known is None:
             baseline, token = genuine_baseline(ctx)
         elif warm_up(ctx, known[1]):
@@ -199,7 +200,7 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         ctx.consumer.track_memory = True
         actual, detail, matches, extra = _with_notes(_classify(lambda: case.run(ctx)), ctx)
         return (actual, detail, matches,
-                {**extra, **cost_fields(ctx.consumer.measured, baseline)}), token
+                {**extra, **cost_fields(ctx.consumer.measured, baseline)}), (baseline, token)
     # A peer's child serves the isolated case (no start per cell), started before the fork.
     producer = ctx.producer.adapter if ctx.producer else None
     with lending(producer, ctx.consumer.adapter) as loan:
@@ -218,14 +219,14 @@ def _attempt(case: Case, ctx: Context) -> tuple[Actual, str, bool, dict[str, Any
         return "error", result.died, True, {**measured, "error_source": "library"}
     if result.error is not None:  # _classify itself failed in the child: a harness bug
         return "error", _describe(result.error), True, {**measured, "error_source": "harness"}
-    (actual, detail, matches, extra), token = result.value
-    if known is None and token is not None and extra.get("baseline_cpu_ms") is not None:
-        _BASELINES[baseline_slot] = (extra["baseline_cpu_ms"], token)
+    (actual, detail, matches, extra), (baseline, token) = result.value
+    if known is None and baseline is not None and token is not None:
+        _BASELINES[baseline_slot] = (baseline, token)
     return actual, detail, matches, {**extra, **measured}
 
 
-# Per worker process: (consumer, suite, mode, configuration) -> the genuine baseline an
-# isolated child measured and its token. Measuring it again in every child (six genuine
+# Per worker process: (consumer, suite, mode, configuration, key set) -> the genuine baseline
+# an isolated child measured and its token. Measuring it again in every child (six genuine
 # tokens) was a third of an isolated case's own time; a float and a token per slot stay here.
 _BASELINES: dict[tuple[str, Suite, Mode, ConsumerConfig, int], tuple[float, str]] = {}
 

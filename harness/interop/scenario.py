@@ -247,18 +247,21 @@ class Context:
     def verification_key(self, spec: KeySpec, role: str = "current") -> KeyData:
         """The public key in the form the consumer configuration holds it (handed over
         untouched when the configuration says so)."""
-        form, raw = self.config.key_form, self.config.raw_key
+        form = self.config.key_form
         if form == "jwks":
             return self.keys.jwks(spec, private=False)
-        return self.keys.derived(("verification", spec.id, role, form, str(raw)),
-                                 lambda: self._public_form(spec, role, form, raw))
+        key = self.keys.derived(("verification", spec.id, role, form),
+                                lambda: self._public_form(spec, role, form))
+        if not self.config.raw_key:
+            return key
+        # A dict stays the same object handed over (it has no raw form), so it is imported once.
+        return self.keys.derived(("verification-raw", spec.id, role, form),
+                                 lambda: hand_over(key))
 
-    def _public_form(self, spec: KeySpec, role: str, form: KeyForm, raw: bool) -> KeyData:
+    def _public_form(self, spec: KeySpec, role: str, form: KeyForm) -> KeyData:
         if form == "jwks-json":
-            key: KeyData = json.dumps(self.keys.jwks(spec, private=False))
-        else:
-            key = public_form(self.keys.private(spec, role), form)
-        return hand_over(key) if raw else key
+            return json.dumps(self.keys.jwks(spec, private=False))
+        return public_form(self.keys.private(spec, role), form)
 
     def decryption_key(self, spec: KeySpec, role: str = "current") -> KeyData:
         """The private key in the form the consumer configuration holds it."""
