@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harness.interop.releases import release_changes, release_pairs, summary_lines
+from harness.interop.releases import pair_matrix, release_changes, release_pairs, summary_lines
 
 
 def _row(consumer: str, case: str, actual: str, producer: str = "forge") -> dict:
@@ -32,3 +32,13 @@ def test_a_release_that_accepts_what_today_refuses_is_listed_first() -> None:
     lines = summary_lines(rows, names)
     assert "2 of 4 shared cells differ" in lines[-3]
     assert lines[-2] == "  claims.iss.substring: pyjwt rejected, pyjwt@2.10.0 accepted (×1)"
+
+
+def test_the_pair_matrix_keeps_wide_counts_apart() -> None:
+    # 1036/1048 is wider than the name "jose": the columns must still be split by a space.
+    rows = pd.DataFrame([_row(consumer, "jws.roundtrip.compact", "rejected", producer)
+                         for producer in ("jose", "jose@5") for consumer in ("jose", "jose@5")
+                         for _ in range(1048)])
+    grid = pair_matrix(rows, ["jose", "jose@5"])
+    assert grid[1].split() == ["jose", "1048/1048", "1048/1048"]
+    assert grid[0].split()[-2:] == ["jose", "jose@5"]

@@ -44,17 +44,20 @@ def pair_matrix(rows: pd.DataFrame, names: list[str]) -> list[str]:
                 & rows["passed"].notna()]
     if made.empty:
         return []
-    width = max(len(n) for n in names) + 2
-    corner = "producer \\ consumer"
-    first = max(width, len(corner) + 2)
-    lines = [corner.ljust(first) + "".join(n.rjust(width) for n in names)]
+    texts: dict[str, list[str]] = {}
     for producer in names:
-        cells = []
+        texts[producer] = []
         for consumer in names:
             pair = made[(made["producer"] == producer) & (made["consumer"] == consumer)]
             passed = int((pair["passed"] == True).sum())  # noqa: E712 - a nullable column
-            cells.append((f"{passed}/{len(pair)}" if len(pair) else "–").rjust(width))
-        lines.append(producer.ljust(first) + "".join(cells))
+            texts[producer].append(f"{passed}/{len(pair)}" if len(pair) else "–")
+    # Wide enough for the widest name and the widest count ("1036/1048"), so columns never touch.
+    width = max(len(text) for text in [*names, *(t for row in texts.values() for t in row)]) + 2
+    corner = "producer \\ consumer"
+    first = max(width, len(corner) + 2)
+    lines = [corner.ljust(first) + "".join(n.rjust(width) for n in names)]
+    lines += [producer.ljust(first) + "".join(text.rjust(width) for text in texts[producer])
+              for producer in names]
     return lines
 
 
