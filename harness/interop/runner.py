@@ -71,6 +71,9 @@ class Unit:
     # (producer, consumer) when only that one pair is to run: a unit whose process died is
     # retried pair by pair, so only the pair that kills it is blamed.
     only: tuple[str, str] | None = None
+    # A one-mode case's `enabled` unit whose `default` twin is in the plan: the pairs whose
+    # libraries all allow the suites by default ran there and are left out here.
+    after_default: bool = False
 
     @property
     def suite_label(self) -> str:
@@ -101,20 +104,35 @@ _WORLD: World | None = None
 def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) -> list[Unit]:
     """Every case × suite choice × mode × consumer configuration × entry point; the `resolver`
     entry point resolves from a key set, so it runs with the configurations holding a JWKS."""
-    return [Unit(case.id, choice, mode, replace(config, entry_point=entry))
-            for case in cases for choice in case.suites(suites)
-            for mode in modes if mode in case.modes for config in case.configs
-            for entry in case.entry_points
-            if entry != "resolver" or config.key_form == "jwks"]
+    units = []
+    for case in cases:
+        for choice in case.suites(suites):
+            for mode in modes:
+                for config in case.configs:
+                    planned = modes_of(case, config, modes)
+                    if mode not in planned:
+                        continue
+                    after_default = (case.one_mode and mode == "enabled" and "default" in planned
+                                     and config.algorithms is None)
+                    units += [Unit(case.id, choice, mode, replace(config, entry_point=entry),
+                                   after_default=after_default)
+                              for entry in case.entry_points
+                              if entry != "resolver" or config.key_form == "jwks"]
+    return units
 
 
-def cell_count(units: Sequence[Unit], cases: dict[str, Case], libraries: int,
-               vector_consumers: int = 0) -> int:
-    def cells(case: Case) -> int:
-        if not case.forged:
-            return libraries ** 2
-        return libraries + (vector_consumers if case.token_from == VECTOR else 0)
-    return sum(cells(cases[u.case_id]) for u in units)
+def modes_of(case: Case, config: ConsumerConfig, modes: Sequence[Mode]) -> list[Mode]:
+    """The selected modes a case runs in with this configuration. A configuration with its own
+    allow-list makes the consumer call the same in both modes, and a forged or published token
+    is the same too: that case runs once, `enabled` (the suite explicitly allowed)."""
+    chosen = [mode for mode in modes if mode in case.modes]
+    if case.forged and config.algorithms is not None and "enabled" in chosen:
+        return ["enabled"]
+    return chosen
+
+
+def cell_count(units: Sequence[Unit], world: World) -> int:
+    return sum(len(pairs_of(unit, world)) for unit in units)
 
 
 def check_declares_unsupported(adapter: Adapter) -> None:
@@ -336,7 +354,19 @@ def pairs_of(unit: Unit, world: World) -> list[tuple[str, str]]:
         return [unit.only]
     case = world.cases[unit.case_id]
     producers = [case.token_from] if case.forged else list(world.adapters)
-    return [(producer, consumer) for producer in producers for consumer in world.consumers_of(case)]
+    pairs = [(producer, consumer) for producer in producers
+             for consumer in world.consumers_of(case)]
+    if unit.after_default:
+        pairs = [pair for pair in pairs if not _ran_by_default(pair, unit, world)]
+    return pairs
+
+
+def _ran_by_default(pair: tuple[str, str], unit: Unit, world: World) -> bool:
+    """Whether each library of the pair allows every suite of the unit by default, so that its
+    `default` cell called the library and is the pair's one cell of a one-mode case."""
+    sides = [world.adapter(name) for name in pair if name in world.adapters]
+    return all(adapter.supports(suite) and adapter.allows_by_default(suite)
+               for adapter in sides for suite in unit.suites)
 
 
 def run_units(units: Sequence[Unit], world: World) -> list[Row]:

@@ -338,6 +338,10 @@ class Case:
     forged: bool = False
     configs: tuple[ConsumerConfig, ...] = (DEFAULT_CONFIG,)
     modes: tuple[Mode, ...] = MODES
+    # The allow-list is not what the case tests (the cost of refusing a hostile token is): each
+    # consumer runs it in one mode, its default configuration where that allows the suite, the
+    # suite enabled where not (see `runner.plan`).
+    one_mode: bool = False
     isolation: Isolation | None = None
     attack_class: str | None = None
     policy: bool = False
@@ -368,6 +372,7 @@ ProducerKind = Literal["library", "forge", "vector"]
 def case(*, requirement: str, expected: Expected = "accept", family: str | None = None,
          suites: SuiteSelector | None = None, producer: ProducerKind = "library",
          configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,), modes: Sequence[Mode] = MODES,
+         one_mode: bool = False,
          isolated: bool = False, timeout_s: float = 10.0, memory_mb: int = 1024,
          attack_class: str | None = None, policy: bool = False,
          entry_points: Sequence[EntryPoint] | None = None,
@@ -380,7 +385,9 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
     itself (a nested token names a JWS and a JWE suite). `producer="forge"`: the harness builds
     the token, so the case runs once per consumer, not per library pair; `producer="vector"`
     likewise, the token being a published test vector. `configs`: the
-    consumer configurations it runs under. `isolated`: run in a child process with a wall-clock
+    consumer configurations it runs under. `one_mode`: the allow-list is not what the case
+    tests, so each consumer runs it once, in its default configuration where that allows the
+    suite and with the suite enabled where not. `isolated`: run in a child process with a wall-clock
     timeout and an address-space limit. `policy`: the RFC leaves the choice, so the outcome is
     reported and never judged. `entry_points`: the consumer entry points every configuration
     runs through; an attack case (one with an `attack_class`) runs through the JWS/JWE call and
@@ -392,8 +399,8 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
     """
     declared = _declaration(
         requirement=requirement, expected=expected, family=family, suites=suites,
-        producer=producer, configs=configs, modes=modes, isolated=isolated, timeout_s=timeout_s,
-        memory_mb=memory_mb, attack_class=attack_class, policy=policy,
+        producer=producer, configs=configs, modes=modes, one_mode=one_mode, isolated=isolated,
+        timeout_s=timeout_s, memory_mb=memory_mb, attack_class=attack_class, policy=policy,
         entry_points=entry_points, severity=severity, why=why, warm=warm)
 
     def mark(function: Callable[[Context], Any]) -> Callable[[Context], Any]:
@@ -405,7 +412,8 @@ def case(*, requirement: str, expected: Expected = "accept", family: str | None 
 def _declaration(*, requirement: str, expected: Expected = "accept", family: str | None = None,
                  suites: SuiteSelector | None = None, producer: ProducerKind = "library",
                  configs: Sequence[ConsumerConfig] = (DEFAULT_CONFIG,),
-                 modes: Sequence[Mode] = MODES, isolated: bool = False, timeout_s: float = 10.0,
+                 modes: Sequence[Mode] = MODES, one_mode: bool = False,
+                 isolated: bool = False, timeout_s: float = 10.0,
                  memory_mb: int = 1024, attack_class: str | None = None, policy: bool = False,
                  defect: str | None = None,
                  entry_points: Sequence[EntryPoint] | None = None,
@@ -422,6 +430,7 @@ def _declaration(*, requirement: str, expected: Expected = "accept", family: str
         "requirement": requirement, "expected": expected,
         "suites": suites or family_suites(family or ""),
         "forged": producer != "library", "configs": tuple(configs), "modes": tuple(modes),
+        "one_mode": one_mode,
         "isolation": Isolation(timeout_s, memory_mb) if isolated else None,
         "attack_class": attack_class, "policy": policy,
         "token_from": producer if producer != "library" else "forge", "defect": defect,

@@ -190,7 +190,7 @@ for _name, (_what, _forge) in SHAPES.items():
 
 huge = Catalogue(globals(), requirement="RFC 8725 §3.12; RFC 7515 §5.2",
                  suites=("JWS HS256",), configs=DEFAULT_CONFIGS[:1], attack_class="huge",
-                 isolated=True, timeout_s=5.0, memory_mb=1024, severity="dos",
+                 isolated=True, timeout_s=5.0, memory_mb=1024, severity="dos", one_mode=True,
                  why="RFC 8725 §3.12: input sizes an application never issues must be "
                      "refused before they cost time or memory.")
 HUGE_BYTES = 16 * 1024 * 1024
