@@ -106,10 +106,10 @@ def plan(cases: Sequence[Case], suites: Sequence[Suite], modes: Sequence[Mode]) 
     entry point resolves from a key set, so it runs with the configurations holding a JWKS."""
     units = []
     for case in cases:
+        planned_by_config = {config: modes_of(case, config, modes) for config in case.configs}
         for choice in case.suites(suites):
             for mode in modes:
-                for config in case.configs:
-                    planned = modes_of(case, config, modes)
+                for config, planned in planned_by_config.items():
                     if mode not in planned:
                         continue
                     after_default = (case.one_mode and mode == "enabled" and "default" in planned
