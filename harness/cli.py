@@ -11,7 +11,7 @@ from harness.core.errors import HarnessError
 from harness.core.results import DEFAULT_RESULTS
 from harness.core.shutdown import exit_code, signal_name, stop_on_signals
 from harness.core.suites import ALL_SUITES
-from harness.interop.command import default_jobs, run_interop
+from harness.interop.command import run_interop
 from harness.interop.options import InteropOptions
 from harness.interop.scenario import discover
 from harness.loadtest.schedule import DEFAULT_ROUNDS
@@ -26,6 +26,13 @@ def _names(values: list[str] | None) -> list[str]:
 def _suite_patterns(values: list[str] | None) -> list[str]:
     """Suite globs hold spaces (`JWE RSA-OAEP*`), so only commas and repetition separate them."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _positive(text: str) -> int:
+    number = int(text) if text.strip().lstrip("+").isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of processes, 1 or more")
+    return number
 
 
 def _interop(args: argparse.Namespace) -> int:
@@ -87,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     interop.add_argument("--scenario", "-c", action="append",
                          help="scenario or case id, prefix or glob, e.g. jwe or jws.roundtrip")
     interop.add_argument("--mode", "-m", action="append", help="default and/or enabled")
-    interop.add_argument("--jobs", "-j", type=int, default=default_jobs(),
+    interop.add_argument("--jobs", "-j", type=_positive,
                          help="worker processes (default: the usable cores)")
     interop.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
                          help="results root (default: results)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -150,3 +151,24 @@ def test_a_stop_before_any_output_still_leaves_the_csv(tmp_path: Path,
                  "--suite", "JWS HS256", "--scenario", "jws.roundtrip"]) == 130
     run = (tmp_path / "latest").resolve()
     assert len(pd.read_csv(run / "interop.csv")) == len(read_rows(run / "interop.jsonl")) > 0
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_jobs_must_be_a_positive_count(jobs: str, tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["interop", "--results", str(tmp_path), "--jobs", jobs])
+    assert stopped.value.code == 2 and "1 or more" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_worker_count_is_printed_and_kept_in_run_json(tmp_path: Path, capsys) -> None:
+    cores = len(os.sched_getaffinity(0))
+    argv = ["interop", "--results", str(tmp_path), "--library", "pyjwt", "--scenario",
+            "jws.roundtrip.compact", "--suite", "JWS HS256", "--no-charts"]
+    assert main(argv) == 0
+    assert f"on {cores} process{'es' if cores > 1 else ''} " in capsys.readouterr().err
+    assert main([*argv, "--jobs", "1"]) == 0
+    assert "on 1 process " in capsys.readouterr().err
+    jobs = sorted(json.loads((run / "run.json").read_text())["jobs"]
+                  for run in tmp_path.glob("2*"))
+    assert jobs == sorted([cores, 1])

@@ -15,7 +15,7 @@ class InteropOptions:
     suites: list[str]
     scenarios: list[str]
     modes: list[str]
-    jobs: int
+    jobs: int | None  # None: `command.default_jobs()`, one per usable core
     results: Path
     dry_run: bool = False
     fail_on_findings: bool = False
