@@ -26,7 +26,7 @@ from harness.interop.peer_faults import peer_fault_lines
 from harness.interop.releases import summary_lines as release_lines
 from harness.interop.scenario import Case
 from harness.interop.summary import render
-from harness.interop.vectors_table import summary_lines, write_vectors_csv
+from harness.interop.vectors_table import summary_lines, vectors_table, write_vectors_csv
 
 
 def write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], keys: KeySet,
@@ -66,8 +66,9 @@ def _write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], peers: 
         print(render(rows, blamed))
         for line in write_attack_outputs(rows, names, run.path, options.charts, draw):
             print(line)
-        vectors_csv = write_vectors_csv(rows, run.path)
-        for line in summary_lines(rows):
+        known_answers = vectors_table(rows)
+        vectors_csv = write_vectors_csv(known_answers, run.path)
+        for line in summary_lines(known_answers):
             print(line)
         for line in names_summary_lines(write_names_sheet(adapters, run.path)):
             print(line)

@@ -11,7 +11,9 @@ HUNG = "(killed; restarted for the next cell)"
 
 def peer_fault_lines(rows: pd.DataFrame, peers: list[str]) -> list[str]:
     lines = []
-    detail = rows["detail"].fillna("").astype(str)
+    # A lost cell is an error or a hang: the other rows' details are not searched.
+    lost = rows[rows["actual"].isin(["error", "hang"])]
+    detail = lost["detail"].fillna("").astype(str)
     for name in peers:
         mine = detail.str.startswith(f"{name}: ")
         died = int((mine & detail.str.contains(DIED, regex=False)).sum())
