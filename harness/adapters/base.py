@@ -131,15 +131,21 @@ class Adapter(ABC):
 
         `explicit`: the caller passes its own allow-list, so the library's default one is moot.
         """
-        if not self.supports(suite):
-            raise Unsupported(f"{self.name} does not implement {suite.name}")
-        if mode == "default" and not explicit and not self.allows_by_default(suite):
-            raise Unsupported(f"{self.name} does not allow {suite.name} by default")
+        self.check_mode(suite, mode, explicit)
         offered = (self.produces if operation in PRODUCING else self.consumes).get(suite.family)
         if not offered or serialization not in offered:
             direction = "produce" if operation in PRODUCING else "consume"
             raise Unsupported(f"{self.name} cannot {direction} {suite.family} in "
                               f"{serialization} serialization")
+
+    def check_mode(self, suite: Suite, mode: Mode, explicit: bool = False) -> None:
+        """The part of `check` that depends on the mode: `Unsupported` when the library does
+        not implement the suite, or (in `default` mode, without the caller's own allow-list)
+        does not allow it by default."""
+        if not self.supports(suite):
+            raise Unsupported(f"{self.name} does not implement {suite.name}")
+        if mode == "default" and not explicit and not self.allows_by_default(suite):
+            raise Unsupported(f"{self.name} does not allow {suite.name} by default")
 
     @staticmethod
     def allow_list(suite: Suite, mode: Mode, algorithms: Sequence[str] | None = None) -> Allowed:

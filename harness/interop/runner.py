@@ -363,10 +363,17 @@ def pairs_of(unit: Unit, world: World) -> list[tuple[str, str]]:
 
 def _ran_by_default(pair: tuple[str, str], unit: Unit, world: World) -> bool:
     """Whether each library of the pair allows every suite of the unit by default, so that its
-    `default` cell called the library and is the pair's one cell of a one-mode case."""
+    `default` cell called the library and is the pair's one cell of a one-mode case. The rule
+    is `Adapter.check_mode`, the one `check` applies; what else `check` refuses (a
+    serialization, an entry point) is refused in both modes alike."""
     sides = [world.adapter(name) for name in pair if name in world.adapters]
-    return all(adapter.supports(suite) and adapter.allows_by_default(suite)
-               for adapter in sides for suite in unit.suites)
+    try:
+        for adapter in sides:
+            for suite in unit.suites:
+                adapter.check_mode(suite, "default")
+    except Unsupported:
+        return False
+    return True
 
 
 def run_units(units: Sequence[Unit], world: World) -> list[Row]:
