@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,20 +80,27 @@ def _send(write_fd: int, payload: tuple[str, Any]) -> None:
         pipe.write(data)
 
 
-def run_isolated(function: Any, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 memory_mb: int = DEFAULT_MEMORY_MB) -> Isolated:
+def _fork(child: Callable[[int], None]) -> tuple[int, int]:
+    """Fork a child that runs `child(write_fd)` and exits (status 70 if that raised): it never
+    returns into the caller's code. The child's pid and the read end of its pipe."""
     read_fd, write_fd = os.pipe()
-    started = time.perf_counter()
     pid = os.fork()
-    if pid == 0:  # the child never returns into the caller's code
+    if pid == 0:
         os.close(read_fd)
         code = 0
         try:
-            _child(write_fd, function, memory_mb)
+            child(write_fd)
         except BaseException:
             code = 70
         os._exit(code)
     os.close(write_fd)
+    return pid, read_fd
+
+
+def run_isolated(function: Any, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 memory_mb: int = DEFAULT_MEMORY_MB) -> Isolated:
+    started = time.perf_counter()
+    pid, read_fd = _fork(lambda write_fd: _child(write_fd, function, memory_mb))
     chunks: list[bytes] = []
     deadline = started + timeout_s
     timed_out = False
@@ -152,22 +160,15 @@ class Background:
         # What this process has buffered must not be written twice, by the child too.
         sys.stdout.flush()
         sys.stderr.flush()
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_fd)
-            code = 0
+
+        def child(write_fd: int) -> None:
+            as_worker(parent)
             try:
-                as_worker(parent)
-                try:
-                    payload: tuple[str, Any] = ("value", function())
-                except BaseException as error:
-                    payload = ("error", error)
-                _send(write_fd, payload)
-            except BaseException:
-                code = 70
-            os._exit(code)
-        os.close(write_fd)
+                payload: tuple[str, Any] = ("value", function())
+            except BaseException as error:
+                payload = ("error", error)
+            _send(write_fd, payload)
+        pid, read_fd = _fork(child)
         self._pid: int | None = pid
         self._pipe = os.fdopen(read_fd, "rb")
 
