@@ -148,6 +148,7 @@ def test_a_run_loses_one_cell_per_crash_or_hang_and_says_so(
     assert (kept[~refused].actual == "accepted").all()
     assert "the peer's process died" in out.out and "fake peer: crashing as told" in out.out
     assert "peer fake-crash: 1 cell(s) lost to its process (1 died, 0 did" in out.out
+    assert "Peers × Python libraries, library-made tokens (passed/judged):" in out.out
     assert "peer fake-hang: 1 cell(s) lost to its process (0 died, 1 did not" in out.out
     meta = json.loads((run / "run.json").read_text())
     assert meta["peers"]["fake-crash"]["language"] == "python"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from harness.interop.pair_matrix import peer_lines
 from harness.interop.releases import pair_matrix, release_changes, release_pairs, summary_lines
 
 
@@ -42,3 +43,27 @@ def test_the_pair_matrix_keeps_wide_counts_apart() -> None:
     grid = pair_matrix(rows, ["jose", "jose@5"])
     assert grid[1].split() == ["jose", "1048/1048", "1048/1048"]
     assert grid[0].split()[-2:] == ["jose", "jose@5"]
+
+
+def test_the_peers_are_shown_against_the_python_libraries_both_ways() -> None:
+    # jose's tokens: joserfc reads 2 of 2, pyjwt 1 of 2; joserfc's: jose reads 0 of 1.
+    rows = pd.DataFrame([
+        {**_row("joserfc", "jws.roundtrip.compact", "accepted", "jose"), "passed": True},
+        {**_row("joserfc", "jws.rotation.current_key", "accepted", "jose"), "passed": True},
+        {**_row("pyjwt", "jws.roundtrip.compact", "accepted", "jose"), "passed": True},
+        {**_row("pyjwt", "jws.rotation.current_key", "rejected", "jose"), "passed": False},
+        {**_row("jose", "jws.roundtrip.compact", "rejected", "joserfc"), "passed": False},
+        # Not judged, and a forged token: neither counts.
+        {**_row("jose", "jws.roundtrip.compact", "unsupported", "pyjwt"), "passed": None},
+        {**_row("jose", "attacks.alg_none.none", "rejected"), "passed": True},
+    ])
+    lines = peer_lines(rows, ["pyjwt", "joserfc", "jose"], ["jose"])
+    produced = lines.index("  the peer produces, the Python library consumes:")
+    consumed = lines.index("  the Python library produces, the peer consumes:")
+    assert lines[produced + 1].split() == ["producer", "\\", "consumer", "pyjwt", "joserfc"]
+    assert lines[produced + 2].split() == ["jose", "1/2", "2/2"]
+    assert lines[consumed + 1].split() == ["consumer", "\\", "producer", "pyjwt", "joserfc"]
+    assert lines[consumed + 2].split() == ["jose", "–", "0/1"]
+    # Without a peer, or with peers alone, there is nothing to set side by side.
+    assert peer_lines(rows, ["pyjwt", "joserfc"], []) == []
+    assert peer_lines(rows, ["jose"], ["jose"]) == []

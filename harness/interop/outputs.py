@@ -22,6 +22,7 @@ from harness.interop.claims_sheet import write_claims_sheet
 from harness.interop.isolation import Background
 from harness.interop.keygen_sheet import write_keygen_sheet
 from harness.interop.options import EXIT_ERROR_ROWS, EXIT_FINDINGS, EXIT_OK, InteropOptions
+from harness.interop.pair_matrix import peer_lines
 from harness.interop.peer_faults import peer_fault_lines
 from harness.interop.releases import summary_lines as release_lines
 from harness.interop.scenario import Case
@@ -71,6 +72,8 @@ def _write_outputs(run: Run, cases: list[Case], adapters: list[Adapter], peers: 
         for line in summary_lines(known_answers):
             print(line)
         for line in names_summary_lines(write_names_sheet(adapters, run.path)):
+            print(line)
+        for line in peer_lines(rows, names, peers):
             print(line)
         for line in release_lines(rows, names):
             print(line)

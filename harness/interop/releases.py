@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from harness.interop.pair_matrix import grid_lines, judged_counts
+
 KEY = ("case", "suite", "mode", "config", "entry_point")
 
 
@@ -40,25 +42,9 @@ def release_changes(rows: pd.DataFrame, library: str, release: str) -> pd.DataFr
 
 def pair_matrix(rows: pd.DataFrame, names: list[str]) -> list[str]:
     """Producer × consumer among the given libraries: passed of judged library-made cells."""
-    made = rows[rows["producer"].isin(names) & rows["consumer"].isin(names)
-                & rows["passed"].notna()]
-    if made.empty:
-        return []
-    texts: dict[str, list[str]] = {}
-    for producer in names:
-        texts[producer] = []
-        for consumer in names:
-            pair = made[(made["producer"] == producer) & (made["consumer"] == consumer)]
-            passed = int((pair["passed"] == True).sum())  # noqa: E712 - a nullable column
-            texts[producer].append(f"{passed}/{len(pair)}" if len(pair) else "–")
-    # Wide enough for the widest name and the widest count ("1036/1048"), so columns never touch.
-    width = max(len(text) for text in [*names, *(t for row in texts.values() for t in row)]) + 2
-    corner = "producer \\ consumer"
-    first = max(width, len(corner) + 2)
-    lines = [corner.ljust(first) + "".join(n.rjust(width) for n in names)]
-    lines += [producer.ljust(first) + "".join(text.rjust(width) for text in texts[producer])
-              for producer in names]
-    return lines
+    made = rows[rows["producer"].isin(names) & rows["consumer"].isin(names)]
+    counts = judged_counts(made)
+    return [] if counts.empty else grid_lines(counts, names, names)
 
 
 def summary_lines(rows: pd.DataFrame, names: list[str], limit: int = 8,
