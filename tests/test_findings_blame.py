@@ -161,3 +161,25 @@ def test_an_acceptable_vector_crashed_on_is_a_miss_and_a_crashed_claims_policy_r
             **claims),
         row("claims.exp.nan_defaults", consumer="lib", actual="rejected", passed=None, **claims)])
     assert _claims(rows, "lib") == "as the RFCs require: 0.0% (0/1); 1 policy choices"
+
+
+def test_a_wrong_payload_is_one_cause_whatever_its_bytes() -> None:
+    import zlib
+
+    from harness.core.findings import masked
+    from harness.interop.runner import _difference
+
+    sent = b'{"sub":"alice","scope":"read"}'
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    raw = deflater.compress(sent) + deflater.flush()
+    assert _difference(sent, raw) == "still raw-DEFLATE compressed: zip not applied"
+    assert _difference(sent, zlib.compress(sent)) == "still zlib-compressed: zip not applied"
+    # Random bytes (a wrong key derivation) and a bomb's worth of zeros are just other bytes.
+    assert _difference(sent, b"\x8f'\x87\x15") == "4 bytes where 30 were sent"
+    assert _difference(sent, zlib.compress(b"\x00" * 10_000_000)).endswith("where 30 were sent")
+    details = [f"returned payload differs ({_difference(sent, got)}): {got[:80]!r}"
+               for got in (b"\x8f'\x87\x15", b'\xde\xd4"\xaf', b"\x01\x02\x03\x04")]
+    assert {masked(detail) for detail in details} == {
+        "returned payload differs (# bytes where # were sent)"}
+    assert masked("checked; returned payload differs: b'x'") == "checked; returned payload differs"
+    assert masked(float("nan")) == masked(None) == ""

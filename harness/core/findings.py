@@ -29,6 +29,8 @@ FINDING_COLUMNS = ["consumer", "severity", "kind", "group", "cause", "cases", "c
                    "first_case", "scenario", "producer", "rows"]
 _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
 _FETCHED = "the library fetched"
+# `returned payload differs (...): b'...'`: the bytes are random where the plaintext is wrong.
+_RETURNED_BYTES = re.compile(r"(?<=returned payload differs)(?P<how> \([^)]*\))?: b['\"].*$")
 
 
 def text_of(column: pd.Series) -> pd.Series:
@@ -37,10 +39,12 @@ def text_of(column: pd.Series) -> pd.Series:
                      dtype=object)
 
 
-def masked(detail: str) -> str:
-    """A detail's first line with addresses and numbers masked, so causes group."""
-    first = detail.strip().splitlines()[0] if detail.strip() else ""
-    return _VOLATILE.sub("#", first)[:160]
+def masked(detail: object) -> str:
+    """A detail's first line with addresses and numbers masked, and the bytes a consumer
+    returned instead of the payload left out, so causes group ("" for a missing detail)."""
+    text = detail.strip() if isinstance(detail, str) else ""
+    first = text.splitlines()[0] if text else ""
+    return _VOLATILE.sub("#", _RETURNED_BYTES.sub(lambda found: found["how"] or "", first))[:160]
 
 
 def evidence_mask(rows: pd.DataFrame) -> pd.Series:

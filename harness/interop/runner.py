@@ -14,6 +14,7 @@ import sysconfig
 import time
 import traceback
 import warnings
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -301,8 +302,25 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
     note = str(rest[0]) if rest else ""
     if sent == received:
         return "accepted", note, True, {}
-    differs = f"returned payload differs: {received[:80]!r}"
+    differs = f"returned payload differs ({_difference(sent, received)}): {received[:80]!r}"
     return "accepted", f"{note}; {differs}" if note else differs, False, {}
+
+
+# How a wrong payload relates to the sent one: still compressed (the consumer ignored `zip`), or
+# other bytes. The inflating is capped at the sent payload's size, so a bomb stays a bomb's size.
+_STILL_COMPRESSED = ((-zlib.MAX_WBITS, "still raw-DEFLATE compressed: zip not applied"),
+                     (zlib.MAX_WBITS, "still zlib-compressed: zip not applied"))
+
+
+def _difference(sent: bytes, received: bytes) -> str:
+    for wbits, what in _STILL_COMPRESSED:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            if inflater.decompress(received, len(sent) + 1) == sent and inflater.eof:
+                return what
+        except zlib.error:
+            continue
+    return f"{len(received)} bytes where {len(sent)} were sent"
 
 
 def run_cell(case: Case, unit: Unit, producer: Adapter | None, consumer: Adapter,

@@ -3,22 +3,14 @@ grouped by library pair and cause, with the library's own error text."""
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from harness.core.blame import blame
+from harness.core.findings import masked
 from harness.core.outcomes import ACTUALS
 from harness.forge.reference import CONFORMANT, NOT_JUDGED
 
 MAX_GROUPS = 25
-_VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
-
-
-def cause_of(detail: str) -> str:
-    """The detail with addresses and numbers masked, so one cause groups across suites."""
-    first_line = (detail or "").strip().splitlines()[0] if detail else ""
-    return _VOLATILE.sub("#", first_line)[:160]
 
 
 def verdict_counts(rows: pd.DataFrame) -> dict[str, int]:
@@ -35,7 +27,7 @@ def failing_groups(rows: pd.DataFrame, blamed: pd.DataFrame | None = None) -> pd
     if failed.empty:
         return pd.DataFrame(columns=["producer", "consumer", "actual", "charged", "cause",
                                      "cells", "example"])
-    failed["cause"] = failed["detail"].map(cause_of)
+    failed["cause"] = failed["detail"].map(masked)
     # An unexpected accept has no error text: say what it means instead of printing nothing.
     silent = (failed["cause"] == "") & (failed["expected"] == "reject")
     failed.loc[silent, "cause"] = "accepted a token a correct consumer refuses"

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from harness.core.findings import masked
 from harness.core.results import Run
 from harness.interop.releases import summary_lines as release_lines
-from harness.interop.summary import cause_of
 from harness.report.anomalies import DEFAULT_ENTRY_POINT, as_text, entry_points, masks
 from harness.report.findings import security_findings
 from harness.report.http_load import compare_lines as http_compare_lines
@@ -219,7 +219,7 @@ def _listing(title: str, frame: pd.DataFrame, line: Callable[[pd.Series], str],
     lines = [f"{title}: {len(frame)}"]
     if len(frame) <= MAX_LISTED:
         return lines + [f"  {line(row)}" for _, row in frame.iterrows()]
-    keyed = frame.assign(why=[cause_of(why(row)) for _, row in frame.iterrows()])
+    keyed = frame.assign(why=[masked(why(row)) for _, row in frame.iterrows()])
     groups = keyed.groupby(["producer", "consumer", "why"], sort=False)
     ordered = sorted(groups, key=lambda item: -len(item[1]))
     lines.append(f"  {len(ordered)} groups by library pair and cause:")

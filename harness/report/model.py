@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from harness.core.blame import blame
+from harness.core.findings import masked
 from harness.interop.algorithm_names import read_names_sheet
-from harness.interop.summary import cause_of
 from harness.interop.vectors_table import vector_defects, vector_misses, vectors_table
 from harness.report.anchors import evidence_id
 from harness.report.anomalies import (
@@ -238,12 +238,12 @@ def failing_rows(rows: pd.DataFrame, blamed: pd.DataFrame | None = None) -> pd.D
                         zip(failed["scenario"], failed["producer"], failed["consumer"],
                             strict=True)]
     forged = failed["producer"].isin(FORGED_PRODUCERS)
-    masked = as_text(failed["detail"]).map(cause_of)
+    causes = as_text(failed["detail"]).map(masked)
     failed["cause"] = [
         f"{sev or 'unrated'}: {description(str(case))}" if is_forged
         else (text or "returned payload differs")
         for is_forged, sev, case, text in zip(forged, as_text(failed["severity"]),
-                                               failed["case"], masked, strict=True)]
+                                               failed["case"], causes, strict=True)]
     failed["charged"] = ""
     if blamed is not None and not blamed.empty:
         charged = blamed["charged"].reindex(failed.index)
@@ -264,7 +264,7 @@ def grouped_findings(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=[*FINDING_KEYS, "cells", "example", "anchor"])
     rows = rows.assign(**{key: "" for key in ("entry_point", "key_form") if key not in rows})
-    frame = rows.assign(cause=as_text(rows["detail"]).map(cause_of),
+    frame = rows.assign(cause=as_text(rows["detail"]).map(masked),
                         **{key: as_text(rows[key]) for key in FINDING_KEYS[:-1]},
                         anchor=[evidence_id(s, p, c) for s, p, c in
                                 zip(rows["scenario"], rows["producer"], rows["consumer"],
