@@ -29,7 +29,10 @@ def _suite_patterns(values: list[str] | None) -> list[str]:
 
 
 def _positive(text: str) -> int:
-    number = int(text) if text.strip().lstrip("+").isdigit() else 0
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of processes, 1 or more")
     return number

@@ -183,3 +183,7 @@ def test_a_wrong_payload_is_one_cause_whatever_its_bytes() -> None:
         "returned payload differs (# bytes where # were sent)"}
     assert masked("checked; returned payload differs: b'x'") == "checked; returned payload differs"
     assert masked(float("nan")) == masked(None) == ""
+    assert masked("returned payload differs (a str where a bytes was sent): 'x: (y)'") == \
+        "returned payload differs (a str where a bytes was sent)"
+    assert masked("returned payload differs: bytearray(b'x')") == "returned payload differs"
+    assert masked(5) == "#"

@@ -67,3 +67,7 @@ def test_the_peers_are_shown_against_the_python_libraries_both_ways() -> None:
     # Without a peer, or with peers alone, there is nothing to set side by side.
     assert peer_lines(rows, ["pyjwt", "joserfc"], []) == []
     assert peer_lines(rows, ["jose"], ["jose"]) == []
+    # Python libraries' cells among themselves make no grid of dashes beside a peer.
+    python_only = pd.DataFrame([{**_row("joserfc", "jws.roundtrip.compact", "accepted", "pyjwt"),
+                                 "passed": True}])
+    assert peer_lines(python_only, ["pyjwt", "joserfc", "jose"], ["jose"]) == []

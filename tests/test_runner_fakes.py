@@ -238,3 +238,44 @@ def test_an_isolated_case_the_consumer_declares_unsupported_forks_no_child(
     execute(plan([case], SUITES, ["default", "enabled"]), world, 1, rows.extend)
     assert rows and all(row["actual"] == "unsupported" for row in rows)
     assert all("does not implement" in row["detail"] for row in rows)
+
+
+def _wrong_text_case(ctx: Context) -> tuple[str, str]:
+    """A known answer compared as text (a producer's token against the published one)."""
+    return "eyJhbGciOiJIUzI1NiJ9.e30.expected", "eyJhbGciOiJIUzI1NiJ9.e30.produced!"
+
+
+WRONG_TEXT_CASE = Case(id="tests.text.wrong", scenario="tests.text", description="wrong text",
+                       requirement="test", expected="accept", run=_wrong_text_case,
+                       suites=family_suites("JWS"))
+
+
+def test_a_wrong_text_answer_is_a_failed_cell_not_a_lost_run(keys) -> None:
+    # A known answer's tokens are text: describing how they differ once killed the whole run.
+    world = World({"accept-all": fakes.AcceptAll()}, keys, {WRONG_TEXT_CASE.id: WRONG_TEXT_CASE})
+    rows: list[dict] = []
+    execute(plan([WRONG_TEXT_CASE], SUITES, ["enabled"]), world, 1, rows.extend)
+    frame = pd.DataFrame(rows)
+    assert (frame.actual == "accepted").all() and (frame.passed == False).all()  # noqa: E712
+    assert frame.detail.str.startswith(
+        "returned payload differs (34 characters where 33 were expected)").all()
+
+
+def test_a_harness_failure_while_judging_costs_its_cell_only(
+        keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.interop import runner
+
+    judge = runner.verdict
+
+    def failing(expected, actual, matches, policy=False):  # type: ignore[no-untyped-def]
+        if actual == "rejected":
+            raise KeyError("the judge's own bug")
+        return judge(expected, actual, matches, policy=policy)
+    monkeypatch.setattr(runner, "verdict", failing)
+    rows = run_matrix([fakes.AcceptAll(), fakes.RejectAll()], keys)
+    lost = rows[rows.error_source == "harness"]
+    assert len(lost) > 0 and len(rows) == len(run_matrix([fakes.AcceptAll(),
+                                                         fakes.RejectAll()], keys))
+    assert (lost.actual == "error").all() and (lost.passed == False).all()  # noqa: E712
+    assert lost.detail.str.startswith("KeyError: \"the judge's own bug\"").all()
+    assert (rows[rows.error_source != "harness"].actual != "error").all()

@@ -30,7 +30,8 @@ FINDING_COLUMNS = ["consumer", "severity", "kind", "group", "cause", "cases", "c
 _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
 _FETCHED = "the library fetched"
 # `returned payload differs (...): b'...'`: the bytes are random where the plaintext is wrong.
-_RETURNED_BYTES = re.compile(r"(?<=returned payload differs)(?P<how> \([^)]*\))?: b['\"].*$")
+_RETURNED_BYTES = re.compile(
+    r"(?<=returned payload differs)(?P<how> \(.*?\))?: (?:b|bytearray\(b)?['\"].*$")
 
 
 def text_of(column: pd.Series) -> pd.Series:
@@ -42,7 +43,7 @@ def text_of(column: pd.Series) -> pd.Series:
 def masked(detail: object) -> str:
     """A detail's first line with addresses and numbers masked, and the bytes a consumer
     returned instead of the payload left out, so causes group ("" for a missing detail)."""
-    text = detail.strip() if isinstance(detail, str) else ""
+    text = "" if not isinstance(detail, str) and pd.isna(detail) else str(detail).strip()
     first = text.splitlines()[0] if text else ""
     return _VOLATILE.sub("#", _RETURNED_BYTES.sub(lambda found: found["how"] or "", first))[:160]
 

@@ -90,7 +90,7 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
         check_declares_unsupported(adapter)
 
     libraries = {a.name: a.version for a in adapters}
-    jobs = options.jobs or default_jobs()
+    jobs = default_jobs() if options.jobs is None else options.jobs
     peers = peers_meta(adapters)
     run = Run.create(options.results, {**environment(libraries, missing), "kind": "interop",
                                        "jobs": jobs,

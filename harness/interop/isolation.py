@@ -84,7 +84,12 @@ def _fork(child: Callable[[int], None]) -> tuple[int, int]:
     """Fork a child that runs `child(write_fd)` and exits (status 70 if that raised): it never
     returns into the caller's code. The child's pid and the read end of its pipe."""
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except BaseException:  # no child (out of processes or memory): the pipe goes too
+        os.close(read_fd)
+        os.close(write_fd)
+        raise
     if pid == 0:
         os.close(read_fd)
         code = 0

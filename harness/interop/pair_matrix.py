@@ -46,7 +46,10 @@ def peer_lines(rows: pd.DataFrame, names: list[str], peers: list[str]) -> list[s
     out_of_process = [name for name in names if name in peers]
     if not in_process or not out_of_process:
         return []
-    counts = judged_counts(rows[rows["producer"].isin(names) & rows["consumer"].isin(names)])
+    # Only the cells between a peer and a Python library: without any, there is no grid to show.
+    crossing = (rows["producer"].isin(in_process) & rows["consumer"].isin(out_of_process)) | (
+        rows["producer"].isin(out_of_process) & rows["consumer"].isin(in_process))
+    counts = judged_counts(rows[crossing])
     if counts.empty:
         return []
     return ["Peers × Python libraries, library-made tokens (passed/judged):",

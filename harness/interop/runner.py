@@ -307,19 +307,25 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
 
 
 # How a wrong payload relates to the sent one: still compressed (the consumer ignored `zip`), or
-# other bytes. The inflating is capped at the sent payload's size, so a bomb stays a bomb's size.
+# other bytes. Only a payload about the size of the sent one can be its compressed copy, and the
+# inflating stops at the sent size, so a bomb's output is neither copied nor inflated here.
 _STILL_COMPRESSED = ((-zlib.MAX_WBITS, "still raw-DEFLATE compressed: zip not applied"),
                      (zlib.MAX_WBITS, "still zlib-compressed: zip not applied"))
 
 
-def _difference(sent: bytes, received: bytes) -> str:
-    for wbits, what in _STILL_COMPRESSED:
-        inflater = zlib.decompressobj(wbits)
-        try:
-            if inflater.decompress(received, len(sent) + 1) == sent and inflater.eof:
-                return what
-        except zlib.error:
-            continue
+def _difference(sent: object, received: object) -> str:
+    if isinstance(sent, str) and isinstance(received, str):  # a known answer's token
+        return f"{len(received)} characters where {len(sent)} were expected"
+    if not isinstance(sent, bytes | bytearray) or not isinstance(received, bytes | bytearray):
+        return f"a {type(received).__name__} where a {type(sent).__name__} was sent"
+    if len(received) <= len(sent) + 64 + len(sent) // 64:
+        for wbits, what in _STILL_COMPRESSED:
+            inflater = zlib.decompressobj(wbits)
+            try:
+                if inflater.decompress(received, len(sent) + 1) == sent and inflater.eof:
+                    return what
+            except zlib.error:
+                continue
     return f"{len(received)} bytes where {len(sent)} were sent"
 
 
@@ -400,9 +406,13 @@ def run_units(units: Sequence[Unit], world: World) -> list[Row]:
         case = world.cases[unit.case_id]
         memos: dict[str, ProducerMemo] = {}  # the unit's tokens, made once per producer
         for producer, consumer in pairs_of(unit, world):
-            rows.append(run_cell(case, unit, world.adapters.get(producer),
-                                 world.adapter(consumer), world.keys,
-                                 memos.setdefault(producer, {})))
+            try:
+                rows.append(run_cell(case, unit, world.adapters.get(producer),
+                                     world.adapter(consumer), world.keys,
+                                     memos.setdefault(producer, {})))
+            except Exception as error:  # the harness's own bug: one error row, not a lost run
+                rows.append(_failed_row(case, unit, (producer, consumer), _describe(error),
+                                        source="harness"))
     return rows
 
 
@@ -412,15 +422,21 @@ def _run_inherited(units: Sequence[Unit]) -> list[Row]:
 
 
 def _crash_row(unit: Unit, world: World, why: str) -> Row:
-    case = world.cases[unit.case_id]
-    producer, consumer = pairs_of(unit, world)[0]
+    return _failed_row(world.cases[unit.case_id], unit, pairs_of(unit, world)[0], why,
+                       source="library")
+
+
+def _failed_row(case: Case, unit: Unit, pair: tuple[str, str], why: str, source: str) -> Row:
+    """An `error` row for a cell that gave no row of its own: its process died (`library`), or
+    the harness's code failed while running or judging it (`harness`, a bug to fix)."""
+    producer, consumer = pair
     return {
         "scenario": case.scenario, "case": case.id, "producer": producer, "consumer": consumer,
         "suite": unit.suite_label, "mode": unit.mode, "expected": case.expected,
         "actual": "error", "passed": False, "detail": why,
         "duration_ms": None, "requirement": case.requirement, "config": unit.config.name,
         "attack_class": case.attack_class, "policy": case.policy, "severity": case.severity,
-        "error_source": "library", "conformance": None, **config_fields(unit.config)}
+        "error_source": source, "conformance": None, **config_fields(unit.config)}
 
 
 def _chunks(units: Sequence[Unit], size: int) -> list[list[Unit]]:
