@@ -187,3 +187,4 @@ def test_a_wrong_payload_is_one_cause_whatever_its_bytes() -> None:
         "returned payload differs (a str where a bytes was sent)"
     assert masked("returned payload differs: bytearray(b'x')") == "returned payload differs"
     assert masked(5) == "#"
+    assert masked("accepted it, returning b'\\x88\\xaft'") == "accepted it, returning"

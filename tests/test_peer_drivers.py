@@ -153,6 +153,36 @@ def test_every_other_peer_answers_info_and_verifies_joserfc(name: str, keys: Key
         assert "unsupported" in peer.send("nonsense")
 
 
+@pytest.mark.parametrize("name", list(PEERS))
+def test_a_payload_outside_base64url_is_refused_or_read_not_answered_with_memory(
+        name: str, keys: KeySet) -> None:
+    """Wycheproof's tc369: a correct HMAC over a payload segment holding `#`. A driver answers
+    what the library did: a refusal, or the payload its decoder read ("Test", skipping the
+    `#`), never bytes of its own memory (the latchset-jose driver once returned its unwritten
+    buffer)."""
+    import base64
+    import hashlib
+    import hmac
+
+    why = installed(PEERS[name])
+    if why:
+        pytest.skip(why)
+    suite = SUITES_BY_NAME["JWS HS256"]
+    secret = keys.private(suite.key)
+    signing_input = b64(b'{"alg":"HS256"}') + ".####VGVzdA"
+    raw = base64.urlsafe_b64decode(secret["k"] + "=" * (-len(secret["k"]) % 4))
+    signature = b64(hmac.new(raw, signing_input.encode(), hashlib.sha256).digest())
+    token = f"{signing_input}.{signature}"
+    with PeerClient(PEERS[name]) as peer:
+        answers = [peer.send("verify", **request(suite, token=token, key=keys.public(suite.key)))
+                   for _ in range(3)]
+    for answer in answers:
+        if "result" in answer:
+            assert unb64(answer["result"]["payload"]) == b"Test", answer
+        else:
+            assert "rejected" in answer or "unsupported" in answer, answer
+
+
 def test_make_peers_without_root_says_in_one_line_what_to_install(tmp_path) -> None:
     """No package installed and not root (a fake `id` and `dpkg-query` first on PATH): one line
     naming each missing package once, exit 0, nothing built."""

@@ -29,9 +29,10 @@ FINDING_COLUMNS = ["consumer", "severity", "kind", "group", "cause", "cases", "c
                    "first_case", "scenario", "producer", "rows"]
 _VOLATILE = re.compile(r"0x[0-9a-f]+|\b\d+\b")
 _FETCHED = "the library fetched"
-# `returned payload differs (...): b'...'`: the bytes are random where the plaintext is wrong.
-_RETURNED_BYTES = re.compile(
-    r"(?<=returned payload differs)(?P<how> \(.*?\))?: (?:b|bytearray\(b)?['\"].*$")
+# `returned payload differs (...): b'...'`, `accepted it, returning b'...'`: the bytes a consumer
+# gave back are random where the plaintext is wrong.
+_RETURNED_BYTES = re.compile(r"(?P<said>returned payload differs(?: \(.*?\))?|accepted it, "
+                             r"returning):? (?:b|bytearray\(b)?['\"].*$")
 
 
 def text_of(column: pd.Series) -> pd.Series:
@@ -45,7 +46,7 @@ def masked(detail: object) -> str:
     returned instead of the payload left out, so causes group ("" for a missing detail)."""
     text = "" if not isinstance(detail, str) and pd.isna(detail) else str(detail).strip()
     first = text.splitlines()[0] if text else ""
-    return _VOLATILE.sub("#", _RETURNED_BYTES.sub(lambda found: found["how"] or "", first))[:160]
+    return _VOLATILE.sub("#", _RETURNED_BYTES.sub(lambda found: found["said"], first))[:160]
 
 
 def evidence_mask(rows: pd.DataFrame) -> pd.Series:

@@ -103,11 +103,19 @@ static json_t *token_object(const json_t *request, int parts) {
     return peer_fail("error", "the request has no token");
 }
 
+/* The verified payload as the protocol's base64url. jose_b64_dec sizes the output from the text's
+ * length alone; only the decoding itself finds a character outside the alphabet, so its result
+ * is checked too (unchecked, the buffer went back as it was malloc'ed: heap bytes). */
 static json_t *reencoded(const json_t *b64) {
     size_t length = jose_b64_dec(b64, NULL, 0);
     if (length == SIZE_MAX) return peer_fail("rejected", "the payload is not base64url");
     void *bytes = malloc(length + 1);
-    jose_b64_dec(b64, bytes, length);
+    if (!bytes) return peer_fail("error", "out of memory");
+    if (jose_b64_dec(b64, bytes, length) != length) {
+        free(bytes);
+        return peer_fail("rejected", "jose_jws_ver verified the signature, and jose_b64_dec "
+                                     "refused the payload: not base64url");
+    }
     json_t *out = jose_b64_enc(bytes, length);
     free(bytes);
     return out;
@@ -175,7 +183,11 @@ static json_t *encrypt(jose_cfg_t *cfg, const json_t *request) {
     size_t length = jose_b64_dec(json_object_get(request, "plaintext"), NULL, 0);
     if (length == SIZE_MAX) return peer_fail("error", "the plaintext is not base64url");
     void *plaintext = malloc(length + 1);
-    jose_b64_dec(json_object_get(request, "plaintext"), plaintext, length);
+    if (!plaintext) return peer_fail("error", "out of memory");
+    if (jose_b64_dec(json_object_get(request, "plaintext"), plaintext, length) != length) {
+        free(plaintext);
+        return peer_fail("error", "the plaintext is not base64url");
+    }
     json_t *protected = json_deep_copy(json_object_get(request, "header"));
     if (!json_is_object(protected)) {
         json_decref(protected);
