@@ -150,6 +150,27 @@ class RaisesUndocumented(FakeAdapter):
     _decrypt = _verify
 
 
+class FlakyProducer(FakeAdapter):
+    """Raises an undocumented exception on its first token of each suite, then makes them as
+    AcceptAll does (jose2go's ECDH-ES panics now and then): the first consumer's cell fails in
+    the producer, and the token made again serves the others."""
+
+    name = "flaky-producer"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed: set[str] = set()
+
+    def _sign(self, suite: Suite, payload: bytes, key: KeyData, header: dict[str, Any],
+              allowed: Allowed, serialization: Serialization) -> str:
+        if suite.name not in self.failed:
+            self.failed.add(suite.name)
+            raise KeyError("the producer's undocumented failure")
+        return super()._sign(suite, payload, key, header, allowed, serialization)
+
+    _encrypt = _sign
+
+
 class KillsProcess(FakeAdapter):
     name = "kills-process"
 

@@ -98,6 +98,25 @@ def test_conformance_column_decides_when_present() -> None:
     assert blamed.loc[("joserfc", "jose"), "charged"] == "consumer"
 
 
+def test_a_cell_that_failed_in_the_producer_is_charged_to_the_producer(keys) -> None:
+    # Before: the token made again passed every other consumer, so the cross-check charged
+    # the consumer that had asked first.
+    class AcceptToo(fakes.AcceptAll):
+        name = "accept-too"
+
+    # The flaky producer last, so its first token is made for another library, not itself.
+    rows = _run([fakes.AcceptAll(), AcceptToo(), fakes.FlakyProducer()], keys,
+                ["jws.roundtrip.compact"])
+    failed = rows[(rows.producer == "flaky-producer") & (rows.actual == "error")]
+    assert len(failed) == 1 and failed.failed_in.tolist() == ["producer"]
+    assert failed.detail.str.startswith("KeyError").all()
+    assert (rows.drop(failed.index).failed_in.isna()).all()
+    blamed = blame(rows.drop(columns=["conformance"]))
+    charged = blamed.loc[blamed.index.isin(failed.index)]
+    assert charged[["charged", "basis"]].values.tolist() == [["producer", "producer failed"]]
+    assert charged_counts(blamed, str(failed.consumer.iloc[0]), "consumer")[0] == 0
+
+
 def test_without_a_panel_nobody_is_charged() -> None:
     rows = pd.DataFrame([row("jws.roundtrip.compact", "a", "b", actual="rejected", passed=False,
                              detail="bad")])

@@ -1,5 +1,9 @@
 """Blame: a failing cell between two libraries is charged to the side that departs from the RFC.
 
+A cell that failed in the producer's own call (`failed_in` `producer`: the library refused to
+make the token, raised, or its peer process died or hung while making it) has no token to
+judge: it charges its producer, whichever consumer it was made for.
+
 Where the rows carry the reference's verdict on the produced token (`conformance`: `conformant`,
 or the first RFC rule the token breaks), it decides: a non-conformant token charges its
 producer, with that rule as the cause; a conformant token that fails charges the consumer.
@@ -53,16 +57,23 @@ def blame(rows: pd.DataFrame) -> pd.DataFrame:
     panel_fail = fails.transform("sum") - pairs["failed"].astype(int)
     verdict = (text_of(pairs["conformance"]) if "conformance" in pairs
                else pd.Series("", index=pairs.index))
+    in_producer = (text_of(pairs["failed_in"]) == PRODUCER if "failed_in" in pairs
+                   else pd.Series(False, index=pairs.index))
     detail = text_of(pairs["detail"])
     charged, basis, cause = [], [], []
-    for failed, conformance, n, refused, text in zip(pairs["failed"], verdict, panel_n,
-                                                     panel_fail, detail, strict=True):
+    for failed, producer_failed, conformance, n, refused, text in zip(
+            pairs["failed"], in_producer, verdict, panel_n, panel_fail, detail, strict=True):
         if not failed:
             charged.append("")
             basis.append("")
             cause.append("")
             continue
         reason = masked(text) or "payload differs"
+        if producer_failed:  # no token to judge: the producer's own call failed
+            charged.append(PRODUCER)
+            basis.append("producer failed")
+            cause.append(reason)
+            continue
         if conformance:
             side = CONSUMER if conformance == CONFORMANT else PRODUCER
             charged.append(side)

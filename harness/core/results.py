@@ -35,7 +35,7 @@ ROW_FIELDS = ("scenario", "case", "producer", "consumer", "suite", "mode", "expe
               "policy", "wall_ms", "peak_rss_kb", "error_source", "entry_point", "key_form",
               "raw_key", "genuine_verifies", "genuine_detail", "token_bytes", "cpu_ms",
               "consume_wall_ms", "memory_growth_kb", "baseline_cpu_ms", "time_budget_ms",
-              "cost_verdict", "cost_detail", "conformance", "severity")
+              "cost_verdict", "cost_detail", "conformance", "severity", "failed_in")
 
 
 def utc_now() -> str:

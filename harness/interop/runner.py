@@ -43,6 +43,7 @@ from harness.interop.costs import cost_fields, genuine_baseline, warm_up
 from harness.interop.isolation import run_isolated
 from harness.interop.scenario import (
     DEFAULT_CONFIG,
+    PRODUCER_FAILED,
     Case,
     Consumer,
     ConsumerConfig,
@@ -275,6 +276,15 @@ def _with_notes(classified: tuple[Actual, str, bool, dict[str, Any]], ctx: Conte
     return actual, detail, matches, {**ctx.notes, **extra}
 
 
+# A row's `failed_in`: the cell failed in the producer's call, so it is the producer's to answer
+# for (core.blame), whichever consumer it was made for.
+PRODUCER_SIDE = {"failed_in": "producer"}
+
+
+def _failed_in(error: BaseException) -> dict[str, str]:
+    return PRODUCER_SIDE if PRODUCER_FAILED in getattr(error, "__notes__", ()) else {}
+
+
 def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bool,
                                                                   dict[str, Any]]:
     """A case returns (sent, received), or (sent, received, note) when the row's detail must
@@ -289,16 +299,18 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
     except Rejected as error:
         return "rejected", str(error), True, {}
     except ProducerFailed as error:
-        return "error", str(error), True, {"error_source": "library"}
+        return "error", str(error), True, {"error_source": "library", **PRODUCER_SIDE}
     except Finding as finding:
         extra = {"error_source": "library"} if finding.actual == "error" else {}
         return finding.actual, str(finding), False, extra  # type: ignore[return-value]
     except PeerFault as fault:  # the peer's process died, hung or failed; restarted next cell
-        return fault.actual, str(fault), True, {"error_source": fault.source}  # type: ignore[return-value]
-    except MemoryError:
-        return "hang", "MemoryError: the library ran out of memory", True, {}
+        return fault.actual, str(fault), True, {  # type: ignore[return-value]
+            "error_source": fault.source, **_failed_in(fault)}
+    except MemoryError as error:
+        return "hang", "MemoryError: the library ran out of memory", True, _failed_in(error)
     except Exception as error:  # an undocumented exception type is recorded, not fatal
-        return "error", _describe(error), True, {"error_source": error_source(error)}
+        return "error", _describe(error), True, {"error_source": error_source(error),
+                                                 **_failed_in(error)}
     note = str(rest[0]) if rest else ""
     if sent == received:
         return "accepted", note, True, {}

@@ -14,12 +14,13 @@ and hostile cases run isolated in a child process with a time and memory limit.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import importlib
 import inspect
 import json
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -59,6 +60,8 @@ class Produced:
 # A unit's tokens by producer: the n-th call a cell makes with the same arguments gets the
 # token the unit's first cell got from it (see `Producer`).
 ProducerMemo = dict[tuple[Any, ...], str | Unsupported]
+# The note on an exception the producing library's call raised (see `Producer._producing`).
+PRODUCER_FAILED = "raised by the producer's call"
 
 
 def _memo_key(operation: str, *parts: Any) -> tuple[Any, ...]:
@@ -83,6 +86,22 @@ class Producer:
         self.produced: list[Produced] = []
         self._memo, self._calls = memo, 0
 
+    @contextlib.contextmanager
+    def _producing(self, verb: str) -> Iterator[None]:
+        """The producing library's call: its refusal is `ProducerFailed`; any other failure (a
+        peer's death or hang, an undocumented exception) keeps its type and outcome, noted as
+        the producer's (`PRODUCER_FAILED`), so that the cell is charged to the producer rather
+        than to the consumer that happened to ask first."""
+        try:
+            yield
+        except Rejected as error:
+            raise ProducerFailed(f"{self.name} could not {verb}: {error}") from error
+        except Unsupported:
+            raise
+        except Exception as error:
+            error.add_note(PRODUCER_FAILED)
+            raise
+
     def _once(self, parts: tuple[Any, ...], make: Callable[[], str]) -> str:
         """`make()`'s token, or the one the unit's first cell got for the same `parts` (the
         operation and its arguments) at the same place in the cell."""
@@ -106,26 +125,22 @@ class Producer:
     def sign(self, suite: Suite, payload: bytes, key: dict[str, Any],
              header: dict[str, Any] | None = None,
              serialization: Serialization = "compact") -> str:
-        try:
+        with self._producing("sign"):
             token = self._once(
                 ("sign", suite.name, payload, key, header, serialization),
                 lambda: self.adapter.sign(suite, payload, key, mode=self.mode, header=header,
                                           serialization=serialization))
-        except Rejected as error:
-            raise ProducerFailed(f"{self.name} could not sign: {error}") from error
         self.produced.append(Produced("JWS", token, key))
         return token
 
     def encrypt(self, suite: Suite, plaintext: bytes, key: dict[str, Any],
                 header: dict[str, Any] | None = None,
                 serialization: Serialization = "compact") -> str:
-        try:
+        with self._producing("encrypt"):
             token = self._once(
                 ("encrypt", suite.name, plaintext, key, header, serialization),
                 lambda: self.adapter.encrypt(suite, plaintext, key, mode=self.mode,
                                              header=header, serialization=serialization))
-        except Rejected as error:
-            raise ProducerFailed(f"{self.name} could not encrypt: {error}") from error
         self.produced.append(Produced("JWE", token, key))
         return token
 
@@ -133,10 +148,8 @@ class Producer:
                    payload: bytes) -> str:
         """A general JSON JWS with one signature per (suite, private key, protected header
         members besides `alg`); `ProducerFailed` when the token is not laid out as asked."""
-        try:
+        with self._producing("sign"):
             token = self.adapter.sign_multi(signers, payload, mode=self.mode)
-        except Rejected as error:
-            raise ProducerFailed(f"{self.name} could not sign: {error}") from error
         return self._laid_out("JWS", token, [key for _, key, _ in signers],
                               jws_layout(token, signers))
 
@@ -144,10 +157,8 @@ class Producer:
                       plaintext: bytes) -> str:
         """A general JSON JWE to every (suite, public key, per-recipient header members besides
         `alg`); `ProducerFailed` when the token is not laid out as asked."""
-        try:
+        with self._producing("encrypt"):
             token = self.adapter.encrypt_multi(recipients, plaintext, mode=self.mode)
-        except Rejected as error:
-            raise ProducerFailed(f"{self.name} could not encrypt: {error}") from error
         return self._laid_out("JWE", token, [key for _, key, _ in recipients],
                               jwe_layout(token, recipients))
 
