@@ -172,3 +172,28 @@ def test_the_worker_count_is_printed_and_kept_in_run_json(tmp_path: Path, capsys
     jobs = sorted(json.loads((run / "run.json").read_text())["jobs"]
                   for run in tmp_path.glob("2*"))
     assert jobs == sorted([cores, 1])
+
+
+def test_the_outputs_fork_with_one_thread_after_a_serial_run_with_a_jwks_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --jobs 1 the cells run in this process; PyJWT's resolver cells start its JWKS
+    server thread. The key-generation sheet's child is forked after the cells: by then the
+    process runs one thread again (Background's precondition)."""
+    import threading
+
+    from harness.interop import isolation
+
+    threads_at_fork: list[int] = []
+    before = threading.active_count()  # pytest's own, if any
+    start = isolation.Background.__init__
+
+    def counting(self, function):  # type: ignore[no-untyped-def]
+        threads_at_fork.append(threading.active_count())
+        start(self, function)
+    monkeypatch.setattr(isolation.Background, "__init__", counting)
+    assert main(["interop", "--results", str(tmp_path), "--jobs", "1", "--library", "pyjwt",
+                 "--suite", "JWS RS256", "--scenario",
+                 "attacks.embedded_key.jwk_header_with_attacker_key,keygen", "--no-charts"]) == 0
+    rows = read_rows(next(tmp_path.glob("2*")) / "interop.jsonl")
+    assert (rows.entry_point == "resolver").any()
+    assert threads_at_fork == [before]

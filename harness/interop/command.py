@@ -16,6 +16,7 @@ from harness.adapters.peer_registry import (
     installed_libraries,
     peers_meta,
 )
+from harness.core import jwks_server
 from harness.core.errors import HarnessError
 from harness.core.keys import KeySet, load_key_set
 from harness.core.results import INTEROP_CSV, INTEROP_JSONL, Run, environment, utc_now
@@ -126,6 +127,9 @@ def _run_with(options: InteropOptions, suites: list[Suite], cases: list[Case],
             progress.close()
             run.update_meta(finished=utc_now(), status=status, **stopped_by,
                             interop_seconds=round(time.monotonic() - started, 2))
+        # With one job the cells ran here, and the PyJWT resolver cells started this process's
+        # JWKS server: its thread stops before the outputs fork their workers.
+        jwks_server.stop()
         # pandas and matplotlib load only now. The workers forked above, and every hostile
         # case's child they fork, copy the page tables of all this process holds: with them
         # imported, 130 MB instead of 48, and a fork and exit of 6-13 ms instead of 3.6 ms,
