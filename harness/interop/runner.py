@@ -276,13 +276,12 @@ def _with_notes(classified: tuple[Actual, str, bool, dict[str, Any]], ctx: Conte
     return actual, detail, matches, {**ctx.notes, **extra}
 
 
-# A row's `failed_in`: the cell failed in the producer's call, so it is the producer's to answer
-# for (core.blame), whichever consumer it was made for.
-PRODUCER_SIDE = {"failed_in": "producer"}
-
-
 def _failed_in(error: BaseException) -> dict[str, str]:
-    return PRODUCER_SIDE if PRODUCER_FAILED in getattr(error, "__notes__", ()) else {}
+    """A row's `failed_in`: `producer` when the cell failed in the producer's call, so it is
+    the producer's to answer for (core.blame), whichever consumer it was made for."""
+    by_producer = (isinstance(error, ProducerFailed)
+                   or PRODUCER_FAILED in getattr(error, "__notes__", ()))
+    return {"failed_in": "producer"} if by_producer else {}
 
 
 def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bool,
@@ -299,7 +298,7 @@ def _classify(attempt: Callable[[], tuple[bytes, ...]]) -> tuple[Actual, str, bo
     except Rejected as error:
         return "rejected", str(error), True, {}
     except ProducerFailed as error:
-        return "error", str(error), True, {"error_source": "library", **PRODUCER_SIDE}
+        return "error", str(error), True, {"error_source": "library", **_failed_in(error)}
     except Finding as finding:
         extra = {"error_source": "library"} if finding.actual == "error" else {}
         return finding.actual, str(finding), False, extra  # type: ignore[return-value]
@@ -433,11 +432,6 @@ def _run_inherited(units: Sequence[Unit]) -> list[Row]:
     return run_units(units, _WORLD)
 
 
-def _crash_row(unit: Unit, world: World, why: str) -> Row:
-    return _failed_row(world.cases[unit.case_id], unit, pairs_of(unit, world)[0], why,
-                       source="library")
-
-
 def _failed_row(case: Case, unit: Unit, pair: tuple[str, str], why: str, source: str) -> Row:
     """An `error` row for a cell that gave no row of its own: its process died (`library`), or
     the harness's code failed while running or judging it (`harness`, a bug to fix)."""
@@ -479,7 +473,8 @@ def execute(units: Sequence[Unit], world: World, jobs: int,
                 for pair in pairs_of(unit, world):
                     alone = replace(unit, only=pair)
                     if _execute_pool([[alone]], 1, on_rows):
-                        on_rows([_crash_row(alone, world, DIED)])
+                        on_rows([_failed_row(world.cases[alone.case_id], alone, pair, DIED,
+                                             source="library")])
     finally:
         _WORLD = None
 
